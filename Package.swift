@@ -1,0 +1,78 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+]
+
+let package = Package(
+    name: "hsmsync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hsmsync", targets: ["hsmsync"]),
+        .library(name: "PKCS11", targets: ["PKCS11"]),
+        .library(name: "HSMSyncCore", targets: ["HSMSyncCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPKCS11",
+            pkgConfig: "p11-kit-1",
+            providers: [.apt(["libp11-kit-dev"])]
+        ),
+        .target(
+            name: "PKCS11",
+            dependencies: ["CPKCS11"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HSMSyncCore",
+            dependencies: [
+                "PKCS11",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "hsmsync",
+            dependencies: [
+                "HSMSyncCore",
+                "PKCS11",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HSMSyncTesting",
+            dependencies: ["PKCS11", "HSMSyncCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PKCS11IntegrationTests",
+            dependencies: ["PKCS11", "HSMSyncTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HSMSyncCoreTests",
+            dependencies: ["HSMSyncCore", "PKCS11", "HSMSyncTesting"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "hsmsyncTests",
+            dependencies: ["hsmsync", "HSMSyncCore", "HSMSyncTesting"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

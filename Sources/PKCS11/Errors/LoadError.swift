@@ -1,0 +1,20 @@
+/// Why a PKCS#11 module could not be loaded; the text is what the operator needs to fix it.
+public enum LoadError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// `dlopen` failed: the file is missing, unreadable or not a shared library for this machine.
+    case libraryNotLoadable(path: String, dlerror: String)
+    /// The library loaded but exports no `C_GetFunctionList`: it is not a PKCS#11 module.
+    case notAPKCS11Module(path: String, dlerror: String)
+    /// `C_GetFunctionList` or `C_Initialize` failed.
+    case initializationFailed(path: String, error: PKCS11Error)
+
+    public var description: String {
+        switch self {
+        case .libraryNotLoadable(let path, let dlerror):
+            return "cannot load PKCS#11 module \(path): \(dlerror)"
+        case .notAPKCS11Module(let path, let dlerror):
+            return "\(path) is not a PKCS#11 module (no C_GetFunctionList: \(dlerror))"
+        case .initializationFailed(let path, let error):
+            return "PKCS#11 module \(path) failed to initialise: \(error)"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// Loads each PKCS#11 module once per process and hands out the shared instance.
+///
+/// The registry runs on its own thread: `C_Initialize` may take seconds (SoftHSM2 reads every
+/// object file of every token) and must not hold up Swift's cooperative pool. It also serialises
+/// the `P11_KIT_SERVER_ADDRESS` dance p11-kit's client needs, since the environment is process-wide.
+public actor ModuleRegistry {
+    private struct Key: Hashable {
+        let path: String
+        let serverAddress: String?
+    }
+
+    private let executor = ThreadExecutor(name: "hsmsync.modules")
+    private var modules: [Key: PKCS11Module] = [:]
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
+
+    public init() {}
+
+    /// The module at `path` (for p11-kit's client, connected to `serverAddress`), loading and
+    /// initialising it on first use.
+    ///
+    /// - Throws: ``LoadError``.
+    public func module(path: String, serverAddress: String? = nil) throws(LoadError) -> PKCS11Module {
+        let key = Key(path: path, serverAddress: serverAddress)
+        if let module = modules[key] {
+            return module
+        }
+        let module = try PKCS11Module(path: path, serverAddress: serverAddress)
+        modules[key] = module
+        return module
+    }
+
+    /// Forgets a module instance so the next request loads a fresh one; the old instance is
+    /// finalised once the last session using it is gone. Used after a p11-kit server died, when
+    /// every call returns `CKR_DEVICE_ERROR` until `C_Finalize` + `C_Initialize`.
+    public func evict(_ module: PKCS11Module) {
+        let key = Key(path: module.path, serverAddress: module.serverAddress)
+        if modules[key] === module {
+            modules[key] = nil
+        }
+    }
+
+    deinit {
+        executor.shutdown()
+    }
+}

@@ -1,0 +1,196 @@
+internal import CPKCS11
+import Foundation
+
+/// A loaded, initialised PKCS#11 module: one `dlopen` handle and one function list.
+///
+/// `init` loads the library, fetches its function list and runs `C_Initialize` with
+/// `CKF_OS_LOCKING_OK` (SoftHSM2 disables its own locking otherwise); `deinit` runs `C_Finalize`
+/// and `dlclose`. Sessions keep the module alive, so it cannot be finalised under them.
+///
+/// > Important: Load modules through a ``ModuleRegistry``: PKCS#11 allows one `C_Initialize` per
+/// > function list per process, and p11-kit's client needs its server address set around
+/// > `C_GetFunctionList`, which only the registry serialises.
+public final class PKCS11Module: @unchecked Sendable {
+    // Invariant: every stored property is immutable after init. The function list belongs to the
+    // library and is only read; after C_Initialize with CKF_OS_LOCKING_OK the module serialises
+    // its own state, so the functions may be called from any thread.
+    /// The library path as configured.
+    public let path: String
+    /// The p11-kit server this module instance talks to, when it is p11-kit's client module.
+    public let serverAddress: String?
+    private let library: UnsafeMutableRawPointer
+    let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
+    /// False when another component of this process had already initialised the library: then
+    /// finalising it is theirs to do (finalising under their threads crashes SoftHSM2, #446).
+    private let ownsInitialization: Bool
+
+    /// Loads and initialises the module at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: the shared library.
+    ///   - serverAddress: for p11-kit's client module, the `P11_KIT_SERVER_ADDRESS` of the server
+    ///     this instance connects to. The variable is set only around `C_GetFunctionList`.
+    /// - Throws: ``LoadError`` with the path and `dlerror()` text, or the failing PKCS#11 call.
+    init(path: String, serverAddress: String? = nil) throws(LoadError) {
+        var message = [CChar](repeating: 0, count: 1024)
+        guard let library = CPKCS11_open(path, &message, message.count) else {
+            throw .libraryNotLoadable(path: path, dlerror: cString(message))
+        }
+        guard let getFunctionList = CPKCS11_getFunctionListSymbol(library, &message, message.count) else {
+            CPKCS11_close(library)
+            throw .notAPKCS11Module(path: path, dlerror: cString(message))
+        }
+
+        var list: UnsafeMutablePointer<CK_FUNCTION_LIST>?
+        let previousAddress = serverAddress.flatMap { _ in ProcessInfo.processInfo.environment["P11_KIT_SERVER_ADDRESS"] }
+        if let serverAddress {
+            setenv("P11_KIT_SERVER_ADDRESS", serverAddress, 1)
+        }
+        let rv = getFunctionList(&list)
+        if serverAddress != nil {
+            if let previousAddress {
+                setenv("P11_KIT_SERVER_ADDRESS", previousAddress, 1)
+            } else {
+                unsetenv("P11_KIT_SERVER_ADDRESS")
+            }
+        }
+        guard rv == CKR_OK, let list else {
+            CPKCS11_close(library)
+            throw .initializationFailed(
+                path: path, error: PKCS11Error(code: ReturnCode(rawValue: UInt(rv)), function: .getFunctionList))
+        }
+
+        var arguments = CK_C_INITIALIZE_ARGS()
+        arguments.flags = CK_FLAGS(CKF_OS_LOCKING_OK)
+        let initialized = list.pointee.C_Initialize(&arguments)
+        guard initialized == CKR_OK || initialized == CKR_CRYPTOKI_ALREADY_INITIALIZED else {
+            CPKCS11_close(library)
+            throw .initializationFailed(
+                path: path, error: PKCS11Error(code: ReturnCode(rawValue: UInt(initialized)), function: .initialize))
+        }
+        self.path = path
+        self.serverAddress = serverAddress
+        self.library = library
+        self.functions = list
+        self.ownsInitialization = initialized == CKR_OK
+    }
+
+    deinit {
+        if ownsInitialization {
+            _ = functions.pointee.C_Finalize(nil)
+        }
+        CPKCS11_close(library)
+    }
+
+    /// Calls `C_GetInfo`.
+    public func info() throws(PKCS11Error) -> LibraryInfo {
+        var raw = CK_INFO()
+        try check(functions.pointee.C_GetInfo(&raw), .getInfo)
+        return LibraryInfo(raw)
+    }
+
+    /// Calls `C_GetSlotList`.
+    ///
+    /// > Important: p11-kit's client answers zero slots and `CKR_OK` when its server is not
+    /// > running. An empty list means "found nothing", never "holds nothing".
+    public func slots(withTokenPresent tokenPresent: Bool = true) throws(PKCS11Error) -> [SlotID] {
+        let present = tokenPresent ? CPKCS11_TRUE : CPKCS11_FALSE
+        // The count can grow between the two calls (a token appears); retry on CKR_BUFFER_TOO_SMALL.
+        while true {
+            var count: CK_ULONG = 0
+            try check(functions.pointee.C_GetSlotList(present, nil, &count), .getSlotList)
+            var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
+            let rv = functions.pointee.C_GetSlotList(present, &slots, &count)
+            if rv == CKR_BUFFER_TOO_SMALL { continue }
+            try check(rv, .getSlotList)
+            return slots.prefix(Int(count)).map { SlotID(rawValue: UInt($0)) }
+        }
+    }
+
+    /// Calls `C_GetSlotInfo`.
+    public func slotInfo(_ slot: SlotID) throws(PKCS11Error) -> SlotInfo {
+        var raw = CK_SLOT_INFO()
+        try check(functions.pointee.C_GetSlotInfo(CK_SLOT_ID(slot.rawValue), &raw), .getSlotInfo)
+        return SlotInfo(raw)
+    }
+
+    /// Calls `C_GetTokenInfo`.
+    public func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
+        var raw = CK_TOKEN_INFO()
+        try check(functions.pointee.C_GetTokenInfo(CK_SLOT_ID(slot.rawValue), &raw), .getTokenInfo)
+        return TokenInfo(raw)
+    }
+
+    /// Calls `C_GetMechanismList`.
+    public func mechanisms(_ slot: SlotID) throws(PKCS11Error) -> [MechanismType] {
+        while true {
+            var count: CK_ULONG = 0
+            try check(functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), nil, &count), .getMechanismList)
+            var list = [CK_MECHANISM_TYPE](repeating: 0, count: Int(count))
+            let rv = functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), &list, &count)
+            if rv == CKR_BUFFER_TOO_SMALL { continue }
+            try check(rv, .getMechanismList)
+            return list.prefix(Int(count)).map { MechanismType(rawValue: UInt($0)) }
+        }
+    }
+
+    /// Calls `C_GetMechanismInfo`.
+    public func mechanismInfo(_ mechanism: MechanismType, slot: SlotID) throws(PKCS11Error) -> MechanismInfo {
+        var raw = CK_MECHANISM_INFO()
+        try check(
+            functions.pointee.C_GetMechanismInfo(
+                CK_SLOT_ID(slot.rawValue), CK_MECHANISM_TYPE(mechanism.rawValue), &raw),
+            .getMechanismInfo)
+        return MechanismInfo(raw)
+    }
+
+    /// The slots whose token matches `uri`, with their token information.
+    public func tokens(matching uri: TokenURI) throws(PKCS11Error) -> [(slot: SlotID, token: TokenInfo)] {
+        var matches: [(slot: SlotID, token: TokenInfo)] = []
+        for slot in try slots(withTokenPresent: true) {
+            let token: TokenInfo
+            do {
+                token = try tokenInfo(slot)
+            } catch where error.code == .tokenNotPresent || error.code == .tokenNotRecognized {
+                continue  // removed between the two calls
+            }
+            if token.flags.contains(.tokenInitialized) && uri.matches(token) {
+                matches.append((slot, token))
+            }
+        }
+        return matches
+    }
+
+    /// Calls `C_OpenSession` (always `CKF_SERIAL_SESSION`).
+    public func openSession(_ slot: SlotID, readWrite: Bool) throws(PKCS11Error) -> Session {
+        var flags = CK_FLAGS(CKF_SERIAL_SESSION)
+        if readWrite {
+            flags |= CK_FLAGS(CKF_RW_SESSION)
+        }
+        var handle: CK_SESSION_HANDLE = 0
+        try check(functions.pointee.C_OpenSession(CK_SLOT_ID(slot.rawValue), flags, nil, nil, &handle), .openSession)
+        return Session(module: self, slot: slot, handle: handle)
+    }
+
+    /// Calls `C_InitToken`: erases the token in `slot` and gives it a label and SO PIN.
+    ///
+    /// > Warning: Destroys every object on that token. Test rigs and explicit ceremony steps only.
+    public func initToken(_ slot: SlotID, soPIN: consuming PIN, label: String) throws(PKCS11Error) {
+        var padded = [CK_UTF8CHAR](repeating: 0x20, count: 32)
+        let utf8 = Array(label.utf8.prefix(32))
+        padded.replaceSubrange(0..<utf8.count, with: utf8)
+        let rv = soPIN.bytes.withUnsafeBytes { pin in
+            functions.pointee.C_InitToken(
+                CK_SLOT_ID(slot.rawValue),
+                UnsafeMutablePointer(mutating: pin.baseAddress?.assumingMemoryBound(to: CK_UTF8CHAR.self)),
+                CK_ULONG(pin.count), &padded)
+        }
+        try check(rv, .initToken)
+    }
+}
+
+/// Decodes a NUL-terminated C buffer.
+func cString(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import PKCS11
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@main
+struct HSMSync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hsmsync",
+        abstract: "Synchronise and audit key material across PKCS#11 HSMs.",
+        discussion: """
+            Exit codes, for every command: 0 success (audit: parity), 1 drift or integrity failure, \
+            2 invalid input or usage, 3 HSM or runtime failure.
+            """,
+        version: hsmsyncVersion,
+        subcommands: [
+            FleetCommand.self,
+        ]
+    )
+
+    /// Parses, runs, and maps every outcome to DESIGN.md's exit codes: ArgumentParser's usage
+    /// errors (its own code 64) become 2; a command's errors are mapped by ``ExitStatus``.
+    static func main() async {
+        ProcessHardening.apply()
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let message = fullMessage(for: error)
+            if exitCode(for: error) == .success {
+                if !message.isEmpty { Console.out(message) }
+                Glibc.exit(ExitStatus.success.rawValue)
+            }
+            if !message.isEmpty { Console.error(message) }
+            Glibc.exit(ExitStatus.invalidInput.rawValue)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let exitCode as ExitCode {
+            Glibc.exit(exitCode.rawValue)
+        } catch where exitCode(for: error) == .success {
+            Console.out(fullMessage(for: error))  // help requested for a command group
+            Glibc.exit(ExitStatus.success.rawValue)
+        } catch {
+            Console.error("hsmsync: \(error)")
+            Glibc.exit(ExitStatus(for: error).rawValue)
+        }
+        Glibc.exit(ExitStatus.success.rawValue)
+    }
+}
+
+let hsmsyncVersion = "0.1.0"
