@@ -61,7 +61,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PKCS11IntegrationTests",
-            dependencies: ["PKCS11", "HSMSyncTesting"],
+            dependencies: [
+                "PKCS11",
+                "HSMSyncTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

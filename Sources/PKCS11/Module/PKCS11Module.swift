@@ -32,6 +32,9 @@ public final class PKCS11Module: @unchecked Sendable {
     ///     this instance connects to. The variable is set only around `C_GetFunctionList`.
     /// - Throws: ``LoadError`` with the path and `dlerror()` text, or the failing PKCS#11 call.
     init(path: String, serverAddress: String? = nil) throws(LoadError) {
+        // Before any module can open a socket: p11-kit's client writes with plain write(), and a
+        // dead server would otherwise kill this process with SIGPIPE.
+        ProcessHardening.ignoreSIGPIPE()
         var message = [CChar](repeating: 0, count: 1024)
         guard let library = CPKCS11_open(path, &message, message.count) else {
             throw .libraryNotLoadable(path: path, dlerror: cString(message))

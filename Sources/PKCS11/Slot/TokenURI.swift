@@ -51,6 +51,10 @@ public struct TokenURI: Hashable, Sendable, CustomStringConvertible {
         if lowered.contains("pin-value") || lowered.contains("pin-source") {
             throw .carriesPIN(uri: "<redacted>")
         }
+        // p11-kit 0.24.1 does not know slot-id when parsing for a token; name the real problem.
+        if lowered.contains("slot-id=") {
+            throw .selectsBySlot(uri: text)
+        }
         guard let uri = p11_kit_uri_new() else {
             throw .malformed(uri: text, reason: "out of memory")
         }
