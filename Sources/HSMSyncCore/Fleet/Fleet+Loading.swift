@@ -1,0 +1,150 @@
+import Foundation
+import PKCS11
+
+extension Fleet {
+    /// Reads, parses and validates a fleet file; touches no HSM and loads no module.
+    ///
+    /// Relative paths in the file (modules with a `/`, PIN files, the log directory and key) are
+    /// resolved against the file's own directory. Each HSM's PIN source is preflighted.
+    /// - Throws: ``YAMLError`` (with the YAML path and line) or ``PINSourceError``, both exit 2.
+    public static func load(from path: String) throws -> Fleet {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let decoded = String(data: data, encoding: .utf8) else {
+                throw YAMLError(file: path, path: "", line: nil, reason: "the file is not UTF-8")
+            }
+            text = decoded
+        } catch let error as YAMLError {
+            throw error
+        } catch {
+            throw YAMLError(file: path, path: "", line: nil, reason: "cannot read the fleet file: \(error.localizedDescription)")
+        }
+        let fleet = try parse(text, path: path)
+        for hsm in fleet.hsms {
+            try hsm.pin.preflight(hsm: hsm.name)
+        }
+        return fleet
+    }
+
+    /// Parses and validates fleet YAML (no PIN preflight).
+    public static func parse(_ text: String, path: String) throws(YAMLError) -> Fleet {
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent()
+        func resolve(_ file: String) -> String {
+            file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path
+        }
+
+        let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: ["name", "log", "hsms", "keys", "transport"])
+        let name = try root.required("name").nonEmptyString()
+
+        let hsmValues = try root.required("hsms").sequence()
+        guard !hsmValues.isEmpty else {
+            throw try root.required("hsms").error("the fleet needs at least one HSM")
+        }
+        var hsms: [HSMConfiguration] = []
+        var firstPath: [String: String] = [:]
+        for value in hsmValues {
+            let hsm = try parseHSM(value, resolve: resolve)
+            if let earlier = firstPath[hsm.name] {
+                throw value.error("duplicate HSM name \"\(hsm.name)\" (first defined at \(earlier))")
+            }
+            firstPath[hsm.name] = value.path
+            hsms.append(hsm)
+        }
+        guard hsms.contains(where: { $0.role != .secondary }) else {
+            throw try root.required("hsms").error(
+                "every HSM is a secondary: at least one primary or member must hold the authoritative keys")
+        }
+
+        var keys = KeyScope()
+        if let value = root.optional("keys") {
+            let mapping = try value.mapping(allowedKeys: ["include", "exclude"])
+            keys = KeyScope(
+                include: try mapping.optional("include")?.stringList() ?? ["*"],
+                exclude: try mapping.optional("exclude")?.stringList() ?? [])
+        }
+
+        var transport = TransportSettings()
+        if let value = root.optional("transport") {
+            let mapping = try value.mapping(allowedKeys: ["label"])
+            transport = TransportSettings(label: try mapping.required("label").nonEmptyString())
+        }
+
+        var log: LogSettings?
+        if let value = root.optional("log") {
+            let mapping = try value.mapping(allowedKeys: ["dir", "key"])
+            let directory = resolve(try mapping.required("dir").nonEmptyString())
+            let keyValue = try mapping.required("key")
+            let key: LogSettings.LogKey
+            if let text = try? keyValue.string() {
+                guard text.hasPrefix("file:"), text.count > 5 else {
+                    throw keyValue.error("expected file:PATH or a mapping {hsm: NAME, label: LABEL}")
+                }
+                key = .file(path: resolve(String(text.dropFirst(5))))
+            } else {
+                let keyMapping = try keyValue.mapping(allowedKeys: ["hsm", "label"])
+                let hsmName = try keyMapping.required("hsm").nonEmptyString()
+                guard firstPath[hsmName] != nil else {
+                    throw try keyMapping.required("hsm").error("no HSM named \"\(hsmName)\" in hsms")
+                }
+                key = .hsm(name: hsmName, label: try keyMapping.required("label").nonEmptyString())
+            }
+            log = LogSettings(directory: directory, key: key)
+        }
+
+        return Fleet(name: name, hsms: hsms, keys: keys, transport: transport, log: log, path: path)
+    }
+
+    private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration {
+        let mapping = try value.mapping(allowedKeys: ["name", "role", "site", "module", "server", "token", "pin"])
+        let nameValue = try mapping.required("name")
+        let name = try nameValue.nonEmptyString()
+        guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw nameValue.error("HSM names may use letters, digits, '.', '_' and '-' only")
+        }
+
+        let roleValue = try mapping.required("role")
+        let roleText = try roleValue.string()
+        guard let role = HSMRole(rawValue: roleText) else {
+            throw roleValue.error("unknown role \"\(roleText)\" (primary, member or secondary)")
+        }
+
+        let module = try mapping.required("module").nonEmptyString()
+        // A bare file name is left to the dynamic loader's search path; anything with a slash is a path.
+        let modulePath = module.contains("/") ? resolve(module) : module
+
+        let tokenValue = try mapping.required("token")
+        let tokenText = try tokenValue.string()
+        let token: TokenURI
+        do {
+            token = try TokenURI(tokenText)
+        } catch {
+            throw tokenValue.error(error.description)
+        }
+
+        let pinValue = try mapping.required("pin")
+        let pinText = try pinValue.string()
+        let pin: PINSource
+        if pinText == "prompt" {
+            pin = .prompt
+        } else if pinText.hasPrefix("env:"), pinText.count > 4 {
+            let variable = String(pinText.dropFirst(4))
+            guard variable.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
+                !(variable.first?.isNumber ?? true)
+            else {
+                throw pinValue.error("\"\(variable)\" is not an environment variable name")
+            }
+            pin = .environment(name: variable)
+        } else if pinText.hasPrefix("file:"), pinText.count > 5 {
+            pin = .file(path: resolve(String(pinText.dropFirst(5))))
+        } else {
+            // Never echo the value: it may be the PIN itself.
+            throw pinValue.error("expected env:NAME, file:PATH or prompt; a PIN never goes in the fleet file")
+        }
+
+        let server = try mapping.optional("server")?.nonEmptyString()
+        let site = try mapping.optional("site")?.string() ?? ""
+        return HSMConfiguration(
+            name: name, role: role, site: site, modulePath: modulePath, serverAddress: server, token: token, pin: pin)
+    }
+}

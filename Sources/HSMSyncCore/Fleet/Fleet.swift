@@ -1,0 +1,30 @@
+/// A fleet file, parsed and validated: the HSMs hsmsync keeps in parity, and how.
+///
+/// Loading never touches an HSM: everything that can be checked without one (YAML shape, unknown
+/// keys, names, URIs, PIN sources) is checked first, with the YAML path in every message.
+public struct Fleet: Sendable, Hashable {
+    public let name: String
+    public let hsms: [HSMConfiguration]
+    public let keys: KeyScope
+    public let transport: TransportSettings
+    public let log: LogSettings?
+    /// The file it was read from.
+    public let path: String
+
+    public init(
+        name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(), transport: TransportSettings = TransportSettings(),
+        log: LogSettings? = nil, path: String
+    ) {
+        self.name = name
+        self.hsms = hsms
+        self.keys = keys
+        self.transport = transport
+        self.log = log
+        self.path = path
+    }
+
+    /// The HSM called `name`.
+    public func hsm(named name: String) -> HSMConfiguration? {
+        hsms.first { $0.name == name }
+    }
+}
