@@ -26,6 +26,7 @@ struct HSMSync: AsyncParsableCommand {
     /// errors (its own code 64) become 2; a command's errors are mapped by ``ExitStatus``.
     static func main() async {
         ProcessHardening.apply()
+        Environment.bootstrapLogging()
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

@@ -1,5 +1,6 @@
 internal import CPKCS11
 import Foundation
+import Synchronization
 
 /// A loaded, initialised PKCS#11 module: one `dlopen` handle and one function list.
 ///
@@ -23,6 +24,10 @@ public final class PKCS11Module: @unchecked Sendable {
     /// False when another component of this process had already initialised the library: then
     /// finalising it is theirs to do (finalising under their threads crashes SoftHSM2, #446).
     private let ownsInitialization: Bool
+    /// Serialises slot and token discovery: SoftHSM2 2.6.1 may add a slot to its table while
+    /// answering a `C_GetSlotList` size query (it always offers one free slot), so two workers
+    /// must not interleave those calls. Discovery is rare; the lock costs nothing.
+    private let discovery = Mutex(())
 
     /// Loads and initialises the module at `path`.
     ///
@@ -97,54 +102,64 @@ public final class PKCS11Module: @unchecked Sendable {
     /// > Important: p11-kit's client answers zero slots and `CKR_OK` when its server is not
     /// > running. An empty list means "found nothing", never "holds nothing".
     public func slots(withTokenPresent tokenPresent: Bool = true) throws(PKCS11Error) -> [SlotID] {
-        let present = tokenPresent ? CPKCS11_TRUE : CPKCS11_FALSE
-        // The count can grow between the two calls (a token appears); retry on CKR_BUFFER_TOO_SMALL.
-        while true {
-            var count: CK_ULONG = 0
-            try check(functions.pointee.C_GetSlotList(present, nil, &count), .getSlotList)
-            var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
-            let rv = functions.pointee.C_GetSlotList(present, &slots, &count)
-            if rv == CKR_BUFFER_TOO_SMALL { continue }
-            try check(rv, .getSlotList)
-            return slots.prefix(Int(count)).map { SlotID(rawValue: UInt($0)) }
+        try discovery.withLock { (_) throws(PKCS11Error) in
+            let present = tokenPresent ? CPKCS11_TRUE : CPKCS11_FALSE
+            // The count can grow between the two calls (a token appears); retry on CKR_BUFFER_TOO_SMALL.
+            while true {
+                var count: CK_ULONG = 0
+                try check(functions.pointee.C_GetSlotList(present, nil, &count), .getSlotList)
+                var slots = [CK_SLOT_ID](repeating: 0, count: Int(count))
+                let rv = functions.pointee.C_GetSlotList(present, &slots, &count)
+                if rv == CKR_BUFFER_TOO_SMALL { continue }
+                try check(rv, .getSlotList)
+                return slots.prefix(Int(count)).map { SlotID(rawValue: UInt($0)) }
+            }
         }
     }
 
     /// Calls `C_GetSlotInfo`.
     public func slotInfo(_ slot: SlotID) throws(PKCS11Error) -> SlotInfo {
-        var raw = CK_SLOT_INFO()
-        try check(functions.pointee.C_GetSlotInfo(CK_SLOT_ID(slot.rawValue), &raw), .getSlotInfo)
-        return SlotInfo(raw)
+        try discovery.withLock { (_) throws(PKCS11Error) in
+            var raw = CK_SLOT_INFO()
+            try check(functions.pointee.C_GetSlotInfo(CK_SLOT_ID(slot.rawValue), &raw), .getSlotInfo)
+            return SlotInfo(raw)
+        }
     }
 
     /// Calls `C_GetTokenInfo`.
     public func tokenInfo(_ slot: SlotID) throws(PKCS11Error) -> TokenInfo {
-        var raw = CK_TOKEN_INFO()
-        try check(functions.pointee.C_GetTokenInfo(CK_SLOT_ID(slot.rawValue), &raw), .getTokenInfo)
-        return TokenInfo(raw)
+        try discovery.withLock { (_) throws(PKCS11Error) in
+            var raw = CK_TOKEN_INFO()
+            try check(functions.pointee.C_GetTokenInfo(CK_SLOT_ID(slot.rawValue), &raw), .getTokenInfo)
+            return TokenInfo(raw)
+        }
     }
 
     /// Calls `C_GetMechanismList`.
     public func mechanisms(_ slot: SlotID) throws(PKCS11Error) -> [MechanismType] {
-        while true {
-            var count: CK_ULONG = 0
-            try check(functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), nil, &count), .getMechanismList)
-            var list = [CK_MECHANISM_TYPE](repeating: 0, count: Int(count))
-            let rv = functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), &list, &count)
-            if rv == CKR_BUFFER_TOO_SMALL { continue }
-            try check(rv, .getMechanismList)
-            return list.prefix(Int(count)).map { MechanismType(rawValue: UInt($0)) }
+        try discovery.withLock { (_) throws(PKCS11Error) in
+            while true {
+                var count: CK_ULONG = 0
+                try check(functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), nil, &count), .getMechanismList)
+                var list = [CK_MECHANISM_TYPE](repeating: 0, count: Int(count))
+                let rv = functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), &list, &count)
+                if rv == CKR_BUFFER_TOO_SMALL { continue }
+                try check(rv, .getMechanismList)
+                return list.prefix(Int(count)).map { MechanismType(rawValue: UInt($0)) }
+            }
         }
     }
 
     /// Calls `C_GetMechanismInfo`.
     public func mechanismInfo(_ mechanism: MechanismType, slot: SlotID) throws(PKCS11Error) -> MechanismInfo {
-        var raw = CK_MECHANISM_INFO()
-        try check(
-            functions.pointee.C_GetMechanismInfo(
-                CK_SLOT_ID(slot.rawValue), CK_MECHANISM_TYPE(mechanism.rawValue), &raw),
-            .getMechanismInfo)
-        return MechanismInfo(raw)
+        try discovery.withLock { (_) throws(PKCS11Error) in
+            var raw = CK_MECHANISM_INFO()
+            try check(
+                functions.pointee.C_GetMechanismInfo(
+                    CK_SLOT_ID(slot.rawValue), CK_MECHANISM_TYPE(mechanism.rawValue), &raw),
+                .getMechanismInfo)
+            return MechanismInfo(raw)
+        }
     }
 
     /// The slots whose token matches `uri`, with their token information.

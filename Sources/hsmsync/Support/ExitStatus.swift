@@ -15,15 +15,19 @@ enum ExitStatus: Int32 {
 
     var exitCode: ExitCode { ExitCode(rawValue) }
 
+    init(_ category: FailureCategory) {
+        switch category {
+        case .integrity: self = .driftOrIntegrityFailure
+        case .invalidInput: self = .invalidInput
+        case .runtime: self = .runtimeFailure
+        }
+    }
+
     /// The one place errors become exit codes.
     init(for error: any Error) {
         switch error {
         case let error as any CategorizedError:
-            switch error.category {
-            case .integrity: self = .driftOrIntegrityFailure
-            case .invalidInput: self = .invalidInput
-            case .runtime: self = .runtimeFailure
-            }
+            self.init(error.category)
         case is PKCS11Error, is LoadError:
             self = .runtimeFailure
         case is TokenURI.ParseError:

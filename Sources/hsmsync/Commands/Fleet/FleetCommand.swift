@@ -5,6 +5,6 @@ struct FleetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleet",
         abstract: "Check that every HSM of a fleet is reachable and capable.",
-        subcommands: []
+        subcommands: [FleetCheckCommand.self]
     )
 }

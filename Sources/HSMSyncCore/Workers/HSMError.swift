@@ -1,0 +1,101 @@
+public import PKCS11
+
+/// A failure reaching or using one HSM of the fleet; the message always names the HSM.
+public struct HSMError: CategorizedError, Hashable {
+    /// The HSM's fleet name.
+    public let hsm: String
+    public let kind: Kind
+
+    public init(hsm: String, _ kind: Kind) {
+        self.hsm = hsm
+        self.kind = kind
+    }
+
+    /// What went wrong.
+    public enum Kind: Hashable, Sendable {
+        /// The module could not be loaded or initialised.
+        case moduleNotLoadable(LoadError)
+        /// The module answered, but with no slots at all: a p11-kit server that is not running
+        /// looks exactly like this. Never read as "an empty HSM".
+        case unreachable(reason: String)
+        /// Slots exist, but no initialised token matches the URI.
+        case tokenNotFound(uri: String, tokensSeen: [String])
+        /// More than one token matches the URI: the fleet file must be more specific.
+        case tokenAmbiguous(uri: String, labels: [String])
+        /// Two fleet entries resolve to the same token.
+        case sameTokenAs(other: String, serial: String)
+        /// The token flags say the user PIN is locked.
+        case pinLocked
+        /// The token flags say one more wrong PIN locks it; refused unless explicitly allowed.
+        case pinFinalTry
+        /// The token's user PIN is not initialised (SoftHSM2 after a re-initialisation).
+        case userPINNotInitialized
+        /// `C_Login` failed (exactly one attempt was made).
+        case loginFailed(PKCS11Error)
+        /// The PIN source could not deliver.
+        case pinUnavailable(PINSourceError)
+        /// A PKCS#11 call failed while doing `operation`.
+        case pkcs11(PKCS11Error, operation: String)
+        /// The worker was used before it was opened, or after it was closed.
+        case notOpen
+    }
+
+    public var category: FailureCategory {
+        switch kind {
+        case .tokenAmbiguous, .sameTokenAs, .pinUnavailable:
+            return .invalidInput
+        default:
+            return .runtime
+        }
+    }
+
+    /// Whether the HSM could not be reached at all (as opposed to reached and refusing).
+    public var isUnreachable: Bool {
+        switch kind {
+        case .moduleNotLoadable, .unreachable, .tokenNotFound:
+            return true
+        case .pkcs11(let error, _), .loginFailed(let error):
+            return [.deviceError, .deviceRemoved, .tokenNotPresent, .cryptokiNotInitialized].contains(error.code)
+        default:
+            return false
+        }
+    }
+
+    public var description: String {
+        "\(hsm): \(reason)"
+    }
+
+    /// The message without the HSM name.
+    public var reason: String {
+        switch kind {
+        case .moduleNotLoadable(let error):
+            return "\(error)"
+        case .unreachable(let reason):
+            return "HSM unreachable: \(reason)"
+        case .tokenNotFound(let uri, let seen):
+            let list = seen.isEmpty ? "none" : seen.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "no token matches \(uri) (initialised tokens seen: \(list))"
+        case .tokenAmbiguous(let uri, let labels):
+            return "\(labels.count) tokens match \(uri) (\(labels.joined(separator: ", "))); add serial= to select exactly one"
+        case .sameTokenAs(let other, let serial):
+            return "selects the same token as \(other) (serial \(serial)); each fleet HSM must be a different token"
+        case .pinLocked:
+            return "the token reports its user PIN locked (CKF_USER_PIN_LOCKED); no login attempted"
+        case .pinFinalTry:
+            return "the token reports one PIN attempt left (CKF_USER_PIN_FINAL_TRY); no login attempted"
+        case .userPINNotInitialized:
+            return "the token has no user PIN (re-initialised?); no login attempted"
+        case .loginFailed(let error):
+            if error.code == .pinIncorrect {
+                return "login failed: the PIN was refused (\(error)); one attempt was made, none will be retried"
+            }
+            return "login failed: \(error)"
+        case .pinUnavailable(let error):
+            return "\(error)"
+        case .pkcs11(let error, let operation):
+            return "\(operation): \(error)"
+        case .notOpen:
+            return "internal error: the HSM worker is not open"
+        }
+    }
+}

@@ -1,0 +1,161 @@
+public import Logging
+public import PKCS11
+
+/// One HSM of the fleet, worked on its own thread through one logged-in session.
+///
+/// Every PKCS#11 call for this HSM runs on the worker's dedicated thread (the actor's executor),
+/// so blocking calls never stall Swift's cooperative pool and several HSMs are worked at once.
+/// The session and every object handle stay inside the worker: code runs against them through
+/// ``withSession(_:)``, and only values come out.
+public actor HSMWorker {
+    /// The HSM as the fleet file describes it.
+    public nonisolated let configuration: HSMConfiguration
+    /// The module instance the HSM is reached through.
+    public nonisolated let module: PKCS11Module
+    private nonisolated let executor: ThreadExecutor
+    private let logger: Logger
+    private var slot: SlotID?
+    private var session: Session?
+    /// The token as found when the worker was opened.
+    public private(set) var token: TokenInfo?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
+
+    /// The HSM's fleet name.
+    public nonisolated var name: String { configuration.name }
+
+    public init(configuration: HSMConfiguration, module: PKCS11Module, logger: Logger) {
+        self.configuration = configuration
+        self.module = module
+        self.executor = ThreadExecutor(name: "hsmsync.hsm.\(configuration.name)")
+        var logger = logger
+        logger[metadataKey: "hsm.name"] = "\(configuration.name)"
+        self.logger = logger
+    }
+
+    deinit {
+        executor.shutdown()
+    }
+
+    /// How the worker logs in when it opens.
+    public struct LoginOptions: Sendable {
+        /// Log in as the user (false: public objects only).
+        public var login: Bool
+        /// Serialises `prompt` PIN sources across HSMs opened in parallel.
+        public var promptLock: PromptLock
+        /// Try a login even when the token says one attempt is left.
+        public var allowFinalTry: Bool
+
+        public init(login: Bool = true, promptLock: PromptLock = PromptLock(), allowFinalTry: Bool = false) {
+            self.login = login
+            self.promptLock = promptLock
+            self.allowFinalTry = allowFinalTry
+        }
+    }
+
+    /// Finds the token, opens the worker's session and logs in (exactly one `C_Login`).
+    ///
+    /// "No slots at all" is reported as unreachable, never as an empty token (SECURITY.md P3).
+    /// The token's PIN flags are read first: a locked PIN, or a final try, is never attempted.
+    public func open(readWrite: Bool, options: LoginOptions = LoginOptions()) throws(HSMError) {
+        let name = configuration.name
+        let uri = configuration.token
+        let slots: [SlotID]
+        do {
+            slots = try module.slots(withTokenPresent: true)
+        } catch {
+            throw HSMError(hsm: name, .pkcs11(error, operation: "listing slots"))
+        }
+        guard !slots.isEmpty else {
+            let hint = configuration.serverAddress.map { "is the p11-kit server at \($0) running?" }
+                ?? "is the HSM connected and its client configured?"
+            throw HSMError(hsm: name, .unreachable(reason: "\(module.path) reports no slots at all (\(hint))"))
+        }
+        let matches: [(slot: SlotID, token: TokenInfo)]
+        do {
+            matches = try module.tokens(matching: uri)
+        } catch {
+            throw HSMError(hsm: name, .pkcs11(error, operation: "reading token information"))
+        }
+        guard matches.count == 1 else {
+            if matches.isEmpty {
+                let seen = slots.compactMap { try? module.tokenInfo($0) }.filter { $0.flags.contains(.tokenInitialized) }
+                throw HSMError(hsm: name, .tokenNotFound(uri: uri.text, tokensSeen: seen.map(\.label)))
+            }
+            throw HSMError(hsm: name, .tokenAmbiguous(uri: uri.text, labels: matches.map(\.token.label)))
+        }
+        let (slot, token) = matches[0]
+        logger.debug(
+            "token found",
+            metadata: ["hsm.token.label": "\(token.label)", "hsm.token.serial": "\(token.serialNumber)"])
+
+        let opened: Session
+        do {
+            opened = try module.openSession(slot, readWrite: readWrite)
+        } catch {
+            throw HSMError(hsm: name, .pkcs11(error, operation: "opening a session"))
+        }
+        if options.login {
+            try Self.checkPINFlags(token, name: name, allowFinalTry: options.allowFinalTry, logger: logger)
+            let source = configuration.pin
+            let prompt = "PIN for HSM \(name) (token \"\(token.label)\", serial \(token.serialNumber)): "
+            let pin: PIN
+            do {
+                pin = try options.promptLock.withLock { () throws(PINSourceError) -> PIN in
+                    try source.read(hsm: name, prompt: prompt)
+                }
+            } catch {
+                throw HSMError(hsm: name, .pinUnavailable(error))
+            }
+            do {
+                try opened.login(pin: pin)
+            } catch {
+                logger.warning("login refused", metadata: ["pkcs11.function": "C_Login", "pkcs11.rv": "\(error.code)"])
+                throw HSMError(hsm: name, .loginFailed(error))
+            }
+        }
+        self.slot = slot
+        self.token = token
+        self.session = consume opened
+    }
+
+    /// R16: read the PIN counters before trying, and never spend the last attempt unasked.
+    private static func checkPINFlags(_ token: TokenInfo, name: String, allowFinalTry: Bool, logger: Logger)
+        throws(HSMError)
+    {
+        if token.flags.contains(.userPINLocked) {
+            throw HSMError(hsm: name, .pinLocked)
+        }
+        if !token.flags.contains(.userPINInitialized) {
+            throw HSMError(hsm: name, .userPINNotInitialized)
+        }
+        if token.flags.contains(.userPINFinalTry) && !allowFinalTry {
+            throw HSMError(hsm: name, .pinFinalTry)
+        }
+        if token.flags.contains(.userPINCountLow) {
+            logger.warning("the token reports failed PIN attempts since the last successful login (CKF_USER_PIN_COUNT_LOW)")
+        }
+    }
+
+    /// Runs `body` on the worker's thread with its session.
+    ///
+    /// - Throws: ``HSMError/Kind/notOpen`` before ``open(readWrite:options:)``, else what `body` throws.
+    public func withSession<T: Sendable>(_ body: @Sendable (borrowing Session) throws -> T) throws -> T {
+        switch session {
+        case .some(let session):
+            return try body(session)
+        case .none:
+            throw HSMError(hsm: configuration.name, .notOpen)
+        }
+    }
+
+    /// Closes the session (logging out the token for this process).
+    public func close() {
+        session = nil
+    }
+
+    /// The slot the token was found in, valid until the module is re-initialised.
+    public var currentSlot: SlotID? { slot }
+}
