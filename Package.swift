@@ -71,7 +71,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HSMSyncCoreTests",
-            dependencies: ["HSMSyncCore", "PKCS11", "HSMSyncTesting"],
+            dependencies: [
+                "HSMSyncCore",
+                "PKCS11",
+                "HSMSyncTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

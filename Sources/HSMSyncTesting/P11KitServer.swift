@@ -19,7 +19,8 @@ public final class P11KitServer: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/p11-kit")
         process.arguments = [
-            "server", "-f", "-n", socketPath, "--provider", SoftHSMConfiguration.modulePath, "pkcs11:token=\(tokenLabel)",
+            "server", "-f", "-n", socketPath, "--provider", SoftHSMConfiguration.modulePath,
+            "pkcs11:token=\(tokenLabel)",
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(configuration.environment) { _, new in new }
         process.standardOutput = FileHandle.nullDevice

@@ -43,7 +43,8 @@ public struct SoftHSMConfiguration: Sendable {
             library.reset_on_fork = true
 
             """
-        try configuration.write(to: directory.appendingPathComponent("softhsm2.conf"), atomically: true, encoding: .utf8)
+        try configuration.write(
+            to: directory.appendingPathComponent("softhsm2.conf"), atomically: true, encoding: .utf8)
     }
 
     /// Creates a token with `softhsm2-util --init-token --free` in a child process, so the calling

@@ -2,7 +2,7 @@ import Foundation
 public import PKCS11
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The SoftHSM2 instance of a test process, and throwaway tokens on it.
@@ -57,7 +57,8 @@ public actor SoftHSMFixture {
         tokenCounter += 1
         let label = String("\(name)-\(getpid() % 100_000)-\(tokenCounter)".prefix(32))
         let slots = try module.slots(withTokenPresent: true)
-        guard let free = try slots.first(where: { !(try module.tokenInfo($0).flags.contains(.tokenInitialized)) }) else {
+        guard let free = try slots.first(where: { !(try module.tokenInfo($0).flags.contains(.tokenInitialized)) })
+        else {
             throw FixtureError.setupFailed("SoftHSM2 offers no free slot")
         }
         try module.initToken(free, soPIN: PIN(exposedForTesting: soPIN), label: label)
@@ -109,6 +110,10 @@ private final class LockedDirectories: @unchecked Sendable {
     private let lock = NSLock()
     private var list: [URL] = []
     /// Adds a directory; returns true for the first one (when the exit hook must be installed).
-    func add(_ url: URL) -> Bool { lock.withLock { list.append(url); return list.count == 1 } }
+    func add(_ url: URL) -> Bool {
+        lock.withLock {
+            list.append(url); return list.count == 1
+        }
+    }
     func all() -> [URL] { lock.withLock { list } }
 }

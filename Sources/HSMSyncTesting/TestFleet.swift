@@ -50,8 +50,10 @@ public struct TestFleet: Sendable {
         for member in members {
             let pinFile = directory.path("\(member.name).pin")
             if member.pinSource == nil {
-                guard FileManager.default.createFile(
-                    atPath: pinFile, contents: Data((member.pin + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                guard
+                    FileManager.default.createFile(
+                        atPath: pinFile, contents: Data((member.pin + "\n").utf8),
+                        attributes: [.posixPermissions: 0o600])
                 else { throw FixtureError.setupFailed("cannot write \(pinFile)") }
             }
             yaml += "  - name: \(member.name)\n"
@@ -68,6 +70,7 @@ public struct TestFleet: Sendable {
 
     /// Runs `hsmsync` with this process's SoftHSM2 configuration.
     public func hsmsync(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try CommandRunner.hsmsync(arguments, environment: SoftHSMFixture.shared.environment.merging(environment) { _, new in new })
+        try CommandRunner.hsmsync(
+            arguments, environment: SoftHSMFixture.shared.environment.merging(environment) { _, new in new })
     }
 }

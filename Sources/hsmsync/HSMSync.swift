@@ -2,9 +2,9 @@ import ArgumentParser
 import PKCS11
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @main
@@ -18,7 +18,7 @@ struct HSMSync: AsyncParsableCommand {
             """,
         version: hsmsyncVersion,
         subcommands: [
-            FleetCommand.self,
+            FleetCommand.self
         ]
     )
 
@@ -47,7 +47,7 @@ struct HSMSync: AsyncParsableCommand {
             }
         } catch let exitCode as ExitCode {
             Glibc.exit(exitCode.rawValue)
-        } catch where exitCode(for: error) == .success {
+        } catch  where exitCode(for: error) == .success {
             Console.out(fullMessage(for: error))  // help requested for a command group
             Glibc.exit(ExitStatus.success.rawValue)
         } catch {

@@ -14,7 +14,8 @@ struct KeyManagementTests {
     /// Creates an AES key of known value as a session object.
     static func knownAESKey(_ session: borrowing Session, _ bytes: [UInt8], extra: [Attribute]) throws -> ObjectHandle {
         try session.createObject(
-            [.class(.secretKey), .keyType(.aes), .bool(.token, false)] + extra, secretValue: SecretBytes(copying: bytes))
+            [.class(.secretKey), .keyType(.aes), .bool(.token, false)] + extra, secretValue: SecretBytes(copying: bytes)
+        )
     }
 
     @Test("CKM_AES_KEY_WRAP output equals RFC 3394 (swift-crypto), and unwraps back")
@@ -32,8 +33,10 @@ struct KeyManagementTests {
 
         let unwrapped = try session.unwrapKey(
             wrapped, with: kek, mechanism: .aesKeyWrap,
-            template: [.class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true),
-                       .bool(.extractable, true), .label("back")])
+            template: [
+                .class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true),
+                .bool(.extractable, true), .label("back"),
+            ])
         #expect(try session.wrapKey(unwrapped, with: kek, mechanism: .aesKeyWrap) == wrapped)
     }
 
@@ -43,13 +46,17 @@ struct KeyManagementTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
         let kek = try session.generateKey(
             .aesKeyGen,
-            template: [.class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
-                       .bool(.wrap, true), .bool(.unwrap, true), .bool(.extractable, false)])
+            template: [
+                .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
+                .bool(.wrap, true), .bool(.unwrap, true), .bool(.extractable, false),
+            ])
         let pair = try session.generateKeyPair(
             .ecKeyPairGen,
             publicKeyTemplate: [.bytes(.ecParams, Self.p256Parameters), .bool(.token, false), .bool(.verify, true)],
-            privateKeyTemplate: [.bool(.token, false), .bool(.sign, true), .bool(.sensitive, true),
-                                 .bool(.extractable, true)])
+            privateKeyTemplate: [
+                .bool(.token, false), .bool(.sign, true), .bool(.sensitive, true),
+                .bool(.extractable, true),
+            ])
         let blob = try session.wrapKey(pair.privateKey, with: kek, mechanism: .aesKeyWrapPad)
         #expect(blob.count % 8 == 0 && blob.count > 40)
         let template: [Attribute] = [
@@ -74,11 +81,15 @@ struct KeyManagementTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
         let kek = try session.generateKey(
             .aesKeyGen,
-            template: [.class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false), .bool(.wrap, true)])
+            template: [
+                .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false), .bool(.wrap, true),
+            ])
         let locked = try session.generateKey(
             .aesKeyGen,
-            template: [.class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
-                       .bool(.extractable, false)])
+            template: [
+                .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, false),
+                .bool(.extractable, false),
+            ])
         do {
             _ = try session.wrapKey(locked, with: kek, mechanism: .aesKeyWrap)
             Issue.record("wrapped a non-extractable key")
@@ -144,10 +155,14 @@ struct KeyManagementTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
         let pair = try session.generateKeyPair(
             .rsaKeyPairGen,
-            publicKeyTemplate: [.ulong(.modulusBits, 3072), .bytes(.publicExponent, [1, 0, 1]), .bool(.token, false),
-                                .bool(.wrap, true), .bool(.encrypt, true)],
-            privateKeyTemplate: [.bool(.token, false), .bool(.unwrap, true), .bool(.sensitive, true),
-                                 .bool(.extractable, false)])
+            publicKeyTemplate: [
+                .ulong(.modulusBits, 3072), .bytes(.publicExponent, [1, 0, 1]), .bool(.token, false),
+                .bool(.wrap, true), .bool(.encrypt, true),
+            ],
+            privateKeyTemplate: [
+                .bool(.token, false), .bool(.unwrap, true), .bool(.sensitive, true),
+                .bool(.extractable, false),
+            ])
         let publicSet = try session.attributes([.modulus, .publicExponent], of: pair.publicKey)
         let modulus = try #require(publicSet.bytes(.modulus))
         let exponent = try #require(publicSet.bytes(.publicExponent))
@@ -160,7 +175,9 @@ struct KeyManagementTests {
             template: [.class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sign, true)])
         var oracle = try AES.CMAC(key: SymmetricKey(data: secret))
         oracle.update(data: [UInt8](repeating: 0, count: 16))
-        #expect(try session.sign([UInt8](repeating: 0, count: 16), with: key, mechanism: .aesCMAC) == Array(oracle.finalize()))
+        #expect(
+            try session.sign([UInt8](repeating: 0, count: 16), with: key, mechanism: .aesCMAC)
+                == Array(oracle.finalize()))
     }
 
     @Test("ECDH1 derive: both sides derive the same key from each other's points")
@@ -182,9 +199,11 @@ struct KeyManagementTests {
             .bool(.sensitive, true), .bool(.extractable, false),
         ]
         let fromAlice = try session.deriveKey(
-            from: alice.privateKey, mechanism: .ecdh1Derive(peerPoint: Array(bobPoint.dropFirst(2))), template: template)
+            from: alice.privateKey, mechanism: .ecdh1Derive(peerPoint: Array(bobPoint.dropFirst(2))), template: template
+        )
         let fromBob = try session.deriveKey(
-            from: bob.privateKey, mechanism: .ecdh1Derive(peerPoint: Array(alicePoint.dropFirst(2))), template: template)
+            from: bob.privateKey, mechanism: .ecdh1Derive(peerPoint: Array(alicePoint.dropFirst(2))), template: template
+        )
         let zero = [UInt8](repeating: 0, count: 16)
         let a = try session.sign(zero, with: fromAlice, mechanism: .aesCMAC)
         let b = try session.sign(zero, with: fromBob, mechanism: .aesCMAC)

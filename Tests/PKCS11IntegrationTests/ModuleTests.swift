@@ -29,8 +29,11 @@ struct ModuleTests {
     func notAModule() async throws {
         let registry = ModuleRegistry()
         let library = try #require(
-            ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1"]
-                .first(where: FileManager.default.fileExists(atPath:)))
+            [
+                "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1",
+                "/usr/lib/aarch64-linux-gnu/libz.so.1",
+            ]
+            .first(where: FileManager.default.fileExists(atPath:)))
         await #expect {
             try await registry.module(path: library)
         } throws: { error in
@@ -93,7 +96,9 @@ struct ModuleTests {
         let module = try await SoftHSMFixture.shared.module()
         let slot = try #require(try module.tokens(matching: token.uri).first).slot
         let list = try module.mechanisms(slot)
-        for needed: MechanismType in [.aesKeyWrap, .aesKeyWrapPad, .aesCMAC, .ecdsa, .eddsa, .ecdh1Derive, .rsaPKCSOAEP] {
+        for needed: MechanismType in [
+            .aesKeyWrap, .aesKeyWrapPad, .aesCMAC, .ecdsa, .eddsa, .ecdh1Derive, .rsaPKCSOAEP,
+        ] {
             #expect(list.contains(needed), "SoftHSM2 lacks \(needed)")
         }
         let wrap = try module.mechanismInfo(.aesKeyWrap, slot: slot)

@@ -100,8 +100,11 @@ struct ObjectTests {
         let session = try module.loggedInSession(token)
         let value = SecretBytes(copying: [UInt8](repeating: 0x42, count: 32))
         let staged = try session.createObject(
-            [.class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true), .bool(.extractable, true),
-             .bool(.encrypt, true), .label("staged")],
+            [
+                .class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, true),
+                .bool(.extractable, true),
+                .bool(.encrypt, true), .label("staged"),
+            ],
             secretValue: value)
         let promoted = try session.copyObject(staged, template: [.bool(.token, true), .label("promoted")])
         let set = try session.attributes([.token, .label, .valueLength], of: promoted)
@@ -129,7 +132,9 @@ struct ObjectTests {
             ])
         let readBack = try #require(try session.template(.unwrapTemplate, of: kek))
         #expect(Set(readBack) == Set(inner))
-        #expect(try session.template(.wrapTemplate, of: kek) == nil || (try session.template(.wrapTemplate, of: kek)) == [])
-        #expect(try session.attributes([.allowedMechanisms], of: kek).allowedMechanisms == [.aesKeyWrap, .aesKeyWrapPad])
+        #expect(
+            try session.template(.wrapTemplate, of: kek) == nil || (try session.template(.wrapTemplate, of: kek)) == [])
+        #expect(
+            try session.attributes([.allowedMechanisms], of: kek).allowedMechanisms == [.aesKeyWrap, .aesKeyWrapPad])
     }
 }

@@ -23,24 +23,31 @@ struct P11KitClientTests {
         let servers = try Self.twoServers(directory)
         let registry = ModuleRegistry()
         for (label, server) in servers {
-            let module = try await registry.module(path: SoftHSMConfiguration.p11KitClientPath, serverAddress: server.address)
+            let module = try await registry.module(
+                path: SoftHSMConfiguration.p11KitClientPath, serverAddress: server.address)
             let tokens = try module.tokens(matching: TokenURI("pkcs11:model=SoftHSM%20v2"))
             #expect(tokens.map(\.token.label) == [label])
             let session = try module.openSession(tokens[0].slot, readWrite: true)
             try session.login(pin: PIN(exposedForTesting: "1234"))
             _ = try session.generateKey(
                 .aesKeyGen,
-                template: [.class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
-                           .label("on-\(label)")])
+                template: [
+                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
+                    .label("on-\(label)"),
+                ])
         }
-        let first = try await registry.module(path: SoftHSMConfiguration.p11KitClientPath, serverAddress: servers[0].server.address)
-        let second = try await registry.module(path: SoftHSMConfiguration.p11KitClientPath, serverAddress: servers[1].server.address)
+        let first = try await registry.module(
+            path: SoftHSMConfiguration.p11KitClientPath, serverAddress: servers[0].server.address)
+        let second = try await registry.module(
+            path: SoftHSMConfiguration.p11KitClientPath, serverAddress: servers[1].server.address)
         #expect(first !== second)
         // The process's own P11_KIT_SERVER_ADDRESS is left as it was.
         #expect(ProcessInfo.processInfo.environment["P11_KIT_SERVER_ADDRESS"] == nil)
     }
 
-    @Test("A server that is not running shows zero slots and CKR_OK, never an error: callers must treat it as unreachable")
+    @Test(
+        "A server that is not running shows zero slots and CKR_OK, never an error: callers must treat it as unreachable"
+    )
     func missingServerLooksEmpty() async throws {
         let directory = try TemporaryDirectory(prefix: "p11kit")
         let module = try await ModuleRegistry().module(

@@ -9,8 +9,9 @@ struct ReturnCodeTests {
         #expect(ReturnCode(rawValue: 0x8000_0012).name == "CKR_VENDOR_DEFINED+0x12")
         #expect(ReturnCode(rawValue: 0x8000_0012).description == "CKR_VENDOR_DEFINED+0x12 (0x80000012)")
         #expect(ReturnCode(rawValue: 0x7777).name == "unknown(0x7777)")
-        #expect(PKCS11Error(code: ReturnCode(rawValue: 0x8000_0001), function: .wrapKey).description
-            == "C_WrapKey: CKR_VENDOR_DEFINED+0x1 (0x80000001)")
+        #expect(
+            PKCS11Error(code: ReturnCode(rawValue: 0x8000_0001), function: .wrapKey).description
+                == "C_WrapKey: CKR_VENDOR_DEFINED+0x1 (0x80000001)")
     }
 
     @Test("Ambiguous outcomes are flagged for reconciliation (SECURITY.md R18)")

@@ -8,7 +8,10 @@ import Testing
 struct FleetCheckCommandTests {
     static func threeTokens() async throws -> (TestToken, TestToken, TestToken) {
         let fixture = SoftHSMFixture.shared
-        return (try await fixture.makeToken("fc-p"), try await fixture.makeToken("fc-m"), try await fixture.makeToken("fc-d"))
+        return (
+            try await fixture.makeToken("fc-p"), try await fixture.makeToken("fc-m"),
+            try await fixture.makeToken("fc-d")
+        )
     }
 
     @Test("A three-HSM fleet: one JSON document with token, login, mechanisms and transport key; exit 0")
@@ -18,8 +21,10 @@ struct FleetCheckCommandTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)
         _ = try session.generateKey(
             .aesKeyGen,
-            template: [.class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
-                       .label("hsmsync-transport"), .bool(.wrap, true), .bool(.unwrap, true), .bool(.extractable, false)])
+            template: [
+                .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
+                .label("hsmsync-transport"), .bool(.wrap, true), .bool(.unwrap, true), .bool(.extractable, false),
+            ])
         let fleet = try TestFleet(members: [
             .init("primary-1", role: "primary", token: primary),
             .init("member-1", role: "member", token: member),
@@ -43,10 +48,12 @@ struct FleetCheckCommandTests {
             #expect(summary["serial"] as? String == token.serialNumber)
             #expect(summary["model"] as? String == "SoftHSM v2")
             let mechanisms = try #require(hsm["mechanisms"] as? [[String: Any]])
-            #expect(mechanisms.map { $0["name"] as? String } == [
-                "CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD", "CKM_AES_CMAC", "CKM_ECDSA", "CKM_EDDSA", "CKM_ECDH1_DERIVE",
-                "CKM_RSA_PKCS_OAEP",
-            ])
+            #expect(
+                mechanisms.map { $0["name"] as? String } == [
+                    "CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD", "CKM_AES_CMAC", "CKM_ECDSA", "CKM_EDDSA",
+                    "CKM_ECDH1_DERIVE",
+                    "CKM_RSA_PKCS_OAEP",
+                ])
             let wrap = try #require(mechanisms.first)
             #expect(wrap["flags"] as? [String] == ["wrap", "unwrap"])
             let derive = try #require(mechanisms.first { $0["name"] as? String == "CKM_ECDH1_DERIVE" })
@@ -81,16 +88,23 @@ struct FleetCheckCommandTests {
         let result = try fleet.hsmsync(["fleet", "check", "--fleet", fleet.path])
         #expect(result.status == 3, "\(result)")
         #expect(result.stdout.contains("vendor-1 (member, site-a): UNREACHABLE"))
-        #expect(result.stdout.contains("/opt/vendor/libnothing.so: cannot open shared object file: No such file or directory"))
+        #expect(
+            result.stdout.contains(
+                "/opt/vendor/libnothing.so: cannot open shared object file: No such file or directory"))
         #expect(result.stdout.contains("primary-1 (primary, site-a): ok"), "the other HSM is still checked")
     }
 
     @Test("A library that is not a PKCS#11 module: exit 3 naming it")
     func notAModule() async throws {
         let library = try #require(
-            ["/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/aarch64-linux-gnu/libz.so.1"]
-                .first(where: FileManager.default.fileExists(atPath:)))
-        let fleet = try TestFleet(members: [.init("odd-1", role: "primary", tokenURI: "pkcs11:token=x", module: library)])
+            [
+                "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1",
+                "/usr/lib/aarch64-linux-gnu/libz.so.1",
+            ]
+            .first(where: FileManager.default.fileExists(atPath:)))
+        let fleet = try TestFleet(members: [
+            .init("odd-1", role: "primary", tokenURI: "pkcs11:token=x", module: library)
+        ])
         let result = try fleet.hsmsync(["fleet", "check", "--fleet", fleet.path, "--json"])
         #expect(result.status == 3, "\(result)")
         #expect(result.stdout.contains("is not a PKCS#11 module"))
@@ -101,7 +115,9 @@ struct FleetCheckCommandTests {
         let (primary, _, _) = try await Self.threeTokens()
         let none = try TestFleet(members: [
             .init("primary-1", role: "primary", token: primary),
-            .init("ghost-1", role: "secondary", tokenURI: "pkcs11:token=no-such-token", module: SoftHSMConfiguration.modulePath),
+            .init(
+                "ghost-1", role: "secondary", tokenURI: "pkcs11:token=no-such-token",
+                module: SoftHSMConfiguration.modulePath),
         ])
         let missing = try none.hsmsync(["fleet", "check", "--fleet", none.path])
         #expect(missing.status == 3, "\(missing)")
@@ -109,7 +125,9 @@ struct FleetCheckCommandTests {
         #expect(missing.stdout.contains("no token matches pkcs11:token=no-such-token"))
 
         let several = try TestFleet(members: [
-            .init("any-1", role: "primary", tokenURI: "pkcs11:model=SoftHSM%20v2", module: SoftHSMConfiguration.modulePath)
+            .init(
+                "any-1", role: "primary", tokenURI: "pkcs11:model=SoftHSM%20v2", module: SoftHSMConfiguration.modulePath
+            )
         ])
         let ambiguous = try several.hsmsync(["fleet", "check", "--fleet", several.path])
         #expect(ambiguous.status == 2, "\(ambiguous)")
@@ -169,7 +187,8 @@ struct FleetCheckCommandTests {
         var good = TestFleet.Member("primary-1", role: "primary", token: primary)
         good.pinSource = "env:HSMSYNC_TEST_PIN"
         let envFleet = try TestFleet(members: [good])
-        let ok = try envFleet.hsmsync(["fleet", "check", "--fleet", envFleet.path], environment: ["HSMSYNC_TEST_PIN": primary.userPIN])
+        let ok = try envFleet.hsmsync(
+            ["fleet", "check", "--fleet", envFleet.path], environment: ["HSMSYNC_TEST_PIN": primary.userPIN])
         #expect(ok.status == 0, "\(ok)")
     }
 
@@ -177,13 +196,22 @@ struct FleetCheckCommandTests {
         "Invalid fleet files: exit 2 with the YAML path, no module loaded",
         arguments: [
             ("name: [broken\n", "fleet.yaml:"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"pkcs11:token=a\", pin: prompt, extra: 1}\n",
-             "hsms[0].extra: unknown key"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"pkcs11:token=a\", pin: prompt}\n  - {name: a, role: member, module: /nonexistent/m.so, token: \"pkcs11:token=b\", pin: prompt}\n",
-             "duplicate HSM name"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, pin: prompt}\n", "hsms[0].token: required key"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"token=a\", pin: prompt}\n",
-             "hsms[0].token: invalid PKCS#11 URI"),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"pkcs11:token=a\", pin: prompt, extra: 1}\n",
+                "hsms[0].extra: unknown key"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"pkcs11:token=a\", pin: prompt}\n  - {name: a, role: member, module: /nonexistent/m.so, token: \"pkcs11:token=b\", pin: prompt}\n",
+                "duplicate HSM name"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, pin: prompt}\n",
+                "hsms[0].token: required key"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /nonexistent/m.so, token: \"token=a\", pin: prompt}\n",
+                "hsms[0].token: invalid PKCS#11 URI"
+            ),
         ])
     func invalidFleetFiles(yaml: String, message: String) throws {
         let directory = try TemporaryDirectory(prefix: "badfleet")
@@ -225,7 +253,8 @@ struct FleetCheckCommandTests {
         let directory = try TemporaryDirectory(prefix: "p11kit")
         let configuration = try SoftHSMConfiguration(directory: directory.url.appendingPathComponent("remote"))
         try configuration.initializeToken(label: "remote")
-        let server = try P11KitServer(configuration: configuration, tokenLabel: "remote", socketPath: directory.path("r.sock"))
+        let server = try P11KitServer(
+            configuration: configuration, tokenLabel: "remote", socketPath: directory.path("r.sock"))
         var remote = TestFleet.Member(
             "remote-1", role: "primary", tokenURI: "pkcs11:token=remote", module: SoftHSMConfiguration.p11KitClientPath)
         remote.server = server.address
@@ -235,7 +264,8 @@ struct FleetCheckCommandTests {
         // p11-kit 0.24.1's remoting filters key wrap, CMAC, EdDSA and ECDH: the check shows it.
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let mechanisms = try #require((json["hsms"] as? [[String: Any]])?.first?["mechanisms"] as? [[String: Any]])
-        let available = Dictionary(uniqueKeysWithValues: mechanisms.map { ($0["name"] as! String, $0["available"] as! Bool) })
+        let available = Dictionary(
+            uniqueKeysWithValues: mechanisms.map { ($0["name"] as! String, $0["available"] as! Bool) })
         #expect(available["CKM_AES_KEY_WRAP"] == false)
         #expect(available["CKM_RSA_PKCS_OAEP"] == true)
         #expect(available["CKM_ECDSA"] == true)

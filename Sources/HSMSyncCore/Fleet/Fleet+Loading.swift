@@ -18,7 +18,8 @@ extension Fleet {
         } catch let error as YAMLError {
             throw error
         } catch {
-            throw YAMLError(file: path, path: "", line: nil, reason: "cannot read the fleet file: \(error.localizedDescription)")
+            throw YAMLError(
+                file: path, path: "", line: nil, reason: "cannot read the fleet file: \(error.localizedDescription)")
         }
         let fleet = try parse(text, path: path)
         for hsm in fleet.hsms {
@@ -34,7 +35,9 @@ extension Fleet {
             file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path
         }
 
-        let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: ["name", "log", "hsms", "keys", "transport"])
+        let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: [
+            "name", "log", "hsms", "keys", "transport",
+        ])
         let name = try root.required("name").nonEmptyString()
 
         let hsmValues = try root.required("hsms").sequence()
@@ -95,7 +98,8 @@ extension Fleet {
         return Fleet(name: name, hsms: hsms, keys: keys, transport: transport, log: log, path: path)
     }
 
-    private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration {
+    private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration
+    {
         let mapping = try value.mapping(allowedKeys: ["name", "role", "site", "module", "server", "token", "pin"])
         let nameValue = try mapping.required("name")
         let name = try nameValue.nonEmptyString()

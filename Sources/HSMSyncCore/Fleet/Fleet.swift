@@ -12,7 +12,8 @@ public struct Fleet: Sendable, Hashable {
     public let path: String
 
     public init(
-        name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(), transport: TransportSettings = TransportSettings(),
+        name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
+        transport: TransportSettings = TransportSettings(),
         log: LogSettings? = nil, path: String
     ) {
         self.name = name

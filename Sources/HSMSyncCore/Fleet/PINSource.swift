@@ -2,9 +2,9 @@ import Foundation
 public import PKCS11
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where an HSM's user PIN comes from. Never the PIN itself: not in the fleet file, not on the
@@ -61,10 +61,11 @@ public enum PINSource: Sendable, Hashable, CustomStringConvertible {
             guard length > 0, length <= Self.maximumLength else {
                 throw .environmentVariableMissing(name: name, hsm: hsm)
             }
-            return PIN(SecretBytes(capacity: length) { buffer in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(start: value, count: length))
-                return length
-            })
+            return PIN(
+                SecretBytes(capacity: length) { buffer in
+                    buffer.copyMemory(from: UnsafeRawBufferPointer(start: value, count: length))
+                    return length
+                })
         case .file(let path):
             let descriptor = try Self.checkedFile(path, hsm: hsm)
             defer { close(descriptor) }

@@ -8,13 +8,17 @@ public struct ReliedMechanism: Sendable, Hashable {
 
     /// The mechanisms `fleet check` probes (DESIGN.md, issue 2).
     public static let all: [ReliedMechanism] = [
-        ReliedMechanism(mechanism: .aesKeyWrap, purpose: "key transport, secret-key fingerprints (RFC 3394)", neededFlags: [.wrap, .unwrap]),
+        ReliedMechanism(
+            mechanism: .aesKeyWrap, purpose: "key transport, secret-key fingerprints (RFC 3394)",
+            neededFlags: [.wrap, .unwrap]),
         ReliedMechanism(mechanism: .aesKeyWrapPad, purpose: "key transport (RFC 5649)", neededFlags: [.wrap, .unwrap]),
         ReliedMechanism(mechanism: .aesCMAC, purpose: "check values", neededFlags: [.sign]),
-        ReliedMechanism(mechanism: .ecdsa, purpose: "key-pair checks, HSM log key (P-256)", neededFlags: [.sign, .verify]),
+        ReliedMechanism(
+            mechanism: .ecdsa, purpose: "key-pair checks, HSM log key (P-256)", neededFlags: [.sign, .verify]),
         ReliedMechanism(mechanism: .eddsa, purpose: "HSM log key (Ed25519)", neededFlags: [.sign, .verify]),
         ReliedMechanism(mechanism: .ecdh1Derive, purpose: "HSM-to-HSM transport key agreement", neededFlags: [.derive]),
-        ReliedMechanism(mechanism: .rsaPKCSOAEP, purpose: "importing a custodian-held transport key", neededFlags: [.unwrap]),
+        ReliedMechanism(
+            mechanism: .rsaPKCSOAEP, purpose: "importing a custodian-held transport key", neededFlags: [.unwrap]),
     ]
 }
 

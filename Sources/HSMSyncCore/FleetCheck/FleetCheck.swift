@@ -73,7 +73,9 @@ public struct FleetCheck: Sendable {
                 let state = transportObjects == 0 ? "absent" : transportObjects == 1 ? "present" : "ambiguous"
                 let transport = FleetCheckReport.TransportKeyPresence(
                     label: transportLabel, state: state, objects: transportObjects)
-                return report(reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport, error: nil)
+                return report(
+                    reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport, error: nil
+                )
             } catch let error as PKCS11Error {
                 let failure = HSMError(hsm: hsm.name, .pkcs11(error, operation: "probing the token"))
                 return report(reachable: !failure.isUnreachable, token: token, login: "ok", error: failure)

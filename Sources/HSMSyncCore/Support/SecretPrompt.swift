@@ -1,9 +1,9 @@
 public import PKCS11
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Reads a secret typed at the controlling terminal with echo turned off, straight into a
@@ -21,7 +21,8 @@ public enum SecretPrompt {
     public static func read(prompt: String, maximumLength: Int) throws(Failure) -> SecretBytes {
         let terminal = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard terminal >= 0 else {
-            throw Failure(description: "a prompt needs a terminal, and there is none (use env: or file: for unattended runs)")
+            throw Failure(
+                description: "a prompt needs a terminal, and there is none (use env: or file: for unattended runs)")
         }
         defer { close(terminal) }
         _ = prompt.withCString { write(terminal, $0, strlen($0)) }

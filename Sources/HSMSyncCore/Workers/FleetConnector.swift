@@ -77,7 +77,9 @@ public struct FleetConnector: Sendable {
         return checked
     }
 
-    private func connect(_ hsm: HSMConfiguration, readWrite: Bool, options: HSMWorker.LoginOptions) async -> HSMConnection {
+    private func connect(_ hsm: HSMConfiguration, readWrite: Bool, options: HSMWorker.LoginOptions) async
+        -> HSMConnection
+    {
         let module: PKCS11Module
         do {
             module = try await registry.module(path: hsm.modulePath, serverAddress: hsm.serverAddress)

@@ -76,7 +76,8 @@ public struct HSMError: CategorizedError, Hashable {
             let list = seen.isEmpty ? "none" : seen.map { "\"\($0)\"" }.joined(separator: ", ")
             return "no token matches \(uri) (initialised tokens seen: \(list))"
         case .tokenAmbiguous(let uri, let labels):
-            return "\(labels.count) tokens match \(uri) (\(labels.joined(separator: ", "))); add serial= to select exactly one"
+            return
+                "\(labels.count) tokens match \(uri) (\(labels.joined(separator: ", "))); add serial= to select exactly one"
         case .sameTokenAs(let other, let serial):
             return "selects the same token as \(other) (serial \(serial)); each fleet HSM must be a different token"
         case .pinLocked:

@@ -23,6 +23,9 @@ public actor HSMWorker {
         executor.asUnownedSerialExecutor()
     }
 
+    /// Whether the caller runs on this worker's thread (for assertions and tests).
+    public nonisolated var isOnWorkerThread: Bool { executor.isCurrentThread }
+
     /// The HSM's fleet name.
     public nonisolated var name: String { configuration.name }
 
@@ -69,7 +72,8 @@ public actor HSMWorker {
             throw HSMError(hsm: name, .pkcs11(error, operation: "listing slots"))
         }
         guard !slots.isEmpty else {
-            let hint = configuration.serverAddress.map { "is the p11-kit server at \($0) running?" }
+            let hint =
+                configuration.serverAddress.map { "is the p11-kit server at \($0) running?" }
                 ?? "is the HSM connected and its client configured?"
             throw HSMError(hsm: name, .unreachable(reason: "\(module.path) reports no slots at all (\(hint))"))
         }
@@ -81,7 +85,9 @@ public actor HSMWorker {
         }
         guard matches.count == 1 else {
             if matches.isEmpty {
-                let seen = slots.compactMap { try? module.tokenInfo($0) }.filter { $0.flags.contains(.tokenInitialized) }
+                let seen = slots.compactMap { try? module.tokenInfo($0) }.filter {
+                    $0.flags.contains(.tokenInitialized)
+                }
                 throw HSMError(hsm: name, .tokenNotFound(uri: uri.text, tokensSeen: seen.map(\.label)))
             }
             throw HSMError(hsm: name, .tokenAmbiguous(uri: uri.text, labels: matches.map(\.token.label)))
@@ -135,7 +141,8 @@ public actor HSMWorker {
             throw HSMError(hsm: name, .pinFinalTry)
         }
         if token.flags.contains(.userPINCountLow) {
-            logger.warning("the token reports failed PIN attempts since the last successful login (CKF_USER_PIN_COUNT_LOW)")
+            logger.warning(
+                "the token reports failed PIN attempts since the last successful login (CKF_USER_PIN_COUNT_LOW)")
         }
     }
 

@@ -95,7 +95,8 @@ func withCMechanism<R, E: Error>(
 
     let cMechanism = UnsafeMutablePointer<CK_MECHANISM>.allocate(capacity: 1)
     allocations.append(UnsafeMutableRawPointer(cMechanism))
-    cMechanism.pointee = CK_MECHANISM(mechanism: CK_MECHANISM_TYPE(mechanism.type.rawValue), pParameter: nil, ulParameterLen: 0)
+    cMechanism.pointee = CK_MECHANISM(
+        mechanism: CK_MECHANISM_TYPE(mechanism.type.rawValue), pParameter: nil, ulParameterLen: 0)
     switch mechanism.parameter {
     case .none:
         break

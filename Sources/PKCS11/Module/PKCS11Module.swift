@@ -50,7 +50,8 @@ public final class PKCS11Module: @unchecked Sendable {
         }
 
         var list: UnsafeMutablePointer<CK_FUNCTION_LIST>?
-        let previousAddress = serverAddress.flatMap { _ in ProcessInfo.processInfo.environment["P11_KIT_SERVER_ADDRESS"] }
+        let previousAddress = serverAddress.flatMap { _ in ProcessInfo.processInfo.environment["P11_KIT_SERVER_ADDRESS"]
+        }
         if let serverAddress {
             setenv("P11_KIT_SERVER_ADDRESS", serverAddress, 1)
         }
@@ -140,7 +141,8 @@ public final class PKCS11Module: @unchecked Sendable {
         try discovery.withLock { (_) throws(PKCS11Error) in
             while true {
                 var count: CK_ULONG = 0
-                try check(functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), nil, &count), .getMechanismList)
+                try check(
+                    functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), nil, &count), .getMechanismList)
                 var list = [CK_MECHANISM_TYPE](repeating: 0, count: Int(count))
                 let rv = functions.pointee.C_GetMechanismList(CK_SLOT_ID(slot.rawValue), &list, &count)
                 if rv == CKR_BUFFER_TOO_SMALL { continue }
@@ -169,7 +171,7 @@ public final class PKCS11Module: @unchecked Sendable {
             let token: TokenInfo
             do {
                 token = try tokenInfo(slot)
-            } catch where error.code == .tokenNotPresent || error.code == .tokenNotRecognized {
+            } catch  where error.code == .tokenNotPresent || error.code == .tokenNotRecognized {
                 continue  // removed between the two calls
             }
             if token.flags.contains(.tokenInitialized) && uri.matches(token) {

@@ -15,16 +15,27 @@ public final class ThreadExecutor: SerialExecutor {
 
     private let state = Mutex(State())
     private let wakeUp = DispatchSemaphore(value: 0)
+    private let threadID = Mutex<pthread_t?>(nil)
+    private let started = DispatchSemaphore(value: 0)
 
     /// Starts the thread. It keeps the executor alive until ``shutdown()``.
     /// - Parameter name: the thread's name, shown by debuggers and `top -H`.
     public init(name: String) {
         let thread = Thread { [self] in
+            // Linux applies a thread name only from inside the thread, and keeps 15 bytes of it.
+            Thread.current.name = String(name.utf8.suffix(15)) ?? name
+            threadID.withLock { $0 = pthread_self() }
+            started.signal()
             self.run()
         }
-        thread.name = name
         thread.stackSize = 4 << 20
         thread.start()
+        started.wait()
+    }
+
+    /// Whether the caller is running on this executor's thread.
+    public var isCurrentThread: Bool {
+        threadID.withLock { id in id.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     private func run() {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Bytes that must never be copied, logged or left behind: PINs, custodian shares, a
@@ -58,7 +58,8 @@ public struct SecretBytes: ~Copyable, @unchecked Sendable {
     }
 
     /// Lends the secret's bytes for the duration of `body`.
-    public func withUnsafeBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    public func withUnsafeBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R
+    {
         try body(UnsafeRawBufferPointer(rebasing: storage[0..<count]))
     }
 

@@ -77,12 +77,15 @@ extension Session {
         var offset = 0
         for (type, size) in zip(types, sizes) {
             template.append(
-                CK_ATTRIBUTE(type: CK_ATTRIBUTE_TYPE(type.rawValue), pValue: buffer + offset, ulValueLen: CK_ULONG(size)))
+                CK_ATTRIBUTE(
+                    type: CK_ATTRIBUTE_TYPE(type.rawValue), pValue: buffer + offset, ulValueLen: CK_ULONG(size)))
             offset += size
         }
-        let rv = functions.C_GetAttributeValue(handle, CK_OBJECT_HANDLE(object.rawValue), &template, CK_ULONG(types.count))
+        let rv = functions.C_GetAttributeValue(
+            handle, CK_OBJECT_HANDLE(object.rawValue), &template, CK_ULONG(types.count))
         switch rv {
-        case CK_RV(CKR_OK), CK_RV(CKR_ATTRIBUTE_SENSITIVE), CK_RV(CKR_ATTRIBUTE_TYPE_INVALID), CK_RV(CKR_BUFFER_TOO_SMALL):
+        case CK_RV(CKR_OK), CK_RV(CKR_ATTRIBUTE_SENSITIVE), CK_RV(CKR_ATTRIBUTE_TYPE_INVALID),
+            CK_RV(CKR_BUFFER_TOO_SMALL):
             break
         default:
             try check(rv, .getAttributeValue)
@@ -161,7 +164,8 @@ extension Session {
         var storage: [UnsafeMutableRawPointer] = []
         defer { storage.forEach { $0.deallocate() } }
         for index in inner.indices {
-            let pointer = UnsafeMutableRawPointer.allocate(byteCount: max(Int(inner[index].ulValueLen), 1), alignment: 8)
+            let pointer = UnsafeMutableRawPointer.allocate(
+                byteCount: max(Int(inner[index].ulValueLen), 1), alignment: 8)
             storage.append(pointer)
             inner[index].pValue = pointer
         }

@@ -33,7 +33,8 @@ public struct TokenURI: Hashable, Sendable, CustomStringConvertible {
             case .carriesPIN:
                 return "the PKCS#11 URI carries a PIN (pin-value or pin-source); name a PIN source in `pin:` instead"
             case .selectsBySlot(let uri):
-                return "PKCS#11 URI \"\(uri)\" selects by slot; select the token by token=, serial=, model= or manufacturer="
+                return
+                    "PKCS#11 URI \"\(uri)\" selects by slot; select the token by token=, serial=, model= or manufacturer="
             case .unrecognizedAttribute(let uri):
                 return "PKCS#11 URI \"\(uri)\" has an attribute p11-kit does not recognise for selecting a token"
             case .selectsNoToken(let uri):

@@ -12,7 +12,9 @@ enum FleetCheckRenderer {
             Console.out("\(hsm.name) (\(hsm.role.rawValue)\(site)): \(verdict)")
             Console.out("  module      \(hsm.module)\(hsm.server.map { " via p11-kit server \($0)" } ?? "")")
             if let token = hsm.token {
-                Console.out("  token       \"\(token.label)\"  serial \(token.serial)  model \(token.model)  (\(token.manufacturer), firmware \(token.firmware))")
+                Console.out(
+                    "  token       \"\(token.label)\"  serial \(token.serial)  model \(token.model)  (\(token.manufacturer), firmware \(token.firmware))"
+                )
             }
             Console.out("  login       \(hsm.login)")
             if !hsm.mechanisms.isEmpty {
@@ -21,7 +23,8 @@ enum FleetCheckRenderer {
                     if !mechanism.available {
                         state = "missing"
                     } else {
-                        state = mechanism.flags.joined(separator: ",") + (mechanism.sufficient ? "" : "  (insufficient)")
+                        state =
+                            mechanism.flags.joined(separator: ",") + (mechanism.sufficient ? "" : "  (insufficient)")
                     }
                     let head = mechanism.name == hsm.mechanisms.first?.name ? "  mechanisms  " : "              "
                     Console.out(head + mechanism.name.padding(toLength: 22, withPad: " ", startingAt: 0) + state)

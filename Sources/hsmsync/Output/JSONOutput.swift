@@ -22,6 +22,9 @@ enum JSONOutput {
 /// RFC 3339 timestamps in UTC with milliseconds, as reports and the audit log write them.
 enum RFC3339 {
     static func string(from date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+        date.formatted(
+            .iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(
+                .colon
+            ).timeZone(separator: .omitted))
     }
 }

@@ -18,7 +18,8 @@ struct Environment {
 
     /// Logs to stderr at `HSMSYNC_LOG_LEVEL` (default `warning`). Called once, by `main`.
     static func bootstrapLogging() {
-        let level = ProcessInfo.processInfo.environment["HSMSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let level =
+            ProcessInfo.processInfo.environment["HSMSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

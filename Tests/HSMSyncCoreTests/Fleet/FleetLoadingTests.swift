@@ -51,7 +51,9 @@ struct FleetLoadingTests {
         #expect(fleet.hsms[2].modulePath == "libsofthsm2.so")
         #expect(fleet.hsms[2].pin == .prompt)
         #expect(fleet.hsms[2].site == "")
-        #expect(fleet.log == LogSettings(directory: "/etc/hsmsync/audit-log", key: .file(path: "/etc/hsmsync/keys/log.key")))
+        #expect(
+            fleet.log == LogSettings(directory: "/etc/hsmsync/audit-log", key: .file(path: "/etc/hsmsync/keys/log.key"))
+        )
         #expect(fleet.transport.label == "hsmsync-transport")
         #expect(fleet.keys.contains(label: "ca-root"))
         #expect(!fleet.keys.contains(label: "ca-root-test"))
@@ -77,30 +79,55 @@ struct FleetLoadingTests {
         arguments: [
             ("name: x\nhsms: []\n", "hsms", "at least one HSM"),
             ("name: x\nhsm: []\n", "hsm", "unknown key \"hsm\""),
-            ("hsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n", "name", "required key"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt, colour: red}\n",
-             "hsms[0].colour", "unknown key \"colour\""),
-            ("name: x\nhsms:\n  - {name: a, role: boss, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
-             "hsms[0].role", "unknown role"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: \"1234\"}\n",
-             "hsms[0].pin", "never goes in the fleet file"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a;pin-value=1234\", pin: prompt}\n",
-             "hsms[0].token", "carries a PIN"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"http://x\", pin: prompt}\n",
-             "hsms[0].token", "invalid PKCS#11 URI"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n  - {name: a, role: member, module: /m.so, token: \"pkcs11:token=b\", pin: prompt}\n",
-             "hsms[1]", "duplicate HSM name \"a\""),
-            ("name: x\nhsms:\n  - {name: a, role: secondary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
-             "hsms", "every HSM is a secondary"),
-            ("name: x\nhsms:\n  - {name: \"a b\", role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
-             "hsms[0].name", "letters, digits"),
+            (
+                "hsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n", "name",
+                "required key"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt, colour: red}\n",
+                "hsms[0].colour", "unknown key \"colour\""
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: boss, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
+                "hsms[0].role", "unknown role"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: \"1234\"}\n",
+                "hsms[0].pin", "never goes in the fleet file"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a;pin-value=1234\", pin: prompt}\n",
+                "hsms[0].token", "carries a PIN"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"http://x\", pin: prompt}\n",
+                "hsms[0].token", "invalid PKCS#11 URI"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n  - {name: a, role: member, module: /m.so, token: \"pkcs11:token=b\", pin: prompt}\n",
+                "hsms[1]", "duplicate HSM name \"a\""
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: secondary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
+                "hsms", "every HSM is a secondary"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: \"a b\", role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
+                "hsms[0].name", "letters, digits"
+            ),
             ("name: x\nname: y\nhsms: []\n", "", "duplicate key"),
-            ("name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: env:1BAD}\n",
-             "hsms[0].pin", "not an environment variable name"),
-            ("name: x\nlog: {dir: d, key: plain}\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
-             "log.key", "file:PATH"),
-            ("name: x\nlog: {dir: d, key: {hsm: nope, label: l}}\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
-             "log.key.hsm", "no HSM named"),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: env:1BAD}\n",
+                "hsms[0].pin", "not an environment variable name"
+            ),
+            (
+                "name: x\nlog: {dir: d, key: plain}\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
+                "log.key", "file:PATH"
+            ),
+            (
+                "name: x\nlog: {dir: d, key: {hsm: nope, label: l}}\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
+                "log.key.hsm", "no HSM named"
+            ),
             ("name: [x\n", "", "line"),
             ("name: true\nhsms: []\n", "name", "expected a string"),
             ("name: x\nanchor: &a 1\nhsms: []\n", "anchor", "unknown key"),
@@ -121,14 +148,17 @@ struct FleetLoadingTests {
     func pinSources() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("pin")
-        _ = FileManager.default.createFile(atPath: path, contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
         let source = PINSource.file(path: path)
         try source.preflight(hsm: "a")
         let pin = try source.read(hsm: "a", prompt: "")
         #expect(pin.count == 6)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        #expect(throws: PINSourceError.fileTooOpen(path: path, hsm: "a", mode: "644")) { try source.preflight(hsm: "a") }
+        #expect(throws: PINSourceError.fileTooOpen(path: path, hsm: "a", mode: "644")) {
+            try source.preflight(hsm: "a")
+        }
         #expect(throws: PINSourceError.self) { try PINSource.file(path: directory.path("missing")).preflight(hsm: "a") }
         #expect(throws: PINSourceError.environmentVariableMissing(name: "HSMSYNC_TEST_SURELY_UNSET", hsm: "b")) {
             try PINSource.environment(name: "HSMSYNC_TEST_SURELY_UNSET").preflight(hsm: "b")
