@@ -67,7 +67,16 @@ extension Session {
     /// ``template(_:of:)``.
     /// - Throws: ``PKCS11Error`` only when the call fails as a whole (for example
     ///   `CKR_OBJECT_HANDLE_INVALID`).
-    public func attributes(_ types: [AttributeType], of object: ObjectHandle) throws(PKCS11Error) -> AttributeSet {
+    ///
+    /// - Parameter presumedInvalid: for bulk enumeration. When the module answers
+    ///   `CKR_ATTRIBUTE_TYPE_INVALID` or `CKR_ATTRIBUTE_SENSITIVE`, an unresolved attribute for
+    ///   which this returns true (given what the same call did return, e.g. the object's class) is
+    ///   marked ``AttributeStatus/invalid`` without another call. Everything else is still resolved
+    ///   one by one, so a value that merely did not fit is never mistaken for a missing one.
+    public func attributes(
+        _ types: [AttributeType], of object: ObjectHandle,
+        presumedInvalid: (AttributeType, AttributeSet) -> Bool = { _, _ in false }
+    ) throws(PKCS11Error) -> AttributeSet {
         let sizes = types.map(\.expectedSize)
         let total = sizes.reduce(0, +)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1), alignment: 8)
@@ -108,8 +117,14 @@ extension Session {
         } else if unresolved.count == 1 && rv == CKR_ATTRIBUTE_TYPE_INVALID {
             statuses[unresolved[0]] = .invalid
         } else if rv != CKR_OK {
+            let presumable = rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE
+            let known = AttributeSet(zip(types, statuses).map { (type: $0.0, status: $0.1) })
             for index in unresolved {
-                statuses[index] = try attributeAlone(types[index], of: object)
+                if presumable && presumedInvalid(types[index], known) {
+                    statuses[index] = .invalid
+                } else {
+                    statuses[index] = try attributeAlone(types[index], of: object)
+                }
             }
         }
         return AttributeSet(zip(types, statuses).map { (type: $0.0, status: $0.1) })
