@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(
             name: "HSMSyncCoreTests",
             dependencies: ["HSMSyncCore", "PKCS11", "HSMSyncTesting"],
+            exclude: ["Fixtures"],  // read from the source tree (#filePath), not bundled
             swiftSettings: strictSettings
         ),
         .testTarget(
