@@ -58,29 +58,29 @@ func recover(_ mnemonics: [String], passphrase: String = "") throws -> SecretByt
 /// stream can be given to the reference implementation.
 final class DeterministicRandomSource: RandomByteSource {
     private var state: UInt64
+    private var pending: [UInt8] = []
     private(set) var drawn: [UInt8] = []
 
     init(seed: UInt64) {
         state = seed
     }
 
-    /// The next `count` bytes of the stream, without recording them as drawn.
+    /// The first `count` bytes of the stream for `seed`.
     static func stream(seed: UInt64, count: Int) -> [UInt8] {
-        let source = DeterministicRandomSource(seed: seed)
-        return source.randomBytes(count: count).withUnsafeBytes { Array($0) }
+        DeterministicRandomSource(seed: seed).randomBytes(count: count).withUnsafeBytes { Array($0) }
     }
 
     func randomBytes(count: Int) -> SecretBytes {
-        var bytes: [UInt8] = []
-        while bytes.count < count {
+        while pending.count < count {
             state &+= 0x9E37_79B9_7F4A_7C15
             var z = state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             z ^= z >> 31
-            withUnsafeBytes(of: z.bigEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: z.bigEndian) { pending.append(contentsOf: $0) }
         }
-        bytes.removeLast(bytes.count - count)
+        let bytes = Array(pending.prefix(count))
+        pending.removeFirst(count)
         drawn += bytes
         return SecretBytes(copying: bytes)
     }
@@ -111,9 +111,12 @@ struct SLIP39Vector: Sendable, CustomTestStringConvertible {
 /// The SLIP-0039 reference implementation, run through Tests/Python/slip39_oracle.py.
 ///
 /// Interoperability is part of acceptance (issue 5), so these tests fail when python3 or the
-/// `shamir-mnemonic` package is missing; set HSMSYNC_SKIP_PYTHON_ORACLE=1 to skip them knowingly.
+/// `shamir-mnemonic` package is missing (Scripts/lib/ensure-dependencies installs it). As in that
+/// script, `HSMSYNC_PYTHON` names the interpreter and `HSMSYNC_SKIP_PYTHON=1` skips them knowingly.
 enum ReferenceOracle {
-    static let isSkipped = ProcessInfo.processInfo.environment["HSMSYNC_SKIP_PYTHON_ORACLE"] == "1"
+    static let isSkipped = ProcessInfo.processInfo.environment["HSMSYNC_SKIP_PYTHON"] == "1"
+
+    static let python = ProcessInfo.processInfo.environment["HSMSYNC_PYTHON"] ?? "python3"
 
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Python/slip39_oracle.py")
@@ -126,7 +129,7 @@ enum ReferenceOracle {
     static func call(_ command: String, _ request: [String: Any]) throws -> (answer: [String: Any], status: Int32) {
         let input = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
         let result = try CommandRunner.run(
-            URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, command], input: input)
+            URL(fileURLWithPath: "/usr/bin/env"), [python, script.path, command], input: input)
         guard result.status == 0 || result.status == 1 else {
             throw Failure(description: "slip39_oracle.py \(command) failed (python3 -m pip install shamir-mnemonic?): \(result)")
         }
