@@ -68,7 +68,8 @@ public struct KeyCheckValue: Sendable, Hashable, CustomStringConvertible {
             let utf8 = Array(word.utf8)
             let index = utf8.withUnsafeBytes { MnemonicWordList.index(ofLetters: $0[...]) }
             guard let index else {
-                throw .malformed("word \(position + 1) of the key check value, \"\(word)\", is not in the SLIP-0039 word list")
+                throw .malformed(
+                    "word \(position + 1) of the key check value, \"\(word)\", is not in the SLIP-0039 word list")
             }
             value = value << 10 | UInt64(index)
         }

@@ -13,6 +13,7 @@ public enum KeyCheckValueError: CategorizedError, Hashable {
         return .invalidInput
     }
 
+    /// What went wrong, for the operator (check values are public and may be shown).
     public var description: String {
         switch self {
         case .unsupportedKeyLength(let bytes):

@@ -16,7 +16,8 @@ public final class SecretBox: Sendable {
     public var count: Int { bytes.count }
 
     /// Lends the boxed secret's bytes for the duration of `body`.
-    public func withUnsafeBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+    public func withUnsafeBytes<R: ~Copyable, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R
+    {
         try bytes.withUnsafeBytes(body)
     }
 }

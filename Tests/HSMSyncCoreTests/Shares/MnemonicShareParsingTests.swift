@@ -1,3 +1,4 @@
+import Foundation
 import HSMSyncCore
 import PKCS11
 import Testing
@@ -5,7 +6,9 @@ import Testing
 @Suite("Parsing share text")
 struct MnemonicShareParsingTests {
     /// Vector 1 of the reference vectors: a 1-of-1 share of a 128-bit secret.
-    let vector1 = "duckling enlarge academic academic agency result length solution fridge kidney coal piece deal husband erode duke ajar critical decision keyboard"
+    let vector1 =
+        "duckling enlarge academic academic agency result length solution fridge kidney coal piece deal husband erode "
+        + "duke ajar critical decision keyboard"
 
     @Test("fields are decoded from the share")
     func fields() throws {
@@ -23,7 +26,8 @@ struct MnemonicShareParsingTests {
     @Test("notes after #, any white space and any letter case are accepted")
     func lenientLayout() throws {
         let words = vector1.split(separator: " ")
-        let file = "# hsmsync transport key share, custodian 1 of 1\n# the words:\n"
+        let file =
+            "# hsmsync transport key share, custodian 1 of 1\n# the words:\n"
             + words[0..<10].joined(separator: "  ").uppercased() + "\t# first half\r\n"
             + words[10...].joined(separator: "\n") + "\n"
         let share = try MnemonicShare.parse(SecretBytes(text: file), shareNumber: 1)
@@ -128,4 +132,23 @@ struct MnemonicWordListTests {
 
     /// FNV-1a of slip-0039/wordlist.txt (SHA-256 bcc45553…1e601eec3).
     static let publishedFingerprint: UInt64 = 0xFEC1_9511_7220_7F95
+}
+
+@Suite("docs/custodian-shares.md")
+struct CustodianSharesDocumentTests {
+    @Test("the example share file parses to what its notes say")
+    func example() throws {
+        let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/custodian-shares.md")
+        let text = try String(contentsOf: document, encoding: .utf8)
+        let fence = try #require(text.range(of: "```\n# hsmsync transport key share"))
+        let end = try #require(text.range(of: "```", range: fence.upperBound..<text.endIndex))
+        let file = String(text[text.index(fence.lowerBound, offsetBy: 4)..<end.lowerBound])
+        let share = try MnemonicShare.parse(SecretBytes(text: file), shareNumber: 1)
+        #expect(share.metadata.description == "set 25653, share 3, 2 shares needed")
+        #expect(file.contains("# hsmsync transport key share: fleet \"demo\", set 25653, share 3, 2 shares needed"))
+        // Vector 4's secret, whose check value the example's notes quote.
+        let kcv = try KeyCheckValue(aesKey: SecretBytes(hex: "b43ceb7e57a0ea8766221624d01b0864"))
+        #expect(file.contains("key check value \(kcv.hex) (\(kcv.words.joined(separator: " ")))"))
+    }
 }

@@ -13,19 +13,23 @@ struct SLIP39VectorTests {
         #expect(SLIP39Vector.all.map(\.number) == Array(1...45))
     }
 
-    @Test("valid vectors recover the published master secret", arguments: SLIP39Vector.all.filter { !$0.secret.isEmpty })
+    @Test(
+        "valid vectors recover the published master secret", arguments: SLIP39Vector.all.filter { !$0.secret.isEmpty })
     func validVector(_ vector: SLIP39Vector) throws {
         let secret = try recover(vector.mnemonics, passphrase: "TREZOR")
         #expect(secret.hex == vector.secret)
     }
 
-    @Test("valid vectors recover in any order", arguments: SLIP39Vector.all.filter { !$0.secret.isEmpty && $0.mnemonics.count > 1 })
+    @Test(
+        "valid vectors recover in any order",
+        arguments: SLIP39Vector.all.filter { !$0.secret.isEmpty && $0.mnemonics.count > 1 })
     func validVectorReversed(_ vector: SLIP39Vector) throws {
         let secret = try recover(vector.mnemonics.reversed(), passphrase: "TREZOR")
         #expect(secret.hex == vector.secret)
     }
 
-    @Test("invalid vectors are refused with the fitting error", arguments: SLIP39Vector.all.filter { $0.secret.isEmpty })
+    @Test(
+        "invalid vectors are refused with the fitting error", arguments: SLIP39Vector.all.filter { $0.secret.isEmpty })
     func invalidVector(_ vector: SLIP39Vector) throws {
         let expected = try #require(Self.expectedErrors[vector.number], "no expectation for vector \(vector.number)")
         let error = #expect(throws: ShareError.self) {

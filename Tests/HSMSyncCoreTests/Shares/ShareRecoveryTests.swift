@@ -1,6 +1,7 @@
-@testable import HSMSyncCore
 import PKCS11
 import Testing
+
+@testable import HSMSyncCore
 
 /// SECURITY.md T23 (Shamir abuse) and R9: every bad share or share set is refused with its own
 /// error, nothing is recovered, and with more shares than needed the bad one is named.
@@ -11,8 +12,10 @@ struct ShareRecoveryTests {
     let mnemonics: [String]
 
     init() throws {
-        mnemonics = try ShareSplitter.split(masterSecret: key.bytes, threshold: 3, count: 5, random: SystemRandomSource())
-            .map { $0.mnemonic().text }
+        mnemonics = try ShareSplitter.split(
+            masterSecret: key.bytes, threshold: 3, count: 5, random: SystemRandomSource()
+        )
+        .map { $0.mnemonic().text }
     }
 
     /// Adds `mnemonics` in order; returns the error of the first refused one, with how many were kept.
@@ -68,14 +71,16 @@ struct ShareRecoveryTests {
 
     @Test("a share from another set is refused when entered")
     func foreignSet() throws {
-        let other = try ShareSplitter.split(masterSecret: key.bytes, threshold: 3, count: 5, random: SystemRandomSource())
+        let other = try ShareSplitter.split(
+            masterSecret: key.bytes, threshold: 3, count: 5, random: SystemRandomSource())
         let foreign = other[1].mnemonic().text
         let foreignIdentifier = other[1].metadata.identifier
         let ownIdentifier = try MnemonicShare.parse(SecretBytes(text: mnemonics[0]), shareNumber: 1).metadata.identifier
         try #require(foreignIdentifier != ownIdentifier, "two random 15-bit identifiers collided; rerun")
         let (error, accepted) = firstRefusal([mnemonics[0], foreign])
         #expect(
-            error == .foreignSet(share: 2, identifier: foreignIdentifier, otherShare: 1, otherIdentifier: ownIdentifier))
+            error == .foreignSet(share: 2, identifier: foreignIdentifier, otherShare: 1, otherIdentifier: ownIdentifier)
+        )
         #expect(accepted == 1)
         #expect(error?.category == .invalidInput)
     }
@@ -105,7 +110,8 @@ struct ShareRecoveryTests {
             _ = try recovery.recoverMasterSecret()
         }
         #expect(throws: ShareError.noShares) { _ = try ShareRecovery().recoverMasterSecret() }
-        #expect(ShareError.tooFewShares(group: nil, have: 2, need: 3).description == "2 shares were entered; 3 are needed")
+        #expect(
+            ShareError.tooFewShares(group: nil, have: 2, need: 3).description == "2 shares were entered; 3 are needed")
     }
 
     @Test("one tampered share among M+1 is named, wherever it is", arguments: 0..<4)
@@ -135,7 +141,9 @@ struct ShareRecoveryTests {
         entered[2] = try tamperedValue(of: entered[2])
         let error = try recoveryError(entered)
         #expect(error == .noConsistentSubset(.shares([1, 2, 3, 4]), threshold: 3))
-        #expect(error?.description == "no 3 of shares 1, 2, 3 and 4 combine into a verified secret: more than 1 of them are bad")
+        #expect(
+            error?.description
+                == "no 3 of shares 1, 2, 3 and 4 combine into a verified secret: more than 1 of them are bad")
     }
 
     @Test("exactly M shares with one tampered fail the digest check")
@@ -167,7 +175,8 @@ struct ShareRecoveryTests {
     func alteredThreshold() throws {
         let forged = try altered(mnemonics[1], memberThreshold: 2)
         let (error, accepted) = firstRefusal([mnemonics[0], forged])
-        #expect(error == .parameterMismatch(share: 2, parameter: .memberThreshold, value: 2, otherShare: 1, otherValue: 3))
+        #expect(
+            error == .parameterMismatch(share: 2, parameter: .memberThreshold, value: 2, otherShare: 1, otherValue: 3))
         #expect(accepted == 1)
         #expect(
             error?.description
@@ -197,7 +206,8 @@ struct ShareRecoveryTests {
 
     @Test("member index 0 is an ordinary point: SLIP-0039 keeps the secret at x = 255 and the digest at 254")
     func memberIndexZero() throws {
-        let shares = try ShareSplitter.split(masterSecret: key.bytes, threshold: 2, count: 3, random: SystemRandomSource())
+        let shares = try ShareSplitter.split(
+            masterSecret: key.bytes, threshold: 2, count: 3, random: SystemRandomSource())
         #expect(shares.map(\.metadata.memberIndex) == [0, 1, 2])
         // The share at x = 0 is not the secret.
         let isSecret = shares[0].value.bytes.constantTimeEquals(key.bytes)

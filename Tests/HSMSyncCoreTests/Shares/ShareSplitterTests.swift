@@ -26,7 +26,8 @@ struct ShareSplitterTests {
 
     @Test("a 256-bit key gives 33-word shares of one set, indexed 0 to N-1")
     func transportKeyShares() throws {
-        let shares = try ShareSplitter.split(masterSecret: testKey(), threshold: 3, count: 5, random: SystemRandomSource())
+        let shares = try ShareSplitter.split(
+            masterSecret: testKey(), threshold: 3, count: 5, random: SystemRandomSource())
         let first = shares[0].metadata
         for (index, share) in shares.enumerated() {
             let metadata = share.metadata

@@ -1,5 +1,6 @@
-@testable import HSMSyncCore
 import PKCS11
+
+@testable import HSMSyncCore
 
 // Builds shares that pass every per-share check (valid words and checksum) but carry a changed
 // value or field, as an attacker or a careless transcription with a recomputed checksum would.

@@ -131,7 +131,8 @@ enum ReferenceOracle {
         let result = try CommandRunner.run(
             URL(fileURLWithPath: "/usr/bin/env"), [python, script.path, command], input: input)
         guard result.status == 0 || result.status == 1 else {
-            throw Failure(description: "slip39_oracle.py \(command) failed (python3 -m pip install shamir-mnemonic?): \(result)")
+            throw Failure(
+                description: "slip39_oracle.py \(command) failed (python3 -m pip install shamir-mnemonic?): \(result)")
         }
         let answer = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         return (answer, result.status)

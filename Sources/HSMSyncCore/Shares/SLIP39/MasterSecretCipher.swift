@@ -45,7 +45,9 @@ enum MasterSecretCipher {
         }
 
         /// PBKDF2 iterations per round: (10000 · 2ᵉ) / 4.
-        var iterationsPerRound: Int { (MasterSecretCipher.baseIterationCount << iterationExponent) / MasterSecretCipher.roundCount }
+        var iterationsPerRound: Int {
+            (MasterSecretCipher.baseIterationCount << iterationExponent) / MasterSecretCipher.roundCount
+        }
     }
 
     private static func run(

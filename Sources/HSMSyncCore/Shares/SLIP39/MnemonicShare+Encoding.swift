@@ -30,11 +30,13 @@ extension MnemonicShare {
         let dataWordCount = SLIP39Format.fixedWordCount - RS1024.checksumWordCount + valueWordCount
         var words = WordValues(count: dataWordCount + RS1024.checksumWordCount)
 
-        let identifierField = metadata.identifier << 5 | (metadata.isExtendable ? 1 << 4 : 0)
+        let identifierField =
+            metadata.identifier << 5 | (metadata.isExtendable ? 1 << 4 : 0)
             | metadata.iterationExponent
         words[0] = identifierField >> 10
         words[1] = identifierField & 1023
-        let parameters = metadata.groupIndex << 16 | (metadata.groupThreshold - 1) << 12
+        let parameters =
+            metadata.groupIndex << 16 | (metadata.groupThreshold - 1) << 12
             | (metadata.groupCount - 1) << 8 | metadata.memberIndex << 4 | (metadata.memberThreshold - 1)
         words[2] = parameters >> 10
         words[3] = parameters & 1023

@@ -49,9 +49,10 @@ extension MnemonicShare {
 
         let valueByteCount = (SLIP39Format.bitsPerWord * valueWordCount - paddingBitCount) / 8
         let valueStart = parameterStart + SLIP39Format.parameterWordCount
-        guard let value = unpackValue(
-            words, from: valueStart, wordCount: valueWordCount, paddingBitCount: paddingBitCount,
-            byteCount: valueByteCount)
+        guard
+            let value = unpackValue(
+                words, from: valueStart, wordCount: valueWordCount, paddingBitCount: paddingBitCount,
+                byteCount: valueByteCount)
         else {
             throw .invalidPadding(share: shareNumber)
         }

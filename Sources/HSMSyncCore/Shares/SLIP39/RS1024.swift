@@ -32,9 +32,10 @@ enum RS1024 {
     static func checksum(
         of values: borrowing WordValues, dataWordCount: Int, extendable: Bool
     ) -> (Int, Int, Int) {
-        let remainder = polymod(
-            values, upTo: dataWordCount, customization: customization(extendable: extendable),
-            zeroWords: checksumWordCount) ^ 1
+        let remainder =
+            polymod(
+                values, upTo: dataWordCount, customization: customization(extendable: extendable),
+                zeroWords: checksumWordCount) ^ 1
         return (Int(remainder >> 20) & 1023, Int(remainder >> 10) & 1023, Int(remainder) & 1023)
     }
 

@@ -16,6 +16,7 @@ public struct SystemRandomSource: RandomByteSource, Sendable {
     /// The system generator.
     public init() {}
 
+    /// `count` bytes from `SystemRandomNumberGenerator`.
     public func randomBytes(count: Int) -> SecretBytes {
         SecretBytes(capacity: count) { buffer in
             var generator = SystemRandomNumberGenerator()

@@ -14,7 +14,8 @@ enum SecretDigest {
                 digest.withUnsafeBytes { bytes in
                     buffer.copyMemory(from: bytes)
                 }
-                UnsafeMutableRawBufferPointer(rebasing: buffer[SLIP39Format.digestByteCount...]).copyMemory(from: random)
+                UnsafeMutableRawBufferPointer(rebasing: buffer[SLIP39Format.digestByteCount...]).copyMemory(
+                    from: random)
                 return SLIP39Format.digestByteCount + random.count
             }
         }

@@ -62,6 +62,7 @@ public enum ShareError: CategorizedError, Hashable {
         return .invalidInput
     }
 
+    /// What went wrong, for the operator: shares and words by position, never a share's words.
     public var description: String {
         switch self {
         case .empty(let share):
@@ -76,11 +77,13 @@ public enum ShareError: CategorizedError, Hashable {
         case .invalidChecksum(let share):
             return "share \(share) fails its checksum: a word is mistyped, missing, extra or out of order"
         case .invalidPadding(let share):
-            return "share \(share) is malformed: the padding bits of word \(SLIP39Format.identifierWordCount + SLIP39Format.parameterWordCount + 1) are not zero"
+            let firstValueWord = SLIP39Format.identifierWordCount + SLIP39Format.parameterWordCount + 1
+            return "share \(share) is malformed: the padding bits of word \(firstValueWord) are not zero"
         case .groupThresholdExceedsGroupCount(let share, let threshold, let count):
             return "share \(share) is malformed: it needs \(threshold) groups but says the set has only \(count)"
         case .groupIndexOutOfRange(let share, let group, let count):
-            return "share \(share) is malformed: it is in group \(group) but says the set has \(count) group\(count == 1 ? "" : "s")"
+            return "share \(share) is malformed: it is in group \(group) but says the set has \(count) "
+                + "group\(count == 1 ? "" : "s")"
         case .foreignSet(let share, let identifier, let otherShare, let otherIdentifier):
             return "share \(share) belongs to another share set (identifier \(identifier)) than share \(otherShare) "
                 + "(identifier \(otherIdentifier))"
@@ -104,8 +107,9 @@ public enum ShareError: CategorizedError, Hashable {
             return "\(subject) do not combine into the shared secret (digest check failed): at least one is damaged, "
                 + "altered or from another set; entering one more \(subject.noun) lets hsmsync name the bad one"
         case .inconsistent(let bad, let agreeing):
-            return "\(bad) \(bad.isSingle ? "disagrees" : "disagree") with \(agreeing), which combine into a verified "
-                + "secret: \(bad) \(bad.isSingle ? "is" : "are") damaged or altered; leave \(bad.isSingle ? "it" : "them") out"
+            let (verb, be, pronoun) = bad.isSingle ? ("disagrees", "is", "it") : ("disagree", "are", "them")
+            return "\(bad) \(verb) with \(agreeing), which combine into a verified secret: \(bad) \(be) damaged or "
+                + "altered; leave \(pronoun) out"
         case .noConsistentSubset(let subject, let threshold):
             return "no \(threshold) of \(subject) combine into a verified secret: more than "
                 + "\(subject.count - threshold) of them are bad"
@@ -114,62 +118,5 @@ public enum ShareError: CategorizedError, Hashable {
         case .cryptographicFailure(let reason):
             return "a cryptographic operation failed: \(reason)"
         }
-    }
-}
-
-/// A parameter that every share of a set (or of a group) must have in common.
-public enum SetParameter: String, Sendable, Hashable {
-    case extendableFlag
-    case iterationExponent
-    case groupThreshold
-    case groupCount
-    case memberThreshold
-    case valueLength
-
-    /// How a share's value of this parameter reads in a message.
-    func describe(_ value: Int) -> String {
-        switch self {
-        case .extendableFlag: value == 0 ? "not extendable" : "extendable"
-        case .iterationExponent: "iteration exponent \(value)"
-        case .groupThreshold: "\(value) group\(value == 1 ? "" : "s") needed"
-        case .groupCount: "\(value) group\(value == 1 ? "" : "s")"
-        case .memberThreshold: "\(value) share\(value == 1 ? "" : "s") needed"
-        case .valueLength: "a \(value * 8)-bit secret"
-        }
-    }
-}
-
-/// The shares or groups an error is about, by number (shares in entry order, groups by index, both from 1).
-public enum ShareSubject: Sendable, Hashable, CustomStringConvertible {
-    case shares([Int])
-    case groups([Int])
-
-    /// How many shares or groups.
-    var count: Int {
-        switch self {
-        case .shares(let numbers), .groups(let numbers): numbers.count
-        }
-    }
-
-    var isSingle: Bool { count == 1 }
-
-    /// "share" or "group".
-    var noun: String {
-        switch self {
-        case .shares: "share"
-        case .groups: "group"
-        }
-    }
-
-    /// "share 3", "shares 1, 2 and 4", "groups 1 and 3".
-    public var description: String {
-        let numbers: [Int]
-        switch self {
-        case .shares(let list), .groups(let list): numbers = list
-        }
-        let names = numbers.map(String.init)
-        let list = names.count <= 1
-            ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names[names.count - 1]
-        return "\(noun)\(isSingle ? "" : "s") \(list)"
     }
 }

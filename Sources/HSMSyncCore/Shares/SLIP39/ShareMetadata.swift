@@ -43,7 +43,9 @@ public struct ShareMetadata: Sendable, Hashable, CustomStringConvertible {
 
     /// The number of words in the share's mnemonic: 7 words of fields and checksum plus the value
     /// (20 words for a 128-bit secret, 33 for a 256-bit one).
-    public var wordCount: Int { SLIP39Format.fixedWordCount + SLIP39Format.valueWordCount(forByteCount: valueByteCount) }
+    public var wordCount: Int {
+        SLIP39Format.fixedWordCount + SLIP39Format.valueWordCount(forByteCount: valueByteCount)
+    }
 
     /// For example "set 21219, share 2, 3 shares needed" or, with several groups,
     /// "set 21219, group 2 (2 of 4 groups needed), share 1, 3 shares of the group needed".

@@ -126,7 +126,9 @@ public struct ShareRecovery: Sendable {
 
         var groupPoints: [SubsetCrossCheck.NumberedPoint] = []
         for (groupIndex, members) in groups {
-            let memberPoints = members.map { SubsetCrossCheck.NumberedPoint(point: $0.share.memberPoint, number: $0.number) }
+            let memberPoints = members.map {
+                SubsetCrossCheck.NumberedPoint(point: $0.share.memberPoint, number: $0.number)
+            }
             let groupShare = try SubsetCrossCheck.recover(
                 memberPoints, threshold: members[0].share.metadata.memberThreshold, subject: ShareSubject.shares)
             groupPoints.append(

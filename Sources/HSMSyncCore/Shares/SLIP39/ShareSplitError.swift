@@ -22,6 +22,7 @@ public enum ShareSplitError: CategorizedError, Hashable {
         return .invalidInput
     }
 
+    /// What was wrong with the request.
     public var description: String {
         switch self {
         case .invalidSecretLength(let bytes):

@@ -78,21 +78,23 @@ public enum ShareSplitter {
         }
         let parameters = MasterSecretCipher.CipherParameters(
             identifier: identifier, isExtendable: options.isExtendable, iterationExponent: options.iterationExponent)
-        let encrypted = SecretBox(try MasterSecretCipher.encrypt(masterSecret, passphrase: passphrase, parameters: parameters))
+        let encrypted = SecretBox(
+            try MasterSecretCipher.encrypt(masterSecret, passphrase: passphrase, parameters: parameters))
 
         let groupShares = try splitSecret(encrypted, threshold: groupThreshold, count: groups.count, random: random)
         var result: [[MnemonicShare]] = []
         for (group, groupShare) in zip(groups, groupShares) {
             let memberShares = try splitSecret(
                 groupShare.value, threshold: group.threshold, count: group.count, random: random)
-            result.append(memberShares.map { member in
-                let metadata = ShareMetadata(
-                    identifier: identifier, isExtendable: options.isExtendable,
-                    iterationExponent: options.iterationExponent, groupIndex: Int(groupShare.x),
-                    groupThreshold: groupThreshold, groupCount: groups.count, memberIndex: Int(member.x),
-                    memberThreshold: group.threshold, valueByteCount: masterSecret.count)
-                return MnemonicShare(metadata: metadata, value: member.value.bytes.duplicate())
-            })
+            result.append(
+                memberShares.map { member in
+                    let metadata = ShareMetadata(
+                        identifier: identifier, isExtendable: options.isExtendable,
+                        iterationExponent: options.iterationExponent, groupIndex: Int(groupShare.x),
+                        groupThreshold: groupThreshold, groupCount: groups.count, memberIndex: Int(member.x),
+                        memberThreshold: group.threshold, valueByteCount: masterSecret.count)
+                    return MnemonicShare(metadata: metadata, value: member.value.bytes.duplicate())
+                })
         }
         return result
     }
@@ -133,10 +135,11 @@ public enum ShareSplitter {
         }
         let randomPart = try draw(secret.count - SLIP39Format.digestByteCount, from: random)
         let digestShare = SecretDigest.digestShare(secret: secret.bytes, randomPart: randomPart)
-        let base = points + [
-            SharePoint(x: SLIP39Format.digestIndex, value: SecretBox(digestShare)),
-            SharePoint(x: SLIP39Format.secretIndex, value: secret),
-        ]
+        let base =
+            points + [
+                SharePoint(x: SLIP39Format.digestIndex, value: SecretBox(digestShare)),
+                SharePoint(x: SLIP39Format.secretIndex, value: secret),
+            ]
         for x in (threshold - 2)..<count {
             points.append(SharePoint(x: UInt8(x), value: SecretBox(Interpolation.evaluate(base, at: UInt8(x)))))
         }
