@@ -217,6 +217,30 @@ struct ShareRecoveryTests {
         #expect(SLIP39Format.maximumShareCount - 1 < Int(SLIP39Format.digestIndex))
     }
 
+    @Test("two halves of different sets with one identifier are refused as ambiguous")
+    func ambiguousHalves() throws {
+        let a = try ShareSplitter.split(
+            masterSecret: testKey(30), threshold: 2, count: 4, random: DeterministicRandomSource(seed: 8))
+        let b = try ShareSplitter.split(
+            masterSecret: testKey(31), threshold: 2, count: 4, random: DeterministicRandomSource(seed: 8))
+        let entered = [a[0], a[1], b[2], b[3]].map { $0.mnemonic().text }
+        #expect(try recoveryError(entered) == .ambiguous(.shares([1, 2, 3, 4])))
+    }
+
+    @Test("with more groups than needed, a group that disagrees is named")
+    func badGroupIsNamed() throws {
+        let groups = try ShareSplitter.split(
+            masterSecret: key.bytes, groupThreshold: 2,
+            groups: [.init(threshold: 1, count: 1), .init(threshold: 1, count: 1), .init(threshold: 2, count: 2)],
+            passphrase: SecretBytes(zeroedCount: 0), random: SystemRandomSource())
+        let m = groups.map { $0.map { $0.mnemonic().text } }
+        let entered = [m[0][0], try tamperedValue(of: m[1][0], byte: 9), m[2][0], m[2][1]]
+        let error = try recoveryError(entered)
+        #expect(error == .inconsistent(bad: .groups([2]), agreeing: .groups([1, 3])))
+        #expect(error?.description.hasPrefix("group 2 disagrees with groups 1 and 3, which combine") == true)
+        #expect(try recover([m[0][0], m[2][0], m[2][1]]).hex == key.bytes.hex)
+    }
+
     @Test("an unknown word is named by position, never echoed")
     func unknownWord() {
         var words = mnemonics[1].split(separator: " ").map(String.init)

@@ -36,10 +36,10 @@ extension MnemonicShare {
         let parameterStart = SLIP39Format.identifierWordCount
         let parameters = words.integer(in: parameterStart..<parameterStart + SLIP39Format.parameterWordCount)
         let groupIndex = (parameters >> 16) & 0xF
-        let groupThreshold = (parameters >> 12) & 0xF + 1
-        let groupCount = (parameters >> 8) & 0xF + 1
+        let groupThreshold = ((parameters >> 12) & 0xF) + 1
+        let groupCount = ((parameters >> 8) & 0xF) + 1
         let memberIndex = (parameters >> 4) & 0xF
-        let memberThreshold = parameters & 0xF + 1
+        let memberThreshold = (parameters & 0xF) + 1
         guard groupThreshold <= groupCount else {
             throw .groupThresholdExceedsGroupCount(share: shareNumber, threshold: groupThreshold, count: groupCount)
         }
@@ -51,8 +51,7 @@ extension MnemonicShare {
         let valueStart = parameterStart + SLIP39Format.parameterWordCount
         guard
             let value = unpackValue(
-                words, from: valueStart, wordCount: valueWordCount, paddingBitCount: paddingBitCount,
-                byteCount: valueByteCount)
+                words, from: valueStart, paddingBitCount: paddingBitCount, byteCount: valueByteCount)
         else {
             throw .invalidPadding(share: shareNumber)
         }
@@ -119,9 +118,9 @@ extension MnemonicShare {
         byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
-    /// The value bytes of words `start..<start + wordCount`, or `nil` when a padding bit is set.
+    /// The value bytes spelled by the words from `start` on, or `nil` when a padding bit is set.
     private static func unpackValue(
-        _ words: borrowing WordValues, from start: Int, wordCount: Int, paddingBitCount: Int, byteCount: Int
+        _ words: borrowing WordValues, from start: Int, paddingBitCount: Int, byteCount: Int
     ) -> SecretBytes? {
         // The padding (at most 8 bits) sits at the top of the first value word.
         let first = words[start]
