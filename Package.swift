@@ -79,6 +79,7 @@ let package = Package(
                 "HSMSyncTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],  // read from the source tree (#filePath), not bundled
             swiftSettings: strictSettings
         ),
         .testTarget(

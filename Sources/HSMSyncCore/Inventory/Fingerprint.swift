@@ -78,7 +78,8 @@ extension Fingerprint: Codable {
         case "value": method = .value
         default:
             guard name.hasPrefix("transport-wrap:") else {
-                throw DecodingError.dataCorruptedError(forKey: .method, in: container, debugDescription: "unknown method \(name)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .method, in: container, debugDescription: "unknown method \(name)")
             }
             method = .transportWrap(transportCheckValue: String(name.dropFirst("transport-wrap:".count)))
         }
