@@ -78,6 +78,8 @@ let package = Package(
                 "PKCS11",
                 "HSMSyncTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"],  // read from the source tree (#filePath), not bundled
             swiftSettings: strictSettings
