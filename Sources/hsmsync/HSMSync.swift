@@ -18,7 +18,9 @@ struct HSMSync: AsyncParsableCommand {
             """,
         version: hsmsyncVersion,
         subcommands: [
-            FleetCommand.self
+            FleetCommand.self,
+            InventoryCommand.self,
+            AuditCommand.self,
         ]
     )
 

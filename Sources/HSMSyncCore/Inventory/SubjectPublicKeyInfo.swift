@@ -59,10 +59,15 @@ enum SubjectPublicKeyInfo {
 extension Sequence where Element == UInt8 {
     /// Lowercase hex.
     var hexString: String {
-        var text = ""
-        for byte in self {
-            text += String(byte >> 4, radix: 16) + String(byte & 0x0f, radix: 16)
+        let bytes = Array(self)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[index * 2] = lowercaseHexDigits[Int(byte >> 4)]
+                buffer[index * 2 + 1] = lowercaseHexDigits[Int(byte & 0x0f)]
+            }
+            return bytes.count * 2
         }
-        return text
     }
 }
+
+private let lowercaseHexDigits = Array("0123456789abcdef".utf8)

@@ -2,20 +2,11 @@ import Foundation
 
 /// The one way commands print `--json`: a single document, stable key order, RFC 3339 dates.
 enum JSONOutput {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.string(from: date))
-        }
-        return encoder
-    }
-
     /// Prints `value` as the only thing on stdout.
     static func print(_ value: some Encodable) throws {
-        let data = try encoder().encode(value)
-        Console.out(String(decoding: data, as: UTF8.self))
+        var bytes = try StreamingJSONEncoder().encode(value)
+        bytes.append(UInt8(ascii: "\n"))
+        Console.write(bytes)
     }
 }
 

@@ -1,0 +1,32 @@
+/// The policy differences between two copies of one key, as `CKA_…: a=value, b=value` lines.
+/// Provenance (`CKA_LOCAL`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`) is never compared:
+/// no copy can keep it.
+enum AttributeComparison {
+    static func differences(reference: KeyRecord, referenceName: String, other: KeyRecord, otherName: String) -> [String] {
+        var differences: [String] = []
+        func note(_ name: String, _ a: String, _ b: String) {
+            if a != b { differences.append("\(name): \(referenceName) \(a), \(otherName) \(b)") }
+        }
+        func text(_ value: Bool?) -> String { value.map { $0 ? "true" : "false" } ?? "absent" }
+
+        note("key type", reference.keyType ?? "none", other.keyType ?? "none")
+        note("size", reference.size.map(String.init) ?? "unknown", other.size.map(String.init) ?? "unknown")
+        note("curve", reference.curve ?? "none", other.curve ?? "none")
+        for (attribute, name) in usageAttributes {
+            note(attribute, text(reference.usage.contains(name)), text(other.usage.contains(name)))
+        }
+        for ((name, a), (_, b)) in zip(reference.attributes.named, other.attributes.named) {
+            note(name, text(a), text(b))
+        }
+        note(
+            "CKA_ALLOWED_MECHANISMS", reference.allowedMechanisms?.joined(separator: ",") ?? "any",
+            other.allowedMechanisms?.joined(separator: ",") ?? "any")
+        return differences
+    }
+
+    private static let usageAttributes = [
+        ("CKA_ENCRYPT", "encrypt"), ("CKA_DECRYPT", "decrypt"), ("CKA_SIGN", "sign"), ("CKA_VERIFY", "verify"),
+        ("CKA_WRAP", "wrap"), ("CKA_UNWRAP", "unwrap"), ("CKA_DERIVE", "derive"), ("CKA_SIGN_RECOVER", "sign-recover"),
+        ("CKA_VERIFY_RECOVER", "verify-recover"),
+    ]
+}

@@ -1,0 +1,72 @@
+public import Foundation
+
+/// The parity report (DESIGN.md): what `hsmsync audit --json` prints. Fields are only ever added.
+public struct AuditReport: Sendable, Codable {
+    public let fleet: String
+    /// `parity`, `drift` or `error` (an HSM could not be audited).
+    public let status: Status
+    public let generatedAt: Date
+    public let durationSeconds: Double
+    public let hsms: [HSMSummary]
+    public let findings: [Finding]
+    /// Findings per kind, every kind present (zero when none).
+    public let counts: [String: Int]
+    /// Objects listed but not compared: ghosts, vendor classes, objects without identity.
+    public let oddObjects: [OddObject]
+    /// Keys whose material could not be compared, and why (never counted as a mismatch).
+    public let notCompared: [NotCompared]
+    /// Whether `policy` findings counted towards the status.
+    public let strictPolicy: Bool
+
+    public enum Status: String, Sendable, Codable {
+        case parity, drift, error
+    }
+
+    /// One HSM in the report.
+    public struct HSMSummary: Sendable, Codable {
+        public let name: String
+        public let role: HSMRole
+        public let site: String
+        public let reachable: Bool
+        /// Every object the token holds (odd ones and the transport key included).
+        public let objects: Int
+        /// The objects compared across the fleet (in scope, not odd, not the transport key).
+        public let keysInScope: Int
+        public let token: TokenSummary?
+        public let transport: TransportKeyState?
+        public let findings: Int
+        public let error: String?
+        public let scanSeconds: Double?
+    }
+
+    /// An object the audit lists but does not compare.
+    public struct OddObject: Sendable, Codable, Hashable {
+        public let hsm: String
+        public let key: KeySummary
+        public let reasons: [String]
+    }
+
+    /// A key present on two HSMs whose material could not be compared.
+    public struct NotCompared: Sendable, Codable, Hashable {
+        public let hsm: String
+        public let reference: String
+        public let key: KeySummary
+        public let reason: String
+    }
+
+    public init(
+        fleet: String, status: Status, generatedAt: Date, durationSeconds: Double, hsms: [HSMSummary], findings: [Finding],
+        counts: [String: Int], oddObjects: [OddObject], notCompared: [NotCompared], strictPolicy: Bool
+    ) {
+        self.fleet = fleet
+        self.status = status
+        self.generatedAt = generatedAt
+        self.durationSeconds = durationSeconds
+        self.hsms = hsms
+        self.findings = findings
+        self.counts = counts
+        self.oddObjects = oddObjects
+        self.notCompared = notCompared
+        self.strictPolicy = strictPolicy
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import PKCS11
+
+/// The outcome of scanning one HSM.
+public enum HSMScan: Sendable {
+    case scanned(HSMConfiguration, TokenInventory)
+    case failed(HSMConfiguration, HSMError)
+
+    public var configuration: HSMConfiguration {
+        switch self {
+        case .scanned(let configuration, _), .failed(let configuration, _): return configuration
+        }
+    }
+
+    public var inventory: TokenInventory? {
+        if case .scanned(_, let inventory) = self { return inventory }
+        return nil
+    }
+
+    public var error: HSMError? {
+        if case .failed(_, let error) = self { return error }
+        return nil
+    }
+}
+
+/// Takes the inventory of several HSMs at once: one worker (thread, session) per HSM, all scanning
+/// in parallel; an HSM that fails, before or during its scan, is reported and never stops the others.
+public struct InventoryScanner: Sendable {
+    public let connector: FleetConnector
+    public let options: HSMWorker.LoginOptions
+
+    public init(connector: FleetConnector, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions()) {
+        self.connector = connector
+        self.options = options
+    }
+
+    /// Scans `hsms` of `fleet`; results come back in the order of `hsms`.
+    ///
+    /// - Parameter progress: called from the HSMs' threads with (HSM name, objects read, objects found).
+    public func scan(
+        _ hsms: [HSMConfiguration], of fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil
+    ) async -> [HSMScan] {
+        let connections = await connector.connect(hsms, readWrite: false, options: options)
+        return await withTaskGroup(of: (Int, HSMScan).self) { group in
+            for (index, connection) in connections.enumerated() {
+                group.addTask {
+                    let scan = await Self.scan(connection, fleet: fleet, progress: progress)
+                    await connection.worker?.close()
+                    return (index, scan)
+                }
+            }
+            var results = [HSMScan?](repeating: nil, count: connections.count)
+            for await (index, scan) in group {
+                results[index] = scan
+            }
+            return results.map { $0! }
+        }
+    }
+
+    private static func scan(
+        _ connection: HSMConnection, fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)?
+    ) async -> HSMScan {
+        guard let worker = connection.worker else {
+            return .failed(connection.configuration, connection.error!)
+        }
+        let configuration = worker.configuration
+        let started = Date()
+        do {
+            let label = fleet.transport.label
+            let scope = fleet.keys
+            let name = configuration.name
+            let result = try await worker.withSession { session in
+                try session.scanInventory(transportLabel: label, scope: scope) { done, total in
+                    progress?(name, done, total)
+                    TestHooks.scanProgress(hsm: name, objectsRead: done)
+                }
+            }
+            guard let token = await worker.token else {
+                return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))
+            }
+            return .scanned(
+                configuration,
+                TokenInventory(
+                    hsm: configuration.name, role: configuration.role, site: configuration.site,
+                    token: TokenSummary(
+                        label: token.label, serial: token.serialNumber, model: token.model,
+                        manufacturer: token.manufacturer),
+                    objects: result.objects, transport: result.transport, vanished: result.vanished,
+                    scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
+        } catch let error as PKCS11Error {
+            return .failed(configuration, HSMError(hsm: configuration.name, .pkcs11(error, operation: "taking the inventory")))
+        } catch let error as HSMError {
+            return .failed(configuration, error)
+        } catch {
+            return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import HSMSyncCore
+
+/// `hsmsync audit --fleet F [--json] [--out FILE] [--metrics FILE] [--strict-policy]`.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Prove that every HSM holds the same keys, with the same material and policy.",
+        discussion: """
+            Every HSM is scanned in parallel and compared by class, label and CKA_ID, material by fingerprint. \
+            Exit 0 parity, 1 drift, 2 invalid input, 3 an HSM could not be audited (the others still are). \
+            Policy findings (risky attribute combinations) are reported but count as drift only with \
+            --strict-policy. See docs/audit-report.md for every field and docs/runbooks/nightly-parity-audit.md.
+            """
+    )
+
+    @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
+    @Option(name: .long, help: ArgumentHelp("Also write a Markdown report here (replaced atomically).", valueName: "file"))
+    var out: String?
+    @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics here, atomically (node_exporter textfile collector).", valueName: "file"))
+    var metrics: String?
+    @Flag(name: .long, help: "Count policy findings as drift.")
+    var strictPolicy = false
+
+    func run() async throws {
+        let fleet = try fleetOptions.load()
+        let environment = Environment()
+        let progress = ProgressBar()
+        let audit = ParityAudit(scanner: InventoryScanner(connector: environment.connector), strictPolicy: strictPolicy)
+        let report = await audit.run(fleet) { progress.update(hsm: $0, done: $1, total: $2) }
+        progress.finish()
+
+        if let out {
+            try AtomicFile.write(Array(MarkdownAuditReport.render(report).utf8), to: out)
+        }
+        if let metrics {
+            try AtomicFile.write(AuditMetrics.exposition(report), to: metrics)
+        }
+        if output.json {
+            try JSONOutput.print(report)
+        } else {
+            AuditRenderer.render(report)
+        }
+        switch report.status {
+        case .parity: return
+        case .drift: throw ExitStatus.driftOrIntegrityFailure.exitCode
+        case .error: throw ExitStatus.runtimeFailure.exitCode
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Synchronization
+
+/// A progress line on stderr for long scans, drawn only when stderr is a terminal (never in logs,
+/// never on stdout, so `--json` output is untouched).
+final class ProgressBar: Sendable {
+    private struct State {
+        var perHSM: [String: (done: Int, total: Int)] = [:]
+        var lastDraw = Date.distantPast
+        var drawn = false
+    }
+
+    private let state = Mutex(State())
+    private let enabled: Bool
+
+    init(enabled: Bool = Console.stderrIsTerminal) {
+        self.enabled = enabled
+    }
+
+    /// Records one HSM's progress; redraws at most ten times a second.
+    func update(hsm: String, done: Int, total: Int) {
+        guard enabled else { return }
+        let line: String? = state.withLock { state in
+            state.perHSM[hsm] = (done, total)
+            let now = Date()
+            guard now.timeIntervalSince(state.lastDraw) >= 0.1 || done == total else { return nil }
+            state.lastDraw = now
+            state.drawn = true
+            let done = state.perHSM.values.reduce(0) { $0 + $1.done }
+            let total = max(state.perHSM.values.reduce(0) { $0 + $1.total }, 1)
+            let width = 30
+            let filled = min(width, done * width / total)
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            return "\r[\(bar)] \(done * 100 / total)%  \(done)/\(total) objects on \(state.perHSM.count) HSM(s)"
+        }
+        if let line { Console.errorRaw(line) }
+    }
+
+    /// Erases the line.
+    func finish() {
+        guard enabled else { return }
+        let drawn = state.withLock { $0.drawn }
+        if drawn { Console.errorRaw("\r\u{1B}[2K") }
+    }
+}
