@@ -84,6 +84,13 @@ public struct TestToken: Sendable, Hashable {
     public let userPIN: String
     public let soPIN: String
 
+    public init(label: String, serialNumber: String = "", userPIN: String = "1234", soPIN: String = "12345678") {
+        self.label = label
+        self.serialNumber = serialNumber
+        self.userPIN = userPIN
+        self.soPIN = soPIN
+    }
+
     /// `pkcs11:token=<label>`.
     public var uri: TokenURI { try! TokenURI("pkcs11:token=\(label)") }
     /// The user PIN as a ``PIN``.

@@ -48,7 +48,8 @@ extension Session {
             .bool(.wrapWithTrusted, true), .bool(.sign, true), .bool(.decrypt, false), .bool(.unwrap, false),
             .bool(.signRecover, false), .bool(.derive, false),
         ]
-        _ = try createObject(Self.merge(base, privateExtra), secretValue: SecretBytes(copying: Array(key.rawRepresentation)))
+        _ = try createObject(
+            Self.merge(base, privateExtra), secretValue: SecretBytes(copying: Array(key.rawRepresentation)))
         _ = try createObject([
             .class(.publicKey), .keyType(.ec), .bool(.token, true), .bool(.private, false), .label(label), .id(id),
             .bytes(.ecParams, parameters), .bytes(.ecPoint, [0x04, UInt8(point.count)] + point), .bool(.verify, true),

@@ -2,7 +2,9 @@
 /// Provenance (`CKA_LOCAL`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`) is never compared:
 /// no copy can keep it.
 enum AttributeComparison {
-    static func differences(reference: KeyRecord, referenceName: String, other: KeyRecord, otherName: String) -> [String] {
+    static func differences(reference: KeyRecord, referenceName: String, other: KeyRecord, otherName: String)
+        -> [String]
+    {
         var differences: [String] = []
         func note(_ name: String, _ a: String, _ b: String) {
             if a != b { differences.append("\(name): \(referenceName) \(a), \(otherName) \(b)") }

@@ -55,7 +55,8 @@ public struct AuditReport: Sendable, Codable {
     }
 
     public init(
-        fleet: String, status: Status, generatedAt: Date, durationSeconds: Double, hsms: [HSMSummary], findings: [Finding],
+        fleet: String, status: Status, generatedAt: Date, durationSeconds: Double, hsms: [HSMSummary],
+        findings: [Finding],
         counts: [String: Int], oddObjects: [OddObject], notCompared: [NotCompared], strictPolicy: Bool
     ) {
         self.fleet = fleet

@@ -32,7 +32,9 @@ public struct DriftEngine: Sendable {
         for (configuration, inventory) in reachable {
             var byIdentity: [KeyIdentity: [KeyRecord]] = [:]
             for record in inventory.objects {
-                guard record.label != fleet.transport.label, fleet.keys.contains(label: record.label ?? "") else { continue }
+                guard record.label != fleet.transport.label, fleet.keys.contains(label: record.label ?? "") else {
+                    continue
+                }
                 if record.isOdd {
                     oddObjects.append(.init(hsm: configuration.name, key: KeySummary(record), reasons: record.oddities))
                     continue
@@ -51,7 +53,9 @@ public struct DriftEngine: Sendable {
                 findings.append(
                     Finding(
                         kind: .duplicate, hsm: configuration.name, key: KeySummary(records[0]),
-                        detail: "\(records.count) objects share \(identity) (fingerprints: \(prints.joined(separator: ", ")))"))
+                        detail:
+                            "\(records.count) objects share \(identity) (fingerprints: \(prints.joined(separator: ", ")))"
+                    ))
             }
             holdings[configuration.name] = byIdentity
             inScopeCounts[configuration.name] = byIdentity.values.reduce(0) { $0 + $1.count }
@@ -63,7 +67,9 @@ public struct DriftEngine: Sendable {
         let identities = Set(holdings.values.flatMap(\.keys)).sorted()
         for identity in identities {
             let holders = reachable.filter { holdings[$0.0.name]?[identity] != nil }.map(\.0)
-            guard let reference = holders.first(where: { $0.role == .primary }) ?? holders.first(where: { $0.role == .member })
+            guard
+                let reference = holders.first(where: { $0.role == .primary })
+                    ?? holders.first(where: { $0.role == .member })
             else {
                 let caveat = unreachableAuthority ? " (an unreachable primary or member may hold it too)" : ""
                 for holder in holders {
@@ -82,25 +88,33 @@ public struct DriftEngine: Sendable {
                 findings.append(
                     Finding(
                         kind: .missing, hsm: hsm.name, reference: reference.name, key: KeySummary(referenceRecord),
-                        detail: "on \(reference.name) (\(reference.role.rawValue)), not on \(hsm.name) (\(hsm.role.rawValue))"))
+                        detail:
+                            "on \(reference.name) (\(reference.role.rawValue)), not on \(hsm.name) (\(hsm.role.rawValue))"
+                    ))
             }
             if !lacking.isEmpty && !referenceRecord.isExtractable {
                 findings.append(
                     Finding(
                         kind: .unsyncable, hsm: reference.name, key: KeySummary(referenceRecord),
-                        detail: "CKA_EXTRACTABLE is false, so it cannot be wrapped to \(lacking.map(\.name).joined(separator: ", "))"))
+                        detail:
+                            "CKA_EXTRACTABLE is false, so it cannot be wrapped to \(lacking.map(\.name).joined(separator: ", "))"
+                    ))
             }
             for holder in holders where holder.name != reference.name {
                 let records = holdings[holder.name]![identity]!
                 guard records.count == 1, referenceRecords.count == 1 else { continue }  // duplicates reported above
                 let record = records[0]
                 switch (referenceRecord.fingerprint, record.fingerprint) {
-                case (.available(let method, let expected), .available(let otherMethod, let actual)) where method == otherMethod:
+                case (.available(let method, let expected), .available(let otherMethod, let actual))
+                where method == otherMethod:
                     if expected != actual {
                         findings.append(
                             Finding(
-                                kind: .materialMismatch, hsm: holder.name, reference: reference.name, key: KeySummary(record),
-                                detail: "\(method) fingerprints differ: \(reference.name) \(expected.prefix(16))…, \(holder.name) \(actual.prefix(16))…"))
+                                kind: .materialMismatch, hsm: holder.name, reference: reference.name,
+                                key: KeySummary(record),
+                                detail:
+                                    "\(method) fingerprints differ: \(reference.name) \(expected.prefix(16))…, \(holder.name) \(actual.prefix(16))…"
+                            ))
                     }
                 default:
                     notCompared.append(
@@ -113,7 +127,8 @@ public struct DriftEngine: Sendable {
                 if !differences.isEmpty {
                     findings.append(
                         Finding(
-                            kind: .attributeMismatch, hsm: holder.name, reference: reference.name, key: KeySummary(record),
+                            kind: .attributeMismatch, hsm: holder.name, reference: reference.name,
+                            key: KeySummary(record),
                             detail: differences.joined(separator: "; ")))
                 }
             }
@@ -123,7 +138,9 @@ public struct DriftEngine: Sendable {
         findings.sort { a, b in
             if a.kind != b.kind { return a.kind < b.kind }
             if a.hsm != b.hsm { return (order[a.hsm] ?? .max) < (order[b.hsm] ?? .max) }
-            return (a.key?.label ?? "", a.key?.id ?? "", a.key?.class ?? "") < (b.key?.label ?? "", b.key?.id ?? "", b.key?.class ?? "")
+            return (a.key?.label ?? "", a.key?.id ?? "", a.key?.class ?? "") < (
+                b.key?.label ?? "", b.key?.id ?? "", b.key?.class ?? ""
+            )
         }
 
         let status: AuditReport.Status =
@@ -135,15 +152,18 @@ public struct DriftEngine: Sendable {
         let summaries = scans.map { scan in
             let configuration = scan.configuration
             return AuditReport.HSMSummary(
-                name: configuration.name, role: configuration.role, site: configuration.site, reachable: scan.error == nil,
+                name: configuration.name, role: configuration.role, site: configuration.site,
+                reachable: scan.error == nil,
                 objects: scan.inventory?.objects.count ?? 0, keysInScope: inScopeCounts[configuration.name] ?? 0,
                 token: scan.inventory?.token, transport: scan.inventory?.transport,
                 findings: findings.filter { $0.hsm == configuration.name }.count, error: scan.error?.reason,
                 scanSeconds: scan.inventory?.scanSeconds)
         }
         return AuditReport(
-            fleet: fleet.name, status: status, generatedAt: generatedAt, durationSeconds: durationSeconds, hsms: summaries,
-            findings: findings, counts: counts, oddObjects: oddObjects, notCompared: notCompared, strictPolicy: strictPolicy)
+            fleet: fleet.name, status: status, generatedAt: generatedAt, durationSeconds: durationSeconds,
+            hsms: summaries,
+            findings: findings, counts: counts, oddObjects: oddObjects, notCompared: notCompared,
+            strictPolicy: strictPolicy)
     }
 
     /// Transport key findings: absent, ambiguous, breaking the KEK rules, or a check value that
@@ -157,7 +177,9 @@ public struct DriftEngine: Sendable {
         for (configuration, inventory) in reachable {
             let transport = inventory.transport
             if transport.objects == 0 {
-                findings.append(Finding(kind: .transportMissing, hsm: configuration.name, detail: "no object labelled \"\(label)\""))
+                findings.append(
+                    Finding(kind: .transportMissing, hsm: configuration.name, detail: "no object labelled \"\(label)\"")
+                )
                 continue
             }
             if transport.objects > 1 {

@@ -12,7 +12,10 @@ public struct Finding: Sendable, Hashable, Codable {
     /// What the operator should do next.
     public let nextStep: String
 
-    public init(kind: Kind, hsm: String, reference: String? = nil, key: KeySummary? = nil, detail: String, nextStep: String? = nil) {
+    public init(
+        kind: Kind, hsm: String, reference: String? = nil, key: KeySummary? = nil, detail: String,
+        nextStep: String? = nil
+    ) {
         self.kind = kind
         self.hsm = hsm
         self.reference = reference
@@ -52,17 +55,23 @@ public struct Finding: Sendable, Hashable, Codable {
             case .transportMismatch:
                 return "Replicate nothing to or from this HSM; re-establish the transport key in a ceremony."
             case .missing:
-                return "Review `hsmsync reconcile --fleet F` (the plan), then apply it to copy the key from the reference."
+                return
+                    "Review `hsmsync reconcile --fleet F` (the plan), then apply it to copy the key from the reference."
             case .extra:
-                return "A key only a secondary holds is never propagated: find out who created it, then remove it or create it on a primary in a ceremony."
+                return
+                    "A key only a secondary holds is never propagated: find out who created it, then remove it or create it on a primary in a ceremony."
             case .materialMismatch:
-                return "Two different keys share one identity: stop, establish which is genuine, never overwrite; resolve in a ceremony."
+                return
+                    "Two different keys share one identity: stop, establish which is genuine, never overwrite; resolve in a ceremony."
             case .attributeMismatch:
-                return "The same key carries a different policy: compare with the reference and correct the weaker copy in a ceremony."
+                return
+                    "The same key carries a different policy: compare with the reference and correct the weaker copy in a ceremony."
             case .duplicate:
-                return "Several objects share class, label and CKA_ID: identify the stray one by fingerprint (hsmsync inventory) and remove it."
+                return
+                    "Several objects share class, label and CKA_ID: identify the stray one by fingerprint (hsmsync inventory) and remove it."
             case .unsyncable:
-                return "The key cannot be copied by wrapping (not extractable): create it on the other HSMs by the vendor's means, or accept the gap."
+                return
+                    "The key cannot be copied by wrapping (not extractable): create it on the other HSMs by the vendor's means, or accept the gap."
             case .policy:
                 return "Review the key's attributes; recreate it with a safer policy at its next rotation."
             }

@@ -88,7 +88,8 @@ public struct InventoryScanner: Sendable {
                     objects: result.objects, transport: result.transport, vanished: result.vanished,
                     scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
         } catch let error as PKCS11Error {
-            return .failed(configuration, HSMError(hsm: configuration.name, .pkcs11(error, operation: "taking the inventory")))
+            return .failed(
+                configuration, HSMError(hsm: configuration.name, .pkcs11(error, operation: "taking the inventory")))
         } catch let error as HSMError {
             return .failed(configuration, error)
         } catch {

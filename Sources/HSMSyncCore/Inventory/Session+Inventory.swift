@@ -24,7 +24,7 @@ extension Session {
         for (index, handle) in handles.enumerated() {
             do {
                 records.append((handle, try keyRecord(of: handle)))
-            } catch where error.code == .objectHandleInvalid {
+            } catch  where error.code == .objectHandleInvalid {
                 vanished += 1
             }
             if index % 256 == 255 {
@@ -80,8 +80,13 @@ extension Session {
     ) -> (state: TransportKeyState, handle: ObjectHandle?) {
         let candidates = records.filter { $0.record.label == label }
         guard candidates.count == 1, let candidate = candidates.first else {
-            let reason = candidates.isEmpty ? "no transport key" : "\(candidates.count) objects carry the transport label"
-            return (TransportKeyState(label: label, objects: candidates.count, violations: [], checkValue: nil, checkValueUnavailable: reason), nil)
+            let reason =
+                candidates.isEmpty ? "no transport key" : "\(candidates.count) objects carry the transport label"
+            return (
+                TransportKeyState(
+                    label: label, objects: candidates.count, violations: [], checkValue: nil,
+                    checkValueUnavailable: reason), nil
+            )
         }
         let violations = TransportKeyPolicy.violations(candidate.record)
         var checkValue: String?
@@ -98,7 +103,8 @@ extension Session {
             }
         }
         let state = TransportKeyState(
-            label: label, objects: 1, violations: violations, checkValue: checkValue, checkValueUnavailable: unavailable)
+            label: label, objects: 1, violations: violations, checkValue: checkValue, checkValueUnavailable: unavailable
+        )
         return (state, candidate.handle)
     }
 
@@ -109,7 +115,8 @@ extension Session {
                 partners.isEmpty
                 ? "no public key object shares its CKA_ID, and the private key carries no public point"
                 : partners.count > 1
-                    ? "\(partners.count) public key objects share its CKA_ID" : "its public key object has no fingerprint"
+                    ? "\(partners.count) public key objects share its CKA_ID"
+                    : "its public key object has no fingerprint"
             return .unavailable(reason: reason)
         }
         return partner.fingerprint
@@ -148,7 +155,8 @@ extension Session {
             }
         } else {
             reasons.append(
-                !isAES ? "not an AES key (no CMAC or ECB check value)"
+                !isAES
+                    ? "not an AES key (no CMAC or ECB check value)"
                     : !record.usage.contains("sign") ? "no CKA_SIGN for a CMAC" : "CKM_AES_CMAC not offered")
         }
         if isAES, record.usage.contains("encrypt"), mechanisms.contains(.aesECB) {
@@ -159,7 +167,8 @@ extension Session {
                 reasons.append("ECB refused (\(error.code.name))")
             }
         } else if isAES {
-            reasons.append(!record.usage.contains("encrypt") ? "no CKA_ENCRYPT for an ECB check value" : "CKM_AES_ECB not offered")
+            reasons.append(
+                !record.usage.contains("encrypt") ? "no CKA_ENCRYPT for an ECB check value" : "CKM_AES_ECB not offered")
         }
         return .unavailable(reason: reasons.joined(separator: "; "))
     }

@@ -14,7 +14,8 @@ public struct TokenInventory: Sendable, Codable {
     public let phases: ScanPhases
 
     public init(
-        hsm: String, role: HSMRole, site: String, token: TokenSummary, objects: [KeyRecord], transport: TransportKeyState,
+        hsm: String, role: HSMRole, site: String, token: TokenSummary, objects: [KeyRecord],
+        transport: TransportKeyState,
         vanished: Int, scanSeconds: Double, phases: ScanPhases
     ) {
         self.hsm = hsm
@@ -82,7 +83,8 @@ public struct TransportKeyState: Sendable, Codable, Hashable {
     /// Why there is no check value, when there is none.
     public let checkValueUnavailable: String?
 
-    public init(label: String, objects: Int, violations: [String], checkValue: String?, checkValueUnavailable: String?) {
+    public init(label: String, objects: Int, violations: [String], checkValue: String?, checkValueUnavailable: String?)
+    {
         self.label = label
         self.objects = objects
         self.violations = violations

@@ -19,7 +19,7 @@ public struct HSMError: CategorizedError, Hashable {
         /// looks exactly like this. Never read as "an empty HSM".
         case unreachable(reason: String)
         /// Slots exist, but no initialised token matches the URI.
-        case tokenNotFound(uri: String, tokensSeen: [String])
+        case tokenNotFound(uri: String, tokensSeen: [String], unreadable: [String])
         /// More than one token matches the URI: the fleet file must be more specific.
         case tokenAmbiguous(uri: String, labels: [String])
         /// Two fleet entries resolve to the same token.
@@ -72,9 +72,11 @@ public struct HSMError: CategorizedError, Hashable {
             return "\(error)"
         case .unreachable(let reason):
             return "HSM unreachable: \(reason)"
-        case .tokenNotFound(let uri, let seen):
+        case .tokenNotFound(let uri, let seen, let unreadable):
             let list = seen.isEmpty ? "none" : seen.map { "\"\($0)\"" }.joined(separator: ", ")
-            return "no token matches \(uri) (initialised tokens seen: \(list))"
+            let skipped =
+                unreadable.isEmpty ? "" : "; slots that could not be read: \(unreadable.joined(separator: ", "))"
+            return "no token matches \(uri) (initialised tokens seen: \(list)\(skipped))"
         case .tokenAmbiguous(let uri, let labels):
             return
                 "\(labels.count) tokens match \(uri) (\(labels.joined(separator: ", "))); add serial= to select exactly one"

@@ -77,18 +77,18 @@ public actor HSMWorker {
                 ?? "is the HSM connected and its client configured?"
             throw HSMError(hsm: name, .unreachable(reason: "\(module.path) reports no slots at all (\(hint))"))
         }
-        let matches: [(slot: SlotID, token: TokenInfo)]
+        let lookup: TokenLookup
         do {
-            matches = try module.tokens(matching: uri)
+            lookup = try module.tokenLookup(matching: uri)
         } catch {
             throw HSMError(hsm: name, .pkcs11(error, operation: "reading token information"))
         }
+        let matches = lookup.matches
         guard matches.count == 1 else {
             if matches.isEmpty {
-                let seen = slots.compactMap { try? module.tokenInfo($0) }.filter {
-                    $0.flags.contains(.tokenInitialized)
-                }
-                throw HSMError(hsm: name, .tokenNotFound(uri: uri.text, tokensSeen: seen.map(\.label)))
+                let seen = lookup.seen.filter { $0.flags.contains(.tokenInitialized) }.map(\.label)
+                let unreadable = lookup.unreadable.map { "\($0.slot): \($0.error)" }
+                throw HSMError(hsm: name, .tokenNotFound(uri: uri.text, tokensSeen: seen, unreadable: unreadable))
             }
             throw HSMError(hsm: name, .tokenAmbiguous(uri: uri.text, labels: matches.map(\.token.label)))
         }

@@ -2,7 +2,7 @@
 ///
 /// The registry runs on its own thread: `C_Initialize` may take seconds (SoftHSM2 reads every
 /// object file of every token) and must not hold up Swift's cooperative pool. It also serialises
-/// the `P11_KIT_SERVER_ADDRESS` dance p11-kit's client needs, since the environment is process-wide.
+/// module loads (the `P11_KIT_SERVER_ADDRESS` dance itself is locked process-wide in `PKCS11Module`).
 public actor ModuleRegistry {
     private struct Key: Hashable {
         let path: String

@@ -36,10 +36,28 @@ public final class PKCS11Module: @unchecked Sendable {
     ///   - serverAddress: for p11-kit's client module, the `P11_KIT_SERVER_ADDRESS` of the server
     ///     this instance connects to. The variable is set only around `C_GetFunctionList`.
     /// - Throws: ``LoadError`` with the path and `dlerror()` text, or the failing PKCS#11 call.
+    /// The process environment is global: every module load in the process (whichever registry
+    /// asks) sets `P11_KIT_SERVER_ADDRESS` and runs `C_Initialize`, which may read the environment,
+    /// under this one lock.
+    private static let environmentLock = Mutex(())
+
     init(path: String, serverAddress: String? = nil) throws(LoadError) {
         // Before any module can open a socket: p11-kit's client writes with plain write(), and a
         // dead server would otherwise kill this process with SIGPIPE.
         ProcessHardening.ignoreSIGPIPE()
+        let loaded = try Self.environmentLock.withLock { (_) throws(LoadError) in
+            try Self.load(path: path, serverAddress: serverAddress)
+        }
+        self.path = path
+        self.serverAddress = serverAddress
+        self.library = loaded.library
+        self.functions = loaded.functions
+        self.ownsInitialization = loaded.ownsInitialization
+    }
+
+    private static func load(path: String, serverAddress: String?) throws(LoadError) -> (
+        library: UnsafeMutableRawPointer, functions: UnsafeMutablePointer<CK_FUNCTION_LIST>, ownsInitialization: Bool
+    ) {
         var message = [CChar](repeating: 0, count: 1024)
         guard let library = CPKCS11_open(path, &message, message.count) else {
             throw .libraryNotLoadable(path: path, dlerror: cString(message))
@@ -77,11 +95,7 @@ public final class PKCS11Module: @unchecked Sendable {
             throw .initializationFailed(
                 path: path, error: PKCS11Error(code: ReturnCode(rawValue: UInt(initialized)), function: .initialize))
         }
-        self.path = path
-        self.serverAddress = serverAddress
-        self.library = library
-        self.functions = list
-        self.ownsInitialization = initialized == CKR_OK
+        return (library, list, initialized == CKR_OK)
     }
 
     deinit {
@@ -165,20 +179,31 @@ public final class PKCS11Module: @unchecked Sendable {
     }
 
     /// The slots whose token matches `uri`, with their token information.
+    ///
+    /// A slot whose token cannot be read is skipped, not fatal: SoftHSM2 answers `CKR_GENERAL_ERROR`
+    /// for a token another process is initialising at that moment, and an unrelated token must not
+    /// hide the one asked for. ``tokenLookup(matching:)`` also returns what was skipped.
     public func tokens(matching uri: TokenURI) throws(PKCS11Error) -> [(slot: SlotID, token: TokenInfo)] {
-        var matches: [(slot: SlotID, token: TokenInfo)] = []
+        try tokenLookup(matching: uri).matches
+    }
+
+    /// The slots whose token matches `uri`, and the errors of slots whose token could not be read.
+    public func tokenLookup(matching uri: TokenURI) throws(PKCS11Error) -> TokenLookup {
+        var lookup = TokenLookup()
         for slot in try slots(withTokenPresent: true) {
             let token: TokenInfo
             do {
                 token = try tokenInfo(slot)
-            } catch  where error.code == .tokenNotPresent || error.code == .tokenNotRecognized {
-                continue  // removed between the two calls
+            } catch {
+                lookup.unreadable.append((slot, error))
+                continue
             }
+            lookup.seen.append(token)
             if token.flags.contains(.tokenInitialized) && uri.matches(token) {
-                matches.append((slot, token))
+                lookup.matches.append((slot, token))
             }
         }
-        return matches
+        return lookup
     }
 
     /// Calls `C_OpenSession` (always `CKF_SERIAL_SESSION`).
@@ -199,11 +224,14 @@ public final class PKCS11Module: @unchecked Sendable {
         var padded = [CK_UTF8CHAR](repeating: 0x20, count: 32)
         let utf8 = Array(label.utf8.prefix(32))
         padded.replaceSubrange(0..<utf8.count, with: utf8)
-        let rv = soPIN.bytes.withUnsafeBytes { pin in
-            functions.pointee.C_InitToken(
-                CK_SLOT_ID(slot.rawValue),
-                UnsafeMutablePointer(mutating: pin.baseAddress?.assumingMemoryBound(to: CK_UTF8CHAR.self)),
-                CK_ULONG(pin.count), &padded)
+        // Under the discovery lock: a token being initialised answers C_GetTokenInfo with an error.
+        let rv = discovery.withLock { _ in
+            soPIN.bytes.withUnsafeBytes { pin in
+                functions.pointee.C_InitToken(
+                    CK_SLOT_ID(slot.rawValue),
+                    UnsafeMutablePointer(mutating: pin.baseAddress?.assumingMemoryBound(to: CK_UTF8CHAR.self)),
+                    CK_ULONG(pin.count), &padded)
+            }
         }
         try check(rv, .initToken)
     }

@@ -17,9 +17,13 @@ struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup var fleetOptions: FleetOptions
     @OptionGroup var output: OutputOptions
-    @Option(name: .long, help: ArgumentHelp("Also write a Markdown report here (replaced atomically).", valueName: "file"))
+    @Option(
+        name: .long, help: ArgumentHelp("Also write a Markdown report here (replaced atomically).", valueName: "file"))
     var out: String?
-    @Option(name: .long, help: ArgumentHelp("Also write Prometheus metrics here, atomically (node_exporter textfile collector).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also write Prometheus metrics here, atomically (node_exporter textfile collector).", valueName: "file"))
     var metrics: String?
     @Flag(name: .long, help: "Count policy findings as drift.")
     var strictPolicy = false

@@ -69,7 +69,8 @@ struct InventoryReport: Encodable {
             let configuration = scan.configuration
             let inventory = scan.inventory
             return Entry(
-                name: configuration.name, role: configuration.role, site: configuration.site, reachable: inventory != nil,
+                name: configuration.name, role: configuration.role, site: configuration.site,
+                reachable: inventory != nil,
                 error: scan.error?.reason, token: inventory?.token, transport: inventory?.transport,
                 objectCount: inventory?.objects.count ?? 0, vanished: inventory?.vanished ?? 0,
                 scanSeconds: inventory?.scanSeconds, phases: inventory?.phases, objects: inventory?.objects ?? [])

@@ -6,7 +6,9 @@ import Prometheus
 enum AuditMetrics {
     static func exposition(_ report: AuditReport) -> [UInt8] {
         let registry = PrometheusCollectorRegistry()
-        func gauge(_ subsystem: String, _ name: String, unit: String = "", _ help: String, _ labels: [(String, String)]) -> Gauge {
+        func gauge(_ subsystem: String, _ name: String, unit: String = "", _ help: String, _ labels: [(String, String)])
+            -> Gauge
+        {
             registry.makeGauge(
                 descriptor: MetricNameDescriptor(
                     namespace: "hsmsync", subsystem: subsystem, metricName: name, unitName: unit, helpText: help),

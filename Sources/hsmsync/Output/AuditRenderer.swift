@@ -15,7 +15,9 @@ enum AuditRenderer {
         case .drift: verdict = "DRIFT"
         case .error: verdict = "ERROR (an HSM could not be audited)"
         }
-        Console.out("Fleet \(report.fleet): \(verdict) — \(report.hsms.count) HSMs audited in \(oneDecimal(report.durationSeconds)) s")
+        Console.out(
+            "Fleet \(report.fleet): \(verdict) — \(report.hsms.count) HSMs audited in \(oneDecimal(report.durationSeconds)) s"
+        )
         Console.out()
         var table = [["HSM", "ROLE", "SITE", "STATE", "OBJECTS", "IN SCOPE", "TRANSPORT", "FINDINGS"]]
         for hsm in report.hsms {
@@ -31,7 +33,8 @@ enum AuditRenderer {
             let findings = report.findings.filter { $0.kind == kind }
             guard !findings.isEmpty else { continue }
             Console.out()
-            let counted = kind == .policy && !report.strictPolicy ? " (not counted as drift without --strict-policy)" : ""
+            let counted =
+                kind == .policy && !report.strictPolicy ? " (not counted as drift without --strict-policy)" : ""
             Console.out("\(kind.rawValue): \(findings.count)\(counted)")
             Console.out("  next step: \(kind.nextStep)")
             if kind == .policy {

@@ -5,7 +5,9 @@ import HSMSyncCore
 enum InventoryRenderer {
     static func render(_ report: InventoryReport) {
         Console.out("Fleet \(report.fleet): inventory of \(report.hsms.count) HSM\(report.hsms.count == 1 ? "" : "s")")
-        Console.out("flags: x extractable, s sensitive, L generated in the token (local) / i imported, T wrap-with-trusted, m modifiable")
+        Console.out(
+            "flags: x extractable, s sensitive, L generated in the token (local) / i imported, T wrap-with-trusted, m modifiable"
+        )
         for hsm in report.hsms {
             Console.out()
             let site = hsm.site.isEmpty ? "" : ", \(hsm.site)"
@@ -14,20 +16,26 @@ enum InventoryRenderer {
                 continue
             }
             Console.out(
-                "\(hsm.name) (\(hsm.role.rawValue)\(site)): token \"\(token.label)\" serial \(token.serial), \(hsm.objectCount) objects")
+                "\(hsm.name) (\(hsm.role.rawValue)\(site)): token \"\(token.label)\" serial \(token.serial), \(hsm.objectCount) object\(hsm.objectCount == 1 ? "" : "s")"
+            )
             if let transport = hsm.transport {
                 var line = "  transport key \"\(transport.label)\": \(transport.state)"
                 if let checkValue = transport.checkValue { line += ", check value \(checkValue)" }
-                if !transport.violations.isEmpty { line += "; breaks the rules: " + transport.violations.joined(separator: "; ") }
+                if !transport.violations.isEmpty {
+                    line += "; breaks the rules: " + transport.violations.joined(separator: "; ")
+                }
                 Console.out(line)
             }
             if hsm.vanished > 0 { Console.out("  \(hsm.vanished) object(s) vanished during the scan") }
-            let rows = hsm.objects.sorted { ($0.label ?? "", $0.id ?? "", $0.objectClass) < ($1.label ?? "", $1.id ?? "", $1.objectClass) }
+            let rows = hsm.objects.sorted {
+                ($0.label ?? "", $0.id ?? "", $0.objectClass) < ($1.label ?? "", $1.id ?? "", $1.objectClass)
+            }
             let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT"]
             var table = [header]
             for record in rows {
                 table.append([
-                    shortClass(record.objectClass), record.keyType ?? "-", record.size.map(String.init) ?? "-", flags(record),
+                    shortClass(record.objectClass), record.keyType ?? "-", record.size.map(String.init) ?? "-",
+                    flags(record),
                     record.label ?? "(none)", record.id.map { $0.isEmpty ? "(none)" : $0 } ?? "(none)",
                     record.usage.isEmpty ? "-" : record.usage.joined(separator: ","), fingerprint(record),
                 ])
@@ -37,7 +45,9 @@ enum InventoryRenderer {
             if !odd.isEmpty {
                 Console.out("  odd objects (listed, never replicated):")
                 for record in odd {
-                    Console.out("    \(record.objectClass) \"\(record.label ?? "")\": \(record.oddities.joined(separator: "; "))")
+                    Console.out(
+                        "    \(record.objectClass) \"\(record.label ?? "")\": \(record.oddities.joined(separator: "; "))"
+                    )
                 }
             }
         }
@@ -60,7 +70,8 @@ enum InventoryRenderer {
         }
         let origin: Character = record.provenance.local == nil ? "-" : (record.provenance.local == true ? "L" : "i")
         return String([
-            mark(attributes.extractable, "x"), mark(attributes.sensitive, "s"), origin, mark(attributes.wrapWithTrusted, "T"),
+            mark(attributes.extractable, "x"), mark(attributes.sensitive, "s"), origin,
+            mark(attributes.wrapWithTrusted, "T"),
             mark(attributes.modifiable, "m"),
         ])
     }
@@ -94,7 +105,8 @@ enum InventoryRenderer {
         for row in rows {
             var line = indent
             for (index, cell) in row.enumerated() {
-                line += index < columns - 1 ? cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0) : cell
+                line +=
+                    index < columns - 1 ? cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0) : cell
             }
             Console.out(line)
         }

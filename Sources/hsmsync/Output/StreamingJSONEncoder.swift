@@ -127,7 +127,8 @@ private struct JSONStreamEncoder: Encoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         writer.openContainer(UInt8(ascii: "{"), UInt8(ascii: "}"), depth: depth)
-        return KeyedEncodingContainer(KeyedContainer<Key>(writer: writer, index: writer.open.count - 1, depth: depth, codingPath: codingPath))
+        return KeyedEncodingContainer(
+            KeyedContainer<Key>(writer: writer, index: writer.open.count - 1, depth: depth, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -190,7 +191,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         -> KeyedEncodingContainer<NestedKey>
     {
         begin(key)
-        return JSONStreamEncoder(writer: writer, depth: depth + 1, codingPath: codingPath + [key]).container(keyedBy: keyType)
+        return JSONStreamEncoder(writer: writer, depth: depth + 1, codingPath: codingPath + [key]).container(
+            keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
@@ -240,7 +242,9 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
         try writer.encodeValue(value, depth: depth + 1)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         begin()
         return JSONStreamEncoder(writer: writer, depth: depth + 1, codingPath: codingPath).container(keyedBy: keyType)
     }
