@@ -18,7 +18,7 @@ struct HSMSync: AsyncParsableCommand {
             """,
         version: hsmsyncVersion,
         subcommands: [
-            FleetCommand.self
+            FleetCommand.self, TransportCommand.self,
         ]
     )
 
