@@ -25,6 +25,9 @@ public struct TransportKeyAgreement: Sendable {
     public let label: String
     /// The fleet's name (bound into the transcript when a KDF is available).
     public let fleet: String
+    /// Test seam, `nil` in production: replaces the ephemeral public key an HSM *receives* (named by
+    /// the receiver), as a man in the middle would, to prove that key confirmation catches it.
+    var interceptPeerKey: (@Sendable (_ receiver: String, _ key: EphemeralAgreementKey) -> EphemeralAgreementKey)?
 
     public init(label: String, fleet: String) {
         self.label = label
@@ -93,6 +96,9 @@ public struct TransportKeyAgreement: Sendable {
         let (fromName, toName) = (from.name, to.name)
         let fromKey = try await from.withSession { try $0.makeEphemeralKey(curve: curve, id: id, hsm: fromName) }
         let toKey = try await to.withSession { try $0.makeEphemeralKey(curve: curve, id: id, hsm: toName) }
+        // What each side receives (the same keys, unless a test plays man in the middle).
+        let keyForFrom = interceptPeerKey?(fromName, toKey) ?? toKey
+        let keyForTo = interceptPeerKey?(toName, fromKey) ?? fromKey
 
         // 3. Host-side validation of both points, before either HSM derives (each derive validates again).
         let fromPoint = try ECPeerPoint.validate(
@@ -110,14 +116,14 @@ public struct TransportKeyAgreement: Sendable {
         let confirmLabel = "hsmsync-transport-confirm"
         let fromConfirm = try await from.withSession { session in
             let derived = try session.deriveAgreedKey(
-                ephemeralID: id, peer: toKey, peerName: toName, curve: curve, kdf: kdf, sharedData: sharedData,
+                ephemeralID: id, peer: keyForFrom, peerName: toName, curve: curve, kdf: kdf, sharedData: sharedData,
                 label: confirmLabel, token: false, hsm: fromName)
             try? session.destroyObject(derived.handle)
             return derived.checkValue
         }
         let toConfirm = try await to.withSession { session in
             let derived = try session.deriveAgreedKey(
-                ephemeralID: id, peer: fromKey, peerName: fromName, curve: curve, kdf: kdf, sharedData: sharedData,
+                ephemeralID: id, peer: keyForTo, peerName: fromName, curve: curve, kdf: kdf, sharedData: sharedData,
                 label: confirmLabel, token: false, hsm: toName)
             try? session.destroyObject(derived.handle)
             return derived.checkValue
@@ -129,12 +135,13 @@ public struct TransportKeyAgreement: Sendable {
 
         // 5. The token keys, read back; any failure undoes what this run created.
         let fromRecord = try await installAgreedKey(
-            on: from, ephemeralID: id, peer: toKey, peerName: toName, curve: curve, kdf: kdf, sharedData: sharedData,
+            on: from, ephemeralID: id, peer: keyForFrom, peerName: toName, curve: curve, kdf: kdf,
+            sharedData: sharedData,
             expected: fromConfirm)
         let toRecord: KeyRecord
         do {
             toRecord = try await installAgreedKey(
-                on: to, ephemeralID: id, peer: fromKey, peerName: fromName, curve: curve, kdf: kdf,
+                on: to, ephemeralID: id, peer: keyForTo, peerName: fromName, curve: curve, kdf: kdf,
                 sharedData: sharedData, expected: toConfirm)
         } catch {
             let undone = await destroyInstalledKey(on: from, label: label)

@@ -52,6 +52,51 @@ struct TransportAgreementTests {
         await rig.close()
     }
 
+    @Test("a man in the middle swaps dr-1's view of primary-1's key: key confirmation fails, nothing is installed")
+    func keyConfirmationFailure() async throws {
+        let rig = try await TransportRig.make("ag-m")
+        var agreement = TransportKeyAgreement(label: rig.label, fleet: rig.fleet.name)
+        let mallory = Array(P384.KeyAgreement.PrivateKey().publicKey.x963Representation)
+        agreement.interceptPeerKey = { receiver, key in
+            receiver == "dr-1"
+                ? EphemeralAgreementKey(ecPoint: mallory, ecParams: key.ecParams, supportsSHA256KDF: false) : key
+        }
+        await #expect {
+            _ = try await agreement.run(from: rig.workers[0], to: rig.workers[1])
+        } throws: { error in
+            guard let error = error as? TransportError,
+                case .keyConfirmationFailed(let from, let fromValue, let to, let toValue) = error
+            else { return false }
+            return from == "primary-1" && to == "dr-1" && fromValue != toValue && error.category == .integrity
+        }
+        #expect(try await rig.objectCount(0) == 0, "no key, no ephemeral key left on primary-1")
+        #expect(try await rig.objectCount(1) == 0, "no key, no ephemeral key left on dr-1")
+        await rig.close()
+    }
+
+    @Test("an off-curve point delivered in an agreement is refused before either HSM derives")
+    func invalidPointInAgreement() async throws {
+        let rig = try await TransportRig.make("ag-v")
+        var agreement = TransportKeyAgreement(label: rig.label, fleet: rig.fleet.name)
+        agreement.interceptPeerKey = { receiver, key in
+            guard receiver == "primary-1" else { return key }
+            var point = key.ecPoint
+            point[point.count - 1] ^= 0x01
+            return EphemeralAgreementKey(ecPoint: point, ecParams: key.ecParams, supportsSHA256KDF: false)
+        }
+        await #expect {
+            _ = try await agreement.run(from: rig.workers[0], to: rig.workers[1])
+        } throws: { error in
+            guard let error = error as? TransportError, case .invalidPeerPoint("dr-1", let reason) = error else {
+                return false
+            }
+            return reason == "the point is not on P-384"
+        }
+        #expect(try await rig.objectCount(0) == 0)
+        #expect(try await rig.objectCount(1) == 0)
+        await rig.close()
+    }
+
     @Test(
         "a bad peer point is refused before C_DeriveKey: nothing is derived",
         arguments: [
