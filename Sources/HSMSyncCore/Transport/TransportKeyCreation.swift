@@ -80,21 +80,19 @@ public struct TransportKeyInstaller: Sendable {
     }
 
     /// Checks, without changing anything, that the HSM has no object with the transport label and
-    /// can hold a transport key. Run it before custodians enter shares.
+    /// can hold a transport key. Run it before custodians enter shares. (Which import path is taken
+    /// is decided at ``install(_:on:)``, by a probe that needs an ephemeral key pair.)
     ///
-    /// - Returns: the import method the token allows (SHA-256 vs SHA-1 OAEP is decided at install).
-    public func preflight(on worker: HSMWorker) async throws -> TransportKeyImportMethod {
-        let (hsm, label, preference) = (worker.name, self.label, self.preference)
-        return try await worker.withSession { session in
+    /// - Throws: ``TransportError/labelInUse(hsm:label:objects:detail:)``,
+    ///   ``TransportError/capabilityMissing(hsm:reason:)``, ``TransportError/hsmFailure(hsm:operation:error:compensation:)``.
+    public func preflight(on worker: HSMWorker) async throws {
+        let (hsm, label) = (worker.name, self.label)
+        try await worker.withSession { session in
             try session.requireLabelFree(label, hsm: hsm)
             do {
                 if let reason = try session.transportKeyUnsupportedReason() {
                     throw TransportError.capabilityMissing(hsm: hsm, reason: reason)
                 }
-                if try preference == .createObject || session.oaepUnwrapUnsupportedReason() != nil {
-                    return .createObject
-                }
-                return .rsaOAEPUnwrap(hash: .sha1)
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
                     hsm: hsm, operation: "reading the mechanism list", error: error, compensation: nil)
@@ -142,13 +140,13 @@ public struct TransportKeyInstaller: Sendable {
                 inspection = read
                 problems = Self.problems(read, objects: found.count, expected: material.checkValue)
             } catch let error as PKCS11Error {
-                let undone = session.removeNewObjects(since: before, label: label)
+                let undone = session.removeNewObjects(since: before, label: label, ours: imported.handle)
                 throw TransportError.hsmFailure(
                     hsm: hsm, operation: "reading the installed key back", error: error, compensation: undone)
             }
             guard problems.isEmpty, let inspection, let record = inspection.record else {
-                throw TransportError.installVerificationFailed(
-                    hsm: hsm, problems: problems, compensation: session.removeNewObjects(since: before, label: label))
+                let undone = session.removeNewObjects(since: before, label: label, ours: imported.handle)
+                throw TransportError.installVerificationFailed(hsm: hsm, problems: problems, compensation: undone)
             }
             var warnings: [String] = []
             switch imported.method {

@@ -100,7 +100,7 @@ extension Session {
     /// object); otherwise `C_CreateObject`. The choice is made before the key is touched: a failure
     /// with the key itself is never retried another way. The ephemeral RSA key pair and the probe
     /// are session objects, destroyed before returning. Objects a failed token call may leave
-    /// (SoftHSM2 "ghosts") are the caller's to remove, with ``removeNewObjects(since:label:)``.
+    /// (SoftHSM2 "ghosts") are the caller's to remove, with ``removeNewObjects(since:label:ours:)``.
     func importTransportKey(
         _ key: borrowing SecretBytes, label: String, preference: TransportKeyImportPreference, hsm: String
     ) throws -> ImportedTransportKey {
@@ -299,12 +299,13 @@ extension Session {
         Set(try findObjects(matching: [.class(.secretKey), .bool(.token, true)]))
     }
 
-    /// Destroys secret-key token objects that appeared since `before` and are provably this run's:
-    /// they carry `label`, or they are SoftHSM2 "ghosts" (no label, no value) left by a failed
-    /// create or unwrap (SECURITY.md P14, T30).
+    /// Destroys what this run provably created since `before`: the object `ours` (the key just
+    /// imported, when there is one), and new secret-key token objects that are SoftHSM2 "ghosts"
+    /// of a failed create or unwrap: no value (`CKA_VALUE_LEN` 0 or unreadable) and no label or
+    /// `label` (SECURITY.md P14, T30). Anything else is left alone.
     ///
     /// - Returns: what was removed and what could not be, for the error message and the audit log.
-    func removeNewObjects(since before: Set<ObjectHandle>, label: String) -> String {
+    func removeNewObjects(since before: Set<ObjectHandle>, label: String, ours: ObjectHandle? = nil) -> String {
         guard let now = try? secretKeyHandles() else {
             return "the token could not be searched for objects the failed import may have left"
         }
@@ -313,8 +314,8 @@ extension Session {
         for handle in now.subtracting(before) {
             guard let set = try? attributes([.label, .valueLength], of: handle) else { continue }
             let objectLabel = set.string(.label) ?? ""
-            let isGhost = objectLabel.isEmpty && (set.ulong(.valueLength) ?? 0) == 0
-            guard objectLabel == label || isGhost else { continue }
+            let isGhost = (objectLabel.isEmpty || objectLabel == label) && (set.ulong(.valueLength) ?? 0) == 0
+            guard handle == ours || isGhost else { continue }
             do {
                 try destroyObject(handle)
                 removed += 1

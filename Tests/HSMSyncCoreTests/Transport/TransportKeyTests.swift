@@ -187,7 +187,7 @@ struct TransportKeyTests {
         }
         await #expect(performing: { _ = try await generateKey(on: rig.workers[0], label: rig.label) }, throws: refusal)
         await #expect(
-            performing: { _ = try await TransportKeyInstaller(label: rig.label).preflight(on: rig.workers[0]) },
+            performing: { try await TransportKeyInstaller(label: rig.label).preflight(on: rig.workers[0]) },
             throws: refusal)
         await #expect(
             performing: {

@@ -12,8 +12,9 @@ struct TransportCreateCommand: AsyncParsableCommand {
             per custodian (mode 0600, never overwriting) or shown on the terminal one custodian at a time, \
             before the key is installed under the fleet's transport label (WRAP and UNWRAP only, \
             non-extractable, sensitive, non-modifiable, non-copyable) by C_UnwrapKey under an ephemeral \
-            RSA-3072 OAEP key made inside the HSM. The key is read back and its check value compared before \
-            success is reported. Nothing is changed when the HSM already holds an object with the transport \
+            RSA-3072 OAEP key made inside the HSM where the token allows it, else by C_CreateObject (SoftHSM2: \
+            see docs/transport-key.md). The key is read back and its check value compared before success is \
+            reported. Nothing is changed when the HSM already holds an object with the transport \
             label or a share file exists; if the install fails, the share files are removed again.
             """
     )

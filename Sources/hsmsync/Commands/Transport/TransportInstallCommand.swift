@@ -60,7 +60,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
         let worker = try await environment.worker(named: hsm, in: fleet)
         let installer = TransportKeyInstaller(label: fleet.transport.label)
         do {
-            _ = try await installer.preflight(on: worker)
+            try await installer.preflight(on: worker)
             let recovery = shareFiles.isEmpty ? try Self.promptForShares() : try Self.readShares(shareFiles)
             let material = try TransportKeyMaterial.recover(from: recovery, expectedKCV: expected)
             let result = try await installer.install(material, on: worker)
