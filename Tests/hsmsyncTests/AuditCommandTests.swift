@@ -247,6 +247,39 @@ struct AuditCommandTests {
                 ])
     }
 
+    @Test("A key copied by C_UnwrapKey (SoftHSM2 then reports no CKA_VALUE_LEN) is in parity, not missing or odd")
+    func unwrappedCopyIsParity() async throws {
+        let tokens = try await Self.tokens("unw-p", "unw-d")
+        let module = try await SoftHSMFixture.shared.module()
+        let source = try module.loggedInSession(tokens[0])
+        let target = try module.loggedInSession(tokens[1])
+        let sourceKEK = try source.installTestTransportKey()
+        let targetKEK = try target.installTestTransportKey()
+        let key = try source.importTestAESKey(
+            label: "db-master", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        let blob = try source.wrapKey(key, with: sourceKEK, mechanism: .aesKeyWrap)
+        let copy = try target.unwrapKey(
+            blob, with: targetKEK, mechanism: .aesKeyWrap,
+            template: [
+                .class(.secretKey), .keyType(.aes), .bool(.token, true), .bool(.private, true), .label("db-master"),
+                .id([1]), .bool(.sensitive, true), .bool(.extractable, true), .bool(.wrapWithTrusted, false),
+                .bool(.sign, true), .bool(.verify, true), .bool(.encrypt, false), .bool(.decrypt, false),
+                .bool(.wrap, false), .bool(.unwrap, false), .bool(.derive, false),
+            ])
+        #expect(
+            try target.attributes([.valueLength], of: copy).ulong(.valueLength) == 0,
+            "SoftHSM2 2.6.1 behaviour changed?")
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: tokens[0]), .init("dr-1", role: "secondary", token: tokens[1]),
+        ])
+        let result = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(result.status == 0, "\(result)")
+        #expect(try Self.findings(result) == ["policy dr-1 - db-master", "policy primary-1 - db-master"])
+        let json = try Self.json(result)
+        #expect((json["oddObjects"] as? [Any])?.isEmpty == true)
+        #expect((json["notCompared"] as? [Any])?.isEmpty == true, "the copy's material was compared (transport wrap)")
+    }
+
     @Test("--out writes a Markdown report and --metrics Prometheus text, atomically")
     func reportsAndMetrics() async throws {
         let tokens = try await Self.tokens("rm-p", "rm-d")

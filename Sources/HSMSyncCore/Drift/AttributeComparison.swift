@@ -12,7 +12,10 @@ enum AttributeComparison {
         func text(_ value: Bool?) -> String { value.map { $0 ? "true" : "false" } ?? "absent" }
 
         note("key type", reference.keyType ?? "none", other.keyType ?? "none")
-        note("size", reference.size.map(String.init) ?? "unknown", other.size.map(String.init) ?? "unknown")
+        // An unknown size (SoftHSM2 reports none for unwrapped keys) is not a difference.
+        if let a = reference.size, let b = other.size {
+            note("size", String(a), String(b))
+        }
         note("curve", reference.curve ?? "none", other.curve ?? "none")
         for (attribute, name) in usageAttributes {
             note(attribute, text(reference.usage.contains(name)), text(other.usage.contains(name)))

@@ -220,6 +220,9 @@ public final class PKCS11Module: @unchecked Sendable {
     /// Calls `C_InitToken`: erases the token in `slot` and gives it a label and SO PIN.
     ///
     /// > Warning: Destroys every object on that token. Test rigs and explicit ceremony steps only.
+    ///
+    /// Runs under the discovery lock: SoftHSM2 2.6.1 answers a concurrent `C_GetTokenInfo` with
+    /// `CKR_GENERAL_ERROR` while it initialises a token (seen in parallel tests).
     public func initToken(_ slot: SlotID, soPIN: consuming PIN, label: String) throws(PKCS11Error) {
         var padded = [CK_UTF8CHAR](repeating: 0x20, count: 32)
         let utf8 = Array(label.utf8.prefix(32))

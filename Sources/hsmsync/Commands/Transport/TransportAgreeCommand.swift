@@ -1,0 +1,46 @@
+import ArgumentParser
+import HSMSyncCore
+
+/// `hsmsync transport agree --fleet F --from A --to B`.
+struct TransportAgreeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agree",
+        abstract: "Establish the same transport key on two online HSMs by ECDH, without it leaving them.",
+        discussion: """
+            Each HSM makes an ephemeral EC key pair (P-384 where both offer it, else P-256) as session objects; \
+            hsmsync validates each public point before the other HSM derives with it. Both HSMs first derive a \
+            session copy and must show equal check values (key confirmation) before the transport key is \
+            derived as a token object, read back and confirmed again. CKD_SHA256_KDF is used where both tokens \
+            offer it; otherwise (SoftHSM2) CKD_NULL, which is not an SP 800-56C key derivation and is reported \
+            as such. Nothing is changed when either HSM already holds an object with the transport label; on \
+            any failure the keys this run derived are destroyed.
+            """
+    )
+
+    @OptionGroup var fleetOptions: FleetOptions
+
+    @Option(name: .long, help: ArgumentHelp("One HSM.", valueName: "name"))
+    var from: String
+
+    @Option(name: .long, help: ArgumentHelp("The other HSM.", valueName: "name"))
+    var to: String
+
+    func validate() throws {
+        guard from != to else { throw ValidationError("--from and --to must name two different HSMs") }
+    }
+
+    func run() async throws {
+        let fleet = try fleetOptions.load()
+        let environment = Environment()
+        let workers = try await environment.workers(named: [from, to], in: fleet)
+        do {
+            let agreement = TransportKeyAgreement(label: fleet.transport.label, fleet: fleet.name)
+            let result = try await agreement.run(from: workers[0], to: workers[1])
+            for worker in workers { await worker.close() }
+            TransportRenderer.renderAgreed(result)
+        } catch {
+            for worker in workers { await worker.close() }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import HSMSyncCore
+
+/// `hsmsync transport …`: establish, install and verify the fleet's transport key.
+struct TransportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transport",
+        abstract: "Establish, install and verify the fleet's transport key.",
+        discussion: """
+            The transport key is an AES-256 key that may only wrap and unwrap, present in every HSM under the \
+            fleet's transport label. Create it on one HSM with custodian shares (create), load it into another \
+            HSM from M shares (install), agree it between two online HSMs by ECDH (agree), and prove that every \
+            HSM holds the same, locked-down key (verify). See docs/transport-key.md.
+            """,
+        subcommands: [
+            TransportCreateCommand.self, TransportInstallCommand.self, TransportAgreeCommand.self,
+            TransportVerifyCommand.self,
+        ]
+    )
+}
+
+extension Environment {
+    /// Opens a read-write worker for the fleet HSM called `name`.
+    ///
+    /// - Throws: ``TransportError/invalidHSMSelection(_:)`` for a name the fleet lacks; the
+    ///   ``HSMError`` of a failed connection (unreachable, wrong PIN: exit 3).
+    func worker(named name: String, in fleet: Fleet) async throws -> HSMWorker {
+        try await workers(named: [name], in: fleet)[0]
+    }
+
+    /// Opens read-write workers for the fleet HSMs called `names`, in parallel.
+    func workers(named names: [String], in fleet: Fleet) async throws -> [HSMWorker] {
+        let hsms = try names.map { name in
+            guard let hsm = fleet.hsm(named: name) else {
+                let known = fleet.hsms.map(\.name).joined(separator: ", ")
+                throw TransportError.invalidHSMSelection(
+                    "the fleet \(fleet.name) has no HSM called \(name) (its HSMs: \(known))")
+            }
+            return hsm
+        }
+        let connections = await connector.connect(hsms, readWrite: true)
+        if let failure = connections.compactMap(\.error).first {
+            for connection in connections {
+                await connection.worker?.close()
+            }
+            throw failure
+        }
+        return connections.compactMap(\.worker)
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import HSMSyncCore
+import PKCS11
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `hsmsync transport install --fleet F --hsm NAME [--share FILE...] [--kcv HEX]`.
+struct TransportInstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Load the transport key into an HSM from M custodian shares.",
+        discussion: """
+            Shares come from files (--share, one per custodian) or, without --share, are typed at a hidden \
+            prompt one at a time. Each share is checked as it is entered (word list, checksum, set, threshold, \
+            repeats) and a bad one is named; more than M shares are cross-checked so a tampered one is named. \
+            With --kcv the rebuilt key's check value must equal the ceremony record before anything is \
+            imported. The key is imported as `transport create` does, read back and its check value compared. \
+            Nothing is imported on any error, and nothing happens when the HSM already holds an object with the \
+            transport label.
+            """
+    )
+
+    @OptionGroup var fleetOptions: FleetOptions
+
+    @Option(name: .long, help: ArgumentHelp("The HSM to load the key into.", valueName: "name"))
+    var hsm: String
+
+    @Option(
+        name: .customLong("share"), parsing: .upToNextOption,
+        help: ArgumentHelp("A custodian's share file (repeat, or list several).", valueName: "file"))
+    var shareFiles: [String] = []
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The key check value from the ceremony record (10 hex digits, or its 4 words).", valueName: "hex"))
+    var kcv: String?
+
+    func validate() throws {
+        if let kcv {
+            _ = try Self.parseKCV(kcv)
+        }
+    }
+
+    static func parseKCV(_ text: String) throws(KeyCheckValueError) -> KeyCheckValue {
+        text.contains { $0.isLetter && !$0.isHexDigit } ? try KeyCheckValue(words: text) : try KeyCheckValue(hex: text)
+    }
+
+    func run() async throws {
+        let fleet = try fleetOptions.load()
+        let expected = try kcv.map { try Self.parseKCV($0) }
+        for path in shareFiles where access(path, R_OK) != 0 {
+            throw TransportError.shareFileUnreadable(path: path, reason: "no such file, or not readable")
+        }
+        let environment = Environment()
+        let worker = try await environment.worker(named: hsm, in: fleet)
+        let installer = TransportKeyInstaller(label: fleet.transport.label)
+        do {
+            try await installer.preflight(on: worker)
+            let recovery = shareFiles.isEmpty ? try Self.promptForShares() : try Self.readShares(shareFiles)
+            let material = try TransportKeyMaterial.recover(from: recovery, expectedKCV: expected)
+            let result = try await installer.install(material, on: worker)
+            await worker.close()
+            TransportRenderer.renderInstalled(result)
+        } catch {
+            await worker.close()
+            throw error
+        }
+    }
+
+    /// Reads and checks each share file in turn; the first bad one stops everything.
+    static func readShares(_ paths: [String]) throws -> ShareRecovery {
+        var recovery = ShareRecovery()
+        for path in paths {
+            let text = try ShareFileReader.read(path)
+            if let warning = ShareFileReader.permissionWarning(path) {
+                Console.error("warning: \(warning)")
+            }
+            do {
+                let metadata = try recovery.add(text)
+                Console.error("\(path): share \(recovery.acceptedShares.count) accepted (\(metadata))")
+            } catch {
+                throw TransportError.shareRefused(source: path, reason: error.description)
+            }
+        }
+        return recovery
+    }
+
+    /// Asks for shares at a hidden prompt until enough were accepted; a refused share is named and
+    /// may be entered again (three refusals in a row end the ceremony).
+    static func promptForShares() throws -> ShareRecovery {
+        var recovery = ShareRecovery()
+        var refusals = 0
+        while !recovery.progress.isComplete {
+            let number = recovery.nextShareNumber
+            let status = number == 1 ? "" : " (\(recovery.progress))"
+            let text: SecretBytes
+            do {
+                text = try SecretPrompt.read(
+                    prompt: "Share \(number)\(status): type the words, then Enter (nothing is shown): ",
+                    maximumLength: 4096)
+            } catch {
+                throw TransportError.shareRefused(source: "the prompt", reason: error.description)
+            }
+            do {
+                let metadata = try recovery.add(text)
+                refusals = 0
+                Console.error("share \(number) accepted (\(metadata))")
+            } catch {
+                refusals += 1
+                guard refusals < 3 else {
+                    throw TransportError.shareRefused(source: "the prompt", reason: error.description)
+                }
+                Console.error("share \(number) refused: \(error.description); enter it again")
+            }
+        }
+        return recovery
+    }
+}
