@@ -69,11 +69,9 @@ public struct InventoryScanner: Sendable {
             let label = fleet.transport.label
             let scope = fleet.keys
             let name = configuration.name
-            let result = try await worker.withSession { session in
-                try session.scanInventory(transportLabel: label, scope: scope) { done, total in
-                    progress?(name, done, total)
-                    TestHooks.scanProgress(hsm: name, objectsRead: done)
-                }
+            let result = try await worker.scan(transportLabel: label, scope: scope) { done, total in
+                progress?(name, done, total)
+                TestHooks.scanProgress(hsm: name, objectsRead: done)
             }
             guard let token = await worker.token else {
                 return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))

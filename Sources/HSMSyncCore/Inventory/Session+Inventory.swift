@@ -2,6 +2,19 @@ import Crypto
 import Foundation
 public import PKCS11
 
+/// One scan of one token, with the object handles that belong to it. Handles are only valid in the
+/// process and worker that scanned: ``HSMWorker`` keeps them and hands out records only.
+public struct TokenScan: Sendable {
+    public let objects: [KeyRecord]
+    /// `handles[i]` is the handle of `objects[i]`; internal, so handles never leave HSMSyncCore.
+    let handles: [ObjectHandle]
+    public let transport: TransportKeyState
+    /// The transport key's handle, when exactly one object carries the label.
+    let transportHandle: ObjectHandle?
+    public let vanished: Int
+    public let phases: ScanPhases
+}
+
 extension Session {
     /// Takes the inventory of this session's token in one pass: one `C_FindObjects` enumeration,
     /// one `C_GetAttributeValue` per object, then the fingerprints that need the token (transport
@@ -14,7 +27,7 @@ extension Session {
     ///   - progress: called now and then with (objects read, objects found).
     public func scanInventory(
         transportLabel: String, scope: KeyScope, progress: (@Sendable (Int, Int) -> Void)? = nil
-    ) throws(PKCS11Error) -> (objects: [KeyRecord], transport: TransportKeyState, vanished: Int, phases: ScanPhases) {
+    ) throws(PKCS11Error) -> TokenScan {
         var clock = ScanPhases.Clock()
         let handles = try findObjects()
         let findSeconds = clock.lap()
@@ -72,7 +85,9 @@ extension Session {
             }
         }
         let phases = ScanPhases(find: findSeconds, attributes: attributeSeconds, fingerprints: clock.lap())
-        return (records.map(\.record), transport.state, vanished, phases)
+        return TokenScan(
+            objects: records.map(\.record), handles: records.map(\.handle), transport: transport.state,
+            transportHandle: transport.handle, vanished: vanished, phases: phases)
     }
 
     private func transportState(

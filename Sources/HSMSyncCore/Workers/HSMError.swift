@@ -38,6 +38,8 @@ public struct HSMError: CategorizedError, Hashable {
         case pkcs11(PKCS11Error, operation: String)
         /// The worker was used before it was opened, or after it was closed.
         case notOpen
+        /// The last scan found no object, or several, with this identity.
+        case objectNotUnique(identity: String, count: Int)
     }
 
     public var category: FailureCategory {
@@ -99,6 +101,8 @@ public struct HSMError: CategorizedError, Hashable {
             return "\(operation): \(error)"
         case .notOpen:
             return "internal error: the HSM worker is not open"
+        case .objectNotUnique(let identity, let count):
+            return count == 0 ? "\(identity) was not found by the last scan" : "\(count) objects are \(identity)"
         }
     }
 }

@@ -18,6 +18,9 @@ public actor HSMWorker {
     private var session: Session?
     /// The token as found when the worker was opened.
     public private(set) var token: TokenInfo?
+    /// Handles from the last scan, by key identity (for later work in the same run; never exported).
+    private var index: [KeyIdentity: [ObjectHandle]] = [:]
+    private var transportHandle: ObjectHandle?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
@@ -161,6 +164,49 @@ public actor HSMWorker {
     /// Closes the session (logging out the token for this process).
     public func close() {
         session = nil
+        index = [:]
+        transportHandle = nil
+    }
+
+    /// Scans the token (``Session/scanInventory(transportLabel:scope:progress:)``) and remembers every
+    /// object's handle by identity, so later work in this run can address keys without searching.
+    public func scan(transportLabel: String, scope: KeyScope, progress: (@Sendable (Int, Int) -> Void)? = nil) throws
+        -> TokenScan
+    {
+        let scan = try withSession { session in
+            try session.scanInventory(transportLabel: transportLabel, scope: scope, progress: progress)
+        }
+        var index: [KeyIdentity: [ObjectHandle]] = [:]
+        for (record, handle) in zip(scan.objects, scan.handles) {
+            index[record.identity, default: []].append(handle)
+        }
+        self.index = index
+        transportHandle = scan.transportHandle
+        return scan
+    }
+
+    /// Runs `body` with the session and the handle of the one object with `identity` found by the
+    /// last scan.
+    ///
+    /// - Throws: ``HSMError`` when the last scan found no such object, or several.
+    public func withObject<T: Sendable>(
+        _ identity: KeyIdentity, _ body: @Sendable (borrowing Session, ObjectHandle) throws -> T
+    ) throws -> T {
+        let handles = index[identity] ?? []
+        guard handles.count == 1, let handle = handles.first else {
+            throw HSMError(hsm: name, .objectNotUnique(identity: identity.description, count: handles.count))
+        }
+        return try withSession { session in try body(session, handle) }
+    }
+
+    /// Runs `body` with the session and the transport key's handle from the last scan.
+    public func withTransportKey<T: Sendable>(_ body: @Sendable (borrowing Session, ObjectHandle) throws -> T) throws
+        -> T
+    {
+        guard let handle = transportHandle else {
+            throw HSMError(hsm: name, .objectNotUnique(identity: "the transport key", count: 0))
+        }
+        return try withSession { session in try body(session, handle) }
     }
 
     /// The slot the token was found in, valid until the module is re-initialised.
