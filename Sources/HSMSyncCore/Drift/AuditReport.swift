@@ -11,6 +11,8 @@ public struct AuditReport: Sendable, Codable {
     public let findings: [Finding]
     /// Findings per kind, every kind present (zero when none).
     public let counts: [String: Int]
+    /// What to do next, for each kind that has findings.
+    public let nextSteps: [String: String]
     /// Objects listed but not compared: ghosts, vendor classes, objects without identity.
     public let oddObjects: [OddObject]
     /// Keys whose material could not be compared, and why (never counted as a mismatch).
@@ -66,6 +68,8 @@ public struct AuditReport: Sendable, Codable {
         self.hsms = hsms
         self.findings = findings
         self.counts = counts
+        self.nextSteps = Dictionary(
+            uniqueKeysWithValues: Set(findings.map(\.kind)).map { ($0.rawValue, $0.nextStep) })
         self.oddObjects = oddObjects
         self.notCompared = notCompared
         self.strictPolicy = strictPolicy

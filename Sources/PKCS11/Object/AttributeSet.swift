@@ -13,27 +13,42 @@ public enum AttributeStatus: Hashable, Sendable {
 /// The attributes of one object, read together, each with its own status; an odd object
 /// (no label, no value, a vendor class) never makes the whole read fail.
 public struct AttributeSet: Hashable, Sendable {
-    /// Statuses in the order they were requested.
-    public let entries: [(type: AttributeType, status: AttributeStatus)]
+    /// The attribute types, in the order they were requested.
+    public let types: [AttributeType]
+    /// `statuses[i]` is the status of `types[i]`.
+    public let statuses: [AttributeStatus]
 
+    public init(types: [AttributeType], statuses: [AttributeStatus]) {
+        precondition(types.count == statuses.count, "one status per attribute type")
+        self.types = types
+        self.statuses = statuses
+    }
+
+    /// Builds a set from (type, status) pairs.
     public init(_ entries: [(type: AttributeType, status: AttributeStatus)]) {
-        self.entries = entries
+        self.init(types: entries.map(\.type), statuses: entries.map(\.status))
+    }
+
+    /// Statuses with their types, in request order.
+    public var entries: [(type: AttributeType, status: AttributeStatus)] {
+        zip(types, statuses).map { (type: $0, status: $1) }
     }
 
     /// The status of `type`, or `nil` when it was not requested.
     public subscript(type: AttributeType) -> AttributeStatus? {
-        entries.first(where: { $0.type == type })?.status
+        types.firstIndex(of: type).map { statuses[$0] }
     }
 
     /// The raw value, when available.
     public func bytes(_ type: AttributeType) -> [UInt8]? {
-        if case .available(let bytes) = self[type] { return bytes }
-        return nil
+        guard let index = types.firstIndex(of: type), case .available(let bytes) = statuses[index] else { return nil }
+        return bytes
     }
 
     /// A `CK_BBOOL` value, when available and well-formed.
     public func bool(_ type: AttributeType) -> Bool? {
-        guard let bytes = bytes(type), bytes.count == 1 else { return nil }
+        guard let index = types.firstIndex(of: type), case .available(let bytes) = statuses[index], bytes.count == 1
+        else { return nil }
         return bytes[0] != 0
     }
 
@@ -59,18 +74,6 @@ public struct AttributeSet: Hashable, Sendable {
         guard bytes.count % width == 0 else { return nil }
         return stride(from: 0, to: bytes.count, by: width).compactMap { offset in
             decodeULong(Array(bytes[offset..<offset + width])).map(MechanismType.init(rawValue:))
-        }
-    }
-
-    public static func == (lhs: AttributeSet, rhs: AttributeSet) -> Bool {
-        lhs.entries.count == rhs.entries.count
-            && zip(lhs.entries, rhs.entries).allSatisfy { $0.type == $1.type && $0.status == $1.status }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        for entry in entries {
-            hasher.combine(entry.type)
-            hasher.combine(entry.status)
         }
     }
 }

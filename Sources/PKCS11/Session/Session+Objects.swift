@@ -118,7 +118,7 @@ extension Session {
             statuses[unresolved[0]] = .invalid
         } else if rv != CKR_OK {
             let presumable = rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE
-            let known = AttributeSet(zip(types, statuses).map { (type: $0.0, status: $0.1) })
+            let known = AttributeSet(types: types, statuses: statuses)
             for index in unresolved {
                 if presumable && presumedInvalid(types[index], known) {
                     statuses[index] = .invalid
@@ -127,7 +127,7 @@ extension Session {
                 }
             }
         }
-        return AttributeSet(zip(types, statuses).map { (type: $0.0, status: $0.1) })
+        return AttributeSet(types: types, statuses: statuses)
     }
 
     /// Reads one attribute by itself: a size query, then the value.

@@ -30,7 +30,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
-        let environment = Environment()
+        let environment = Environment.shared
         let progress = ProgressBar()
         let audit = ParityAudit(scanner: InventoryScanner(connector: environment.connector), strictPolicy: strictPolicy)
         let report = await audit.run(fleet) { progress.update(hsm: $0, done: $1, total: $2) }

@@ -23,7 +23,7 @@ struct InventoryCommand: AsyncParsableCommand {
     func run() async throws {
         let fleet = try fleetOptions.load()
         let selected = try fleet.select(hsmNames)
-        let environment = Environment()
+        let environment = Environment.shared
         let progress = ProgressBar()
         let scans = await InventoryScanner(connector: environment.connector).scan(selected, of: fleet) {
             progress.update(hsm: $0, done: $1, total: $2)

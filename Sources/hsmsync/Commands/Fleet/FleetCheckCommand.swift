@@ -19,7 +19,7 @@ struct FleetCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
-        let environment = Environment()
+        let environment = Environment.shared
         let report = await FleetCheck(connector: environment.connector).run(fleet)
         if output.json {
             try JSONOutput.print(report)

@@ -31,7 +31,7 @@ struct TransportAgreeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
-        let environment = Environment()
+        let environment = Environment.shared
         let workers = try await environment.workers(named: [from, to], in: fleet)
         do {
             let agreement = TransportKeyAgreement(label: fleet.transport.label, fleet: fleet.name)

@@ -59,7 +59,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
             Console.error("warning: \(warning)")
         }
 
-        let environment = Environment()
+        let environment = Environment.shared
         let worker = try await environment.worker(named: hsm, in: fleet)
         let label = fleet.transport.label
         do {

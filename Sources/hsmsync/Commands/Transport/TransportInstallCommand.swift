@@ -56,7 +56,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
         for path in shareFiles where access(path, R_OK) != 0 {
             throw TransportError.shareFileUnreadable(path: path, reason: "no such file, or not readable")
         }
-        let environment = Environment()
+        let environment = Environment.shared
         let worker = try await environment.worker(named: hsm, in: fleet)
         let installer = TransportKeyInstaller(label: fleet.transport.label)
         do {

@@ -20,7 +20,7 @@ struct TransportVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
-        let environment = Environment()
+        let environment = Environment.shared
         let report = await TransportVerification(connector: environment.connector).run(fleet)
         if output.json {
             try JSONOutput.print(report)
