@@ -58,6 +58,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "hsmsync-demo-ca",
+            dependencies: [
+                "HSMSyncCore",
+                "PKCS11",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HSMSyncTesting",
             dependencies: [

@@ -92,8 +92,12 @@ enum AuditRenderer {
     }
 }
 
-/// One decimal, for durations in human output.
+/// A duration for human output: one decimal, two below one second.
 func oneDecimal(_ value: Double) -> String {
+    if value < 1 {
+        let hundredths = Int((value * 100).rounded())
+        return "0.\(hundredths < 10 ? "0" : "")\(hundredths)"
+    }
     let tenths = Int((value * 10).rounded())
     return "\(tenths / 10).\(abs(tenths % 10))"
 }
