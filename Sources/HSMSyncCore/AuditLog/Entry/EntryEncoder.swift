@@ -1,0 +1,56 @@
+/// Writes an entry line: the draft's fields plus `v`, `log`, `seq`, `prev` and `time`, as
+/// canonical JSON (keys sorted, no white space, no floats, no `\/`), without the newline.
+enum EntryEncoder {
+    /// The line bytes.
+    static func line(
+        for draft: AuditEntryDraft, origin: String, seq: UInt64, prev: MerkleHash, time: EntryTime
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        // Top-level keys in sorted byte order: action actor ceremony detail inputs log outputs prev
+        // result seq step time v.
+        func key(_ name: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        }
+        out.append(UInt8(ascii: "{"))
+        key("action", first: true)
+        CanonicalJSON.appendString(draft.action.rawValue, to: &out)
+        key("actor")
+        CanonicalJSON.append(draft.actor.json, to: &out)
+        if let ceremony = draft.ceremony {
+            key("ceremony")
+            CanonicalJSON.appendString(ceremony, to: &out)
+        }
+        key("detail")
+        CanonicalJSON.append(.object(draft.detail), to: &out)
+        key("inputs")
+        CanonicalJSON.append(.object(draft.inputs.mapValues { .string($0.description) }), to: &out)
+        key("log")
+        CanonicalJSON.appendString(origin, to: &out)
+        key("outputs")
+        CanonicalJSON.append(.object(draft.outputs), to: &out)
+        key("prev")
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: prev.hex.utf8)
+        out.append(UInt8(ascii: "\""))
+        key("result")
+        CanonicalJSON.appendString(draft.result.rawValue, to: &out)
+        key("seq")
+        out.append(contentsOf: String(seq).utf8)
+        if let step = draft.step {
+            key("step")
+            CanonicalJSON.appendString(step, to: &out)
+        }
+        key("time")
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: time.text.utf8)
+        out.append(UInt8(ascii: "\""))
+        key("v")
+        out.append(UInt8(ascii: "1"))
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}
