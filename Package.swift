@@ -54,6 +54,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "hsmsync-logstress",
+            dependencies: ["HSMSyncCore"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HSMSyncTesting",
             dependencies: ["PKCS11", "HSMSyncCore"],
@@ -71,7 +76,7 @@ let package = Package(
         ),
         .testTarget(
             name: "hsmsyncTests",
-            dependencies: ["hsmsync", "HSMSyncCore", "HSMSyncTesting"],
+            dependencies: ["hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncTesting"],
             swiftSettings: strictSettings
         ),
     ]

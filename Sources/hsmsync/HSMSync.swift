@@ -19,6 +19,7 @@ struct HSMSync: AsyncParsableCommand {
         version: hsmsyncVersion,
         subcommands: [
             FleetCommand.self,
+            LogCommand.self,
         ]
     )
 

@@ -1,6 +1,6 @@
 /// What an entry records, as a dotted name (`key.generate`, `backup.create`, …). An open
 /// struct: commands add their own; the reserved names of AUDIT-LOG.md §3 are constants.
-public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     public let rawValue: String
 
     public init(rawValue: String) {
@@ -9,6 +9,10 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
 
     public init(_ rawValue: String) {
         self.rawValue = rawValue
+    }
+
+    public init(stringLiteral value: String) {
+        self.rawValue = value
     }
 
     public var description: String { rawValue }

@@ -5,7 +5,7 @@
 struct EntryHeader {
     var seq: Int64
     var log: EntryFieldScanner.StringField
-    var prev: EntryFieldScanner.StringField
+    var prev: MerkleHash
     var time: EntryTime
     var action: EntryFieldScanner.StringField
 
@@ -24,21 +24,34 @@ struct EntryHeader {
         guard let log = scanner.log else { throw JSONSyntaxError(offset: 0, reason: "missing field \"log\"") }
         guard let seq = scanner.seq else { throw JSONSyntaxError(offset: 0, reason: "missing field \"seq\"") }
         guard seq >= 0 else { throw JSONSyntaxError(offset: 0, reason: "negative seq \(seq)") }
-        guard let prev = scanner.prev else { throw JSONSyntaxError(offset: 0, reason: "missing field \"prev\"") }
-        guard !prev.escaped, prev.count == 64,
-            (0..<64).allSatisfy({ Hex.value(line[prev.start + $0]) != nil })
-        else {
-            throw JSONSyntaxError(offset: prev.start, reason: "prev is not 64 lowercase hex digits")
+        guard let prevField = scanner.prev else { throw JSONSyntaxError(offset: 0, reason: "missing field \"prev\"") }
+        let prevValue: MerkleHash?
+        if prevField.escaped {
+            prevValue = text(of: prevField, in: line).withUnsafeBytes { MerkleHash(hexBytes: $0) }
+        } else {
+            prevValue = MerkleHash(hexBytes: bytes(of: prevField, in: line))
+        }
+        guard let prev = prevValue else {
+            throw JSONSyntaxError(offset: prevField.start, reason: "prev is not 64 lowercase hex digits")
         }
         guard let timeField = scanner.time else { throw JSONSyntaxError(offset: 0, reason: "missing field \"time\"") }
-        guard !timeField.escaped,
-            let time = EntryTime.parse(UnsafeRawBufferPointer(rebasing: line[timeField.start..<timeField.start + timeField.count]))
-        else {
+        let timeValue: EntryTime?
+        if timeField.escaped {
+            timeValue = text(of: timeField, in: line).withUnsafeBytes { EntryTime.parse($0) }
+        } else {
+            timeValue = EntryTime.parse(bytes(of: timeField, in: line))
+        }
+        guard let time = timeValue else {
             throw JSONSyntaxError(offset: timeField.start, reason: "time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS.sssZ)")
         }
         guard let action = scanner.action else { throw JSONSyntaxError(offset: 0, reason: "missing field \"action\"") }
         guard action.count > 0 else { throw JSONSyntaxError(offset: action.start, reason: "empty action") }
         return EntryHeader(seq: seq, log: log, prev: prev, time: time, action: action)
+    }
+
+    /// The text of a string field (escapes resolved).
+    static func text(of field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer) -> [UInt8] {
+        StrictJSONParser.unescape(bytes(of: field, in: line), escaped: field.escaped)
     }
 
     /// The raw bytes of a string field.
@@ -50,6 +63,13 @@ struct EntryHeader {
     static func field(_ field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer, equals text: [UInt8]) -> Bool {
         let raw = bytes(of: field, in: line)
         if field.escaped { return StrictJSONParser.unescape(raw, escaped: true) == text }
-        return raw.count == text.count && raw.elementsEqual(text)
+        guard raw.count == text.count else { return false }
+        return text.withUnsafeBytes { memcmp(raw.baseAddress!, $0.baseAddress!, raw.count) == 0 }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -38,6 +38,9 @@ struct StrictJSONParser {
     private var objectStarts: [Int] = []
     /// For objects with many keys, the unescaped keys so far (pairwise comparison would be quadratic).
     private var largeObjectKeys: [Set<[UInt8]>?] = []
+    /// Per open object: whether its keys so far are unescaped and strictly increasing (as the
+    /// canonical writer emits them), which makes each new greater key unique at one comparison.
+    private var keysAscending: [Bool] = []
     private var base: UnsafePointer<UInt8>!
     private var end = 0
     private var position = 0
@@ -68,6 +71,7 @@ struct StrictJSONParser {
         keys.removeAll(keepingCapacity: true)
         objectStarts.removeAll(keepingCapacity: true)
         largeObjectKeys.removeAll(keepingCapacity: true)
+        keysAscending.removeAll(keepingCapacity: true)
         skipSpaces()
         guard position < end, base[position] == UInt8(ascii: "{") else {
             throw unexpected("the line is not a JSON object")
@@ -143,6 +147,7 @@ struct StrictJSONParser {
         sink.beginObject()
         objectStarts.append(keys.count)
         largeObjectKeys.append(nil)
+        keysAscending.append(true)
         skipSpaces()
         if position < end && base[position] == UInt8(ascii: "}") {
             position += 1
@@ -174,14 +179,27 @@ struct StrictJSONParser {
         }
         keys.removeSubrange(objectStarts.removeLast()...)
         largeObjectKeys.removeLast()
+        keysAscending.removeLast()
         try sink.endObject()
     }
 
     /// Rejects `span` when the current object already has a key with the same unescaped text.
     private mutating func checkUnique(_ span: KeySpan, offset: Int) throws(JSONSyntaxError) {
         let first = objectStarts.last!
-        guard first < keys.count else { return }
+        guard first < keys.count else {
+            if span.escaped { keysAscending[keysAscending.count - 1] = false }
+            return
+        }
         let candidate = UnsafeRawBufferPointer(start: base + span.start, count: span.count)
+        if keysAscending[keysAscending.count - 1] {
+            let last = keys[keys.count - 1]
+            if !span.escaped {
+                let common = min(last.count, span.count)
+                let order = memcmp(base + last.start, base + span.start, common)
+                if order < 0 || (order == 0 && last.count < span.count) { return }
+            }
+            keysAscending[keysAscending.count - 1] = false
+        }
         if keys.count - first >= 16 {
             var seen = largeObjectKeys[largeObjectKeys.count - 1] ?? Set(keys[first...].map { key in
                 Self.unescape(UnsafeRawBufferPointer(start: base + key.start, count: key.count), escaped: key.escaped)
@@ -278,31 +296,55 @@ struct StrictJSONParser {
 
     /// Scans a string starting at the opening quote; returns the byte range between the quotes.
     private mutating func scanString() throws(JSONSyntaxError) -> (Range<Int>, escaped: Bool) {
-        position += 1
-        let start = position
+        let base = self.base!
+        let end = self.end
+        var cursor = position + 1
+        let start = cursor
         var escaped = false
-        while position < end {
-            let byte = base[position]
-            if byte == UInt8(ascii: "\"") {
-                let range = start..<position
-                position += 1
-                return (range, escaped)
+        while true {
+            // Eight plain bytes at a time: none below 0x20, none '"', '\\', 0x7F or non-ASCII.
+            while end - cursor >= 8 {
+                let word = UnsafeRawPointer(base + cursor).loadUnaligned(as: UInt64.self)
+                if Self.needsAttention(word) { break }
+                cursor += 8
             }
+            guard cursor < end else {
+                position = cursor
+                throw JSONSyntaxError(offset: start - 1, reason: "unterminated string")
+            }
+            let byte = base[cursor]
+            if byte == UInt8(ascii: "\"") {
+                position = cursor + 1
+                return (start..<cursor, escaped)
+            }
+            if byte >= 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") {
+                cursor += 1
+                continue
+            }
+            position = cursor
             if byte == UInt8(ascii: "\\") {
                 escaped = true
                 try scanEscape()
-                continue
-            }
-            if byte < 0x20 || byte == 0x7F {
+            } else if byte < 0x80 {
                 throw unexpected("control characters must be escaped")
+            } else {
+                try scanUTF8Sequence()
             }
-            if byte < 0x80 {
-                position += 1
-                continue
-            }
-            try scanUTF8Sequence()
+            cursor = position
         }
-        throw JSONSyntaxError(offset: start - 1, reason: "unterminated string")
+    }
+
+    /// Whether any of the eight bytes of `word` is a control character, `"`, `\`, DEL or
+    /// non-ASCII (SWAR: a byte's high bit survives `(x - k) & ~x` only where x < k).
+    @inline(__always)
+    private static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value }
+        let below = (word &- (ones &* 0x20)) & ~word
+        let hits = below | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+            | hasZeroByte(word ^ (ones &* 0x7F))
+        return (hits | word) & highs != 0
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {

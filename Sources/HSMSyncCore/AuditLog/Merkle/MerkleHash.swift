@@ -78,18 +78,37 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
         hasher.combine(words.3)
     }
 
-    /// Whether `hexBytes` (64 lowercase hex characters) spells this hash, without allocating.
-    func matchesHex(_ hexBytes: UnsafeRawBufferPointer) -> Bool {
-        guard hexBytes.count == 64 else { return false }
-        return withUnsafeBytes { raw in
-            var difference: UInt8 = 0
-            for index in 0..<32 {
-                guard let high = Hex.value(hexBytes[2 * index]), let low = Hex.value(hexBytes[2 * index + 1]) else {
-                    return false
-                }
-                difference |= raw[index] ^ (high << 4 | low)
+    /// Parses 64 lowercase hex characters without allocating; `nil` for anything else.
+    ///
+    /// Eight characters at a time (SWAR): every byte must lie in `0`–`9` or `a`–`f`; its value is
+    /// its low nibble, plus 9 for letters.
+    init?(hexBytes: UnsafeRawBufferPointer) {
+        guard hexBytes.count == 64 else { return nil }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var packed: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var valid = true
+        withUnsafeMutableBytes(of: &packed) { target in
+            for chunk in 0..<8 {
+                let word = hexBytes.loadUnaligned(fromByteOffset: chunk * 8, as: UInt64.self)
+                // For bytes below 0x80: high bit of (c + 0x80 - lo) is set iff c >= lo, and high bit
+                // of ~(c + 0x7F - hi) is set iff c <= hi; no carries cross bytes.
+                let ascii = word & highs == 0
+                let digit = (word &+ ones &* (0x80 - 0x30)) & ~(word &+ ones &* (0x7F - 0x39))
+                let letter = (word &+ ones &* (0x80 - 0x61)) & ~(word &+ ones &* (0x7F - 0x66))
+                valid = valid && ascii && (digit | letter) & highs == highs
+                let values = (word & (ones &* 0x0F)) &+ ((word >> 6) & ones) &* 9
+                // Little-endian: byte 2k is the high nibble of output byte k.
+                var pairs = ((values & 0x00FF_00FF_00FF_00FF) << 4) | ((values >> 8) & 0x00FF_00FF_00FF_00FF)
+                pairs = (pairs | (pairs >> 8)) & 0x0000_FFFF_0000_FFFF
+                pairs = (pairs | (pairs >> 16)) & 0x0000_0000_FFFF_FFFF
+                target.storeBytes(of: UInt32(truncatingIfNeeded: pairs), toByteOffset: chunk * 4, as: UInt32.self)
             }
-            return difference == 0
+        }
+        guard valid else { return nil }
+        words = (0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { target in
+            Swift.withUnsafeBytes(of: packed) { target.copyMemory(from: $0) }
         }
     }
 }

@@ -84,15 +84,15 @@ struct LineReader: ~Copyable {
     /// The next line, or `nil` at end of file.
     mutating func next() throws(LogIOError) -> Line? {
         while true {
-            let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-            if let newline = available.firstIndex(of: 0x0A) {
-                let line = UnsafeRawBufferPointer(rebasing: available[..<newline])
+            if let found = memchr(buffer.baseAddress! + start, 0x0A, end - start) {
+                let length = UnsafeRawPointer(found) - UnsafeRawPointer(buffer.baseAddress! + start)
+                let line = UnsafeRawBufferPointer(start: buffer.baseAddress! + start, count: length)
                 lineOffset = offset
-                let consumed = newline + 1 - available.startIndex
-                start += consumed
-                offset += Int64(consumed)
+                start += length + 1
+                offset += Int64(length + 1)
                 return .complete(line)
             }
+            let available = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
             if available.count > StrictJSONParser.maximumLineLength {
                 return try streamLongLine()
             }

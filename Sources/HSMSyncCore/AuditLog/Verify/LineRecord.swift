@@ -1,9 +1,9 @@
 /// What the verifier learns from one line on its own (grammar, fields, leaf hash), before the
 /// line is checked against its neighbours. Computing it needs nothing but the line, so chunks of
 /// lines can be examined in parallel.
-struct LineRecord {
+struct LineRecord: Sendable {
     /// The kinds of action the verifier counts.
-    enum ActionKind: UInt8 {
+    enum ActionKind: UInt8, Sendable {
         case other, ceremonyOpen, ceremonyClose
     }
 
@@ -30,7 +30,7 @@ struct LineRecord {
         }
         var record = LineRecord(leafHash: leafHash)
         record.seq = header.seq
-        record.prev = MerkleHash(hex: String(decoding: EntryHeader.bytes(of: header.prev, in: line), as: UTF8.self))!
+        record.prev = header.prev
         record.logMatches = EntryHeader.field(header.log, in: line, equals: origin)
         record.time = header.time
         if EntryHeader.field(header.action, in: line, equals: ceremonyOpen) {

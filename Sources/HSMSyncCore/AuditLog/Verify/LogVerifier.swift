@@ -41,6 +41,9 @@ public struct LogVerifier: Sendable {
     /// - Throws: ``VerificationInputError`` when verification cannot start (BAD_VKEY, an anchor that
     ///   does not verify, no `entries.jsonl`); ``LogIOError`` for I/O failures.
     public func verify() throws -> VerificationReport {
+        guard PosixFile.exists(directory.path) else {
+            throw VerificationInputError(nil, "\(directory.path) does not exist")
+        }
         let key = try options.trustedKey ?? Self.readVerifierKey(at: directory.vkey)
         let keySource = options.trustedKey == nil ? "\(directory.vkey) (inside the log directory)" : options.trustedKeySource
         guard key.type == .ed25519 || key.type == .ecdsa else {
@@ -53,6 +56,10 @@ public struct LogVerifier: Sendable {
             throw VerificationInputError(nil, "\(directory.entries) does not exist")
         }
         let origin = key.name
+        if let openedOrigin = try Self.logOpenOrigin(directory.entries), openedOrigin != origin {
+            throw VerificationInputError(
+                .badVkey, "the vkey is for \(origin), but this log's log.open names the origin \(openedOrigin)")
+        }
         var findings = FindingCollector()
 
         let loaded = try CheckpointLoader(directory: directory, key: key, strict: options.strict).load()
@@ -65,21 +72,8 @@ public struct LogVerifier: Sendable {
         checks += anchors.map { EntryStreamChecker.RootCheck(size: $0.size, root: $0.root, kind: .anchor(source: $0.source)) }
         var checker = EntryStreamChecker(checks: checks, tolerance: options.timeTolerance, strict: options.strict, findings: findings)
 
-        var reader = try LineReader(path: directory.entries)
-        var parser = StrictJSONParser()
-        let originBytes = Array(origin.utf8)
-        var tornLength: Int64?
-        reading: while let line = try reader.next() {
-            switch line {
-            case .complete(let bytes):
-                checker.add(LineRecord.examine(bytes, origin: originBytes, parser: &parser))
-            case .overlong(let length, let leafHash):
-                checker.add(LineRecord.overlong(length: length, leafHash: leafHash))
-            case .unterminated(let length, _):
-                tornLength = length
-                break reading
-            }
-        }
+        let tornLength = try EntryPipeline(path: directory.entries, origin: Array(origin.utf8), threads: options.threads)
+            .run { checker.add($0) }
         checker.finish()
         findings = checker.findings
         let entries = checker.count
@@ -134,6 +128,22 @@ public struct LogVerifier: Sendable {
             anchored: anchored)
     }
 
+    /// The `log` of the first line when it is a well-formed `log.open` entry, else `nil` (the
+    /// stream then reports what is wrong with it).
+    static func logOpenOrigin(_ path: String) throws -> String? {
+        let fd = try PosixFile.open(path, O_RDONLY)
+        defer { PosixFile.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: StrictJSONParser.maximumLineLength + 1)
+        let count = try buffer.withUnsafeMutableBytes { (raw) throws(LogIOError) in
+            try PosixFile.read(fd, into: raw, at: 0, path: path)
+        }
+        guard let newline = buffer[..<count].firstIndex(of: 0x0A),
+            let entry = try? AuditEntry(line: Array(buffer[..<newline])),
+            entry.action == AuditAction.logOpen.rawValue, entry.seq == 0
+        else { return nil }
+        return entry.log
+    }
+
     private struct VerifiedAnchor {
         let source: String
         let size: UInt64
@@ -159,3 +169,9 @@ public struct LogVerifier: Sendable {
         return VerifiedAnchor(source: trusted.source, size: checkpoint.size, root: checkpoint.rootHash)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

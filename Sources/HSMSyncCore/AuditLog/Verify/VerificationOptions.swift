@@ -29,11 +29,13 @@ public struct VerificationOptions: Sendable {
     public var timeTolerance: Int64
     /// The verifier's clock (for FUTURE_COSIG).
     public var now: Date
+    /// Threads examining entry lines in parallel (the checks along the chain stay sequential).
+    public var threads: Int
 
     public init(
         trustedKey: VerifierKey? = nil, trustedKeySource: String = "", policy: WitnessPolicy? = nil,
         trustedCheckpoints: [TrustedCheckpoint] = [], strict: Bool = false, timeTolerance: Int64 = 300,
-        now: Date = Date()
+        now: Date = Date(), threads: Int = min(ProcessInfo.processInfo.activeProcessorCount, 4)
     ) {
         self.trustedKey = trustedKey
         self.trustedKeySource = trustedKeySource
@@ -42,6 +44,7 @@ public struct VerificationOptions: Sendable {
         self.strict = strict
         self.timeTolerance = timeTolerance
         self.now = now
+        self.threads = max(1, threads)
     }
 }
 
