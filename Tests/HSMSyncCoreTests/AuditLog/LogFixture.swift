@@ -45,6 +45,15 @@ final class LogFixture: Sendable {
         self.clock = clock
     }
 
+    /// An empty fixture sharing `other`'s key, origin and clock (for ``copy()``).
+    init(copyOf other: LogFixture) throws {
+        self.temporary = try TemporaryDirectory(prefix: "auditlog-copy")
+        self.log = LogDirectory(path: temporary.path("log"))
+        self.keyPath = other.keyPath
+        self.origin = other.origin
+        self.clock = other.clock
+    }
+
     static let defaultOrigin = "test.example/hsmsync/00112233445566778899aabbccddeeff"
 
     /// Makes a log. `keyPath` reuses another fixture's key (same origin); `variant` changes the
