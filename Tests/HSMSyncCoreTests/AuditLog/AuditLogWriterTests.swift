@@ -303,8 +303,11 @@ final class ECDSATestSigner: AuditSigner {
 }
 
 extension AuditLog {
-    /// Closes the entries descriptor under the writer, so the next write fails (EBADF).
+    /// Takes the entries descriptor away from the writer, so its next write fails (EBADF). The
+    /// number is not left behind: another test's file could reuse it.
     func breakDescriptorForTesting() {
-        PosixFile.close(entriesFD)
+        let descriptor = entriesFD
+        entriesFD = -1
+        PosixFile.close(descriptor)
     }
 }

@@ -32,11 +32,11 @@ extension AuditLog {
             throw AuditLogError.keyMismatch(logKey: logKey.description, signerKey: verifierKey.description)
         }
         removeStaleTemporaries()
-        let loaded = try CheckpointLoader(directory: directory, key: logKey, strict: false).load()
-        if let finding = loaded.findings.first {
-            throw AuditLogError.damaged(finding)
+        let latest: CheckpointLoader.Accepted?
+        switch try CheckpointLoader(directory: directory, key: logKey, strict: false).latest() {
+        case .success(let found): latest = found
+        case .failure(let error): throw AuditLogError.damaged(error.finding)
         }
-        let latest = loaded.accepted.values.max { $0.checkpoint.size < $1.checkpoint.size }
         let signed = latest.map { TreeHead(size: $0.checkpoint.size, rootHash: $0.checkpoint.rootHash) }
             ?? TreeHead(size: 0, rootHash: TreeHasher.emptyRoot)
         let anchor = try await configuration.anchorStore?.load()
@@ -48,16 +48,16 @@ extension AuditLog {
         }
 
         // The signed prefix: from `state` when it agrees with the latest checkpoint, else re-hashed.
-        if let anchor, anchor.size < signed.size, loaded.accepted[anchor.size] == nil {
-            try rehashSignedPrefix(loaded.accepted, signed: signed, anchor: anchor)
+        if let anchor, anchor.size < signed.size {
+            try rehashSignedPrefix(latest, signed: signed, anchor: anchor)
         } else if let state = usableState(signed: signed) {
             range = state.range
             lastLeaf = state.lastLeaf
             endOffset = state.offset
         } else {
-            try rehashSignedPrefix(loaded.accepted, signed: signed, anchor: nil)
+            try rehashSignedPrefix(latest, signed: signed, anchor: nil)
         }
-        if let anchor, let copy = loaded.accepted[anchor.size], copy.checkpoint.rootHash != anchor.rootHash {
+        if let anchor, anchor.size == signed.size, anchor.rootHash != signed.rootHash {
             throw AuditLogError.damaged(
                 VerificationFinding(
                     .forkVsAnchor, checkpoint: anchor.size,
@@ -124,14 +124,12 @@ extension AuditLog {
         return state
     }
 
-    /// Re-hashes the signed prefix, requiring every line to be valid and every checkpoint root
-    /// (and the anchor's) to match; stops after `signed.size` lines.
-    private func rehashSignedPrefix(
-        _ accepted: [UInt64: CheckpointLoader.Accepted], signed: TreeHead, anchor: TreeHead?
-    ) throws {
-        var checks = accepted.values.map {
-            EntryStreamChecker.RootCheck(size: $0.checkpoint.size, root: $0.checkpoint.rootHash, kind: .checkpoint)
-        }
+    /// Re-hashes the signed prefix, requiring every line to be valid and the latest checkpoint's
+    /// root (and the anchor's) to match; stops after `signed.size` lines.
+    private func rehashSignedPrefix(_ latest: CheckpointLoader.Accepted?, signed: TreeHead, anchor: TreeHead?) throws {
+        var checks = latest.map {
+            [EntryStreamChecker.RootCheck(size: $0.checkpoint.size, root: $0.checkpoint.rootHash, kind: .checkpoint)]
+        } ?? []
         if let anchor {
             checks.append(EntryStreamChecker.RootCheck(size: anchor.size, root: anchor.rootHash, kind: .anchor(source: "anchor store")))
         }

@@ -27,6 +27,52 @@ struct CheckpointLoader {
     let key: VerifierKey
     let strict: Bool
 
+    /// The writer's view when opening: the largest checkpoint, which must be valid, and
+    /// `checkpoint` when it holds the same size, which must agree. Older notes are the verifier's
+    /// business; checking one note keeps opening fast however long the log (G6).
+    /// - Returns: the latest accepted checkpoint (`nil` for a log without any), or the finding
+    ///   that makes the directory unusable for writing.
+    func latest() throws(LogIOError) -> Result<Accepted?, LatestCheckpointError> {
+        let names: [String]
+        do {
+            names = try PosixFile.list(directory.checkpoints)
+        } catch where error.code == ENOENT {
+            names = []
+        }
+        let sizes = names.compactMap(LogDirectory.size(fromNoteName:)).sorted()
+        var latest: Accepted?
+        if let size = sizes.last {
+            let name = "checkpoints/" + LogDirectory.noteName(size: size)
+            switch classify(try PosixFile.readAll(directory.checkpointNote(size: size)), name: name, declaredSize: size) {
+            case .accepted(let accepted): latest = accepted
+            case .rejected(let finding): return .failure(LatestCheckpointError(finding: finding))
+            }
+        }
+        if PosixFile.exists(directory.latestCheckpoint) {
+            switch classify(try PosixFile.readAll(directory.latestCheckpoint), name: "checkpoint", declaredSize: nil) {
+            case .accepted(let copy):
+                if let latest, copy.checkpoint.size == latest.checkpoint.size, copy.checkpoint.rootHash != latest.checkpoint.rootHash {
+                    return .failure(
+                        LatestCheckpointError(
+                            finding: VerificationFinding(
+                                .fork, checkpoint: copy.checkpoint.size,
+                                message: "checkpoint and \(latest.sources[0]) have the same size and different roots",
+                                notes: [latest.noteText, copy.noteText])))
+                }
+                if latest == nil || copy.checkpoint.size > latest!.checkpoint.size {
+                    return .failure(
+                        LatestCheckpointError(
+                            finding: VerificationFinding(
+                                .truncation, checkpoint: copy.checkpoint.size,
+                                message: "checkpoint names size \(copy.checkpoint.size), beyond the notes in checkpoints/")))
+                }
+            case .rejected(let finding):
+                return .failure(LatestCheckpointError(finding: finding))
+            }
+        }
+        return .success(latest)
+    }
+
     /// Loads and classifies; returns accepted checkpoints by size (forked sizes excluded) and findings.
     func load() throws(LogIOError) -> (accepted: [UInt64: Accepted], forked: Set<UInt64>, findings: [VerificationFinding]) {
         var files: [(name: String, path: String, declaredSize: UInt64?)] = []
@@ -128,6 +174,11 @@ struct CheckpointLoader {
         }
         return .accepted(Accepted(checkpoint: checkpoint, signatures: note.signatures, sources: [name], noteText: note.serialized))
     }
+}
+
+/// Why the latest checkpoint cannot be used.
+struct LatestCheckpointError: Error {
+    let finding: VerificationFinding
 }
 
 #if canImport(Glibc)
