@@ -1,6 +1,8 @@
 /// Writes an entry line: the draft's fields plus `v`, `log`, `seq`, `prev` and `time`, as
 /// canonical JSON (keys sorted, no white space, no floats, no `\/`), without the newline.
 enum EntryEncoder {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// The line bytes.
     static func line(
         for draft: AuditEntryDraft, origin: String, seq: UInt64, prev: MerkleHash, time: EntryTime
@@ -19,7 +21,20 @@ enum EntryEncoder {
         key("action", first: true)
         CanonicalJSON.appendString(draft.action.rawValue, to: &out)
         key("actor")
-        CanonicalJSON.append(draft.actor.json, to: &out)
+        // {"auth","id","role"}: already in key order.
+        out.append(UInt8(ascii: "{"))
+        if let auth = draft.actor.auth {
+            out.append(contentsOf: Array(#""auth":"#.utf8))
+            CanonicalJSON.appendString(auth, to: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: Array(#""id":"#.utf8))
+        CanonicalJSON.appendString(draft.actor.id, to: &out)
+        if let role = draft.actor.role {
+            out.append(contentsOf: Array(#","role":"#.utf8))
+            CanonicalJSON.appendString(role, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
         if let ceremony = draft.ceremony {
             key("ceremony")
             CanonicalJSON.appendString(ceremony, to: &out)
@@ -34,7 +49,12 @@ enum EntryEncoder {
         CanonicalJSON.append(.object(draft.outputs), to: &out)
         key("prev")
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: prev.hex.utf8)
+        prev.withUnsafeBytes { bytes in
+            for byte in bytes {
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
         out.append(UInt8(ascii: "\""))
         key("result")
         CanonicalJSON.appendString(draft.result.rawValue, to: &out)
@@ -46,7 +66,7 @@ enum EntryEncoder {
         }
         key("time")
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: time.text.utf8)
+        time.appendText(to: &out)
         out.append(UInt8(ascii: "\""))
         key("v")
         out.append(UInt8(ascii: "1"))
