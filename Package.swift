@@ -71,7 +71,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HSMSyncCoreTests",
-            dependencies: ["HSMSyncCore", "PKCS11", "HSMSyncTesting"],
+            dependencies: [
+                "HSMSyncCore", "PKCS11", "HSMSyncTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -14,9 +14,11 @@ struct LogCommandTests {
     /// A log made with `log init`, with one note.
     static func makeLog() throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory(prefix: "log-cli")
-        let created = try run(["init", "log", "--origin", origin, "--key", "log.key", "--actor", "alice@example.org"], in: directory)
+        let created = try run(
+            ["init", "log", "--origin", origin, "--key", "log.key", "--actor", "alice@example.org"], in: directory)
         #expect(created.status == 0, "\(created)")
-        let noted = try run(["note", "log", "--key", "log.key", "--text", "tamper-evident bags checked"], in: directory)
+        let noted = try run(
+            ["note", "log", "--key", "log.key", "--text", "tamper-evident bags checked"], in: directory)
         #expect(noted.status == 0, "\(noted)")
         return directory
     }
@@ -49,7 +51,8 @@ struct LogCommandTests {
     @Test("keygen prints only the vkey, never overwrites, makes witness keys of type 0x04")
     func keygen() throws {
         let directory = try TemporaryDirectory(prefix: "log-cli")
-        let result = try Self.run(["keygen", "--name", "witness.example/w1", "--out", "w1.key", "--witness"], in: directory)
+        let result = try Self.run(
+            ["keygen", "--name", "witness.example/w1", "--out", "w1.key", "--witness"], in: directory)
         #expect(result.status == 0, "\(result)")
         let vkey = result.stdout.trimmingCharacters(in: .newlines)
         #expect(vkey.hasPrefix("witness.example/w1+") && !vkey.contains("\n"))
@@ -65,7 +68,9 @@ struct LogCommandTests {
     func verify() throws {
         let directory = try Self.makeLog()
         let text = try Self.run(["verify", "log", "--vkey", "log/log.vkey"], in: directory)
-        #expect(text.status == 0 && text.stdout.contains("verdict: VALID") && text.stdout.contains("anchored: no"), "\(text)")
+        #expect(
+            text.status == 0 && text.stdout.contains("verdict: VALID") && text.stdout.contains("anchored: no"),
+            "\(text)")
         #expect(text.stderr.contains("anchored: no"))
         let json = try Self.run(["verify", "log", "--json"], in: directory)
         #expect(json.status == 0, "\(json)")
@@ -74,7 +79,8 @@ struct LogCommandTests {
         #expect(json.stdout.split(separator: "\n").count == 1)
 
         let entries = directory.path("log/entries.jsonl")
-        var lines = try String(contentsOfFile: entries, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = try String(contentsOfFile: entries, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         lines[0] = Substring(lines[0].replacingOccurrences(of: "alice@example.org", with: "mallory@example.org"))
         try lines.joined(separator: "\n").write(toFile: entries, atomically: false, encoding: .utf8)
         let tampered = try Self.run(["verify", "log", "--json"], in: directory)
@@ -102,7 +108,9 @@ struct LogCommandTests {
     func show() throws {
         let directory = try Self.makeLog()
         let text = try Self.run(["show", "log"], in: directory)
-        #expect(text.status == 0 && text.stdout.contains("log.open") && text.stdout.contains("tamper-evident bags checked"), "\(text)")
+        #expect(
+            text.status == 0 && text.stdout.contains("log.open") && text.stdout.contains("tamper-evident bags checked"),
+            "\(text)")
         #expect(text.stdout.contains("root (words)") && text.stdout.contains("words "))
         let json = try Self.run(["show", "log", "--json"], in: directory)
         let document = try Self.json(json.stdout)
@@ -114,17 +122,22 @@ struct LogCommandTests {
     @Test("cosign: a witness cosigns, its state anchors verify; a rollback exits 1")
     func cosign() throws {
         let directory = try Self.makeLog()
-        #expect(try Self.run(["keygen", "--name", "witness.example/w1", "--out", "w1.key", "--witness"], in: directory).status == 0)
+        #expect(
+            try Self.run(["keygen", "--name", "witness.example/w1", "--out", "w1.key", "--witness"], in: directory)
+                .status == 0)
         let cosigned = try Self.run(["cosign", "log", "--witness-key", "w1.key", "--state", "w1.state"], in: directory)
         #expect(cosigned.status == 0 && cosigned.stdout.contains("\u{2014} witness.example/w1 "), "\(cosigned)")
         let anchored = try Self.run(["verify", "log", "--trusted-checkpoint", "w1.state"], in: directory)
         #expect(anchored.status == 0 && anchored.stdout.contains("anchored: yes"), "\(anchored)")
 
         #expect(try Self.run(["note", "log", "--key", "log.key", "--text", "second"], in: directory).status == 0)
-        #expect(try Self.run(["cosign", "log", "--witness-key", "w1.key", "--state", "w1.state"], in: directory).status == 0)
+        #expect(
+            try Self.run(["cosign", "log", "--witness-key", "w1.key", "--state", "w1.state"], in: directory).status == 0
+        )
         try FileManager.default.removeItem(atPath: directory.path("log/checkpoint"))
         try FileManager.default.copyItem(
-            atPath: directory.path("log/checkpoints/00000000000000000002.note"), toPath: directory.path("log/checkpoint"))
+            atPath: directory.path("log/checkpoints/00000000000000000002.note"),
+            toPath: directory.path("log/checkpoint"))
         let rollback = try Self.run(["cosign", "log", "--witness-key", "w1.key", "--state", "w1.state"], in: directory)
         #expect(rollback.status == 1 && rollback.stderr.contains("rollback"), "\(rollback)")
     }

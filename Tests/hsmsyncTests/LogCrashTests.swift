@@ -6,7 +6,7 @@ import Testing
 @testable import HSMSyncCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// T22: a child process appends in a loop (bulk checkpoints every 25 entries) and is killed with
@@ -51,14 +51,21 @@ struct LogCrashTests {
     }
 
     /// Recovers (as a writer opening the log would), verifies, and checks the acknowledged entries.
-    static func recoverAndCheck(_ directory: String, keyPath: String, acks: [UInt64: String], round: String) async throws {
-        let writer = try await AuditLog.open(directory: directory, signer: try FileKeySigner(path: keyPath), actor: AuditActor(id: "test"))
+    static func recoverAndCheck(_ directory: String, keyPath: String, acks: [UInt64: String], round: String)
+        async throws
+    {
+        let writer = try await AuditLog.open(
+            directory: directory, signer: try FileKeySigner(path: keyPath), actor: AuditActor(id: "test"))
         try await writer.close()
-        let report = try LogVerifier(directory: LogDirectory(path: directory), options: VerificationOptions(threads: 1)).verify()
+        let report = try LogVerifier(directory: LogDirectory(path: directory), options: VerificationOptions(threads: 1))
+            .verify()
         #expect(report.isValid && report.unsignedTail == 0, "\(round): \(report.findings)")
-        let lines = try PosixFile.readAll(directory + "/entries.jsonl", limit: 1 << 30).split(separator: 0x0A).map(Array.init)
+        let lines = try PosixFile.readAll(directory + "/entries.jsonl", limit: 1 << 30).split(separator: 0x0A).map(
+            Array.init)
         for (seq, leaf) in acks {
-            #expect(seq < UInt64(lines.count) && TreeHasher.leafHash(lines[Int(seq)]).hex == leaf, "\(round): acknowledged entry \(seq) lost")
+            #expect(
+                seq < UInt64(lines.count) && TreeHasher.leafHash(lines[Int(seq)]).hex == leaf,
+                "\(round): acknowledged entry \(seq) lost")
         }
     }
 
@@ -84,15 +91,19 @@ struct LogCrashTests {
         }
         #expect(killedWithAcks > Self.randomKills / 2, "most kills must land while appending (\(killedWithAcks))")
 
-        for point in ["afterPartialWrite", "beforeDataSync", "beforeNoteRename", "beforeNoteDirectorySync", "beforeLatestCopy",
-            "beforeAnchorUpdate"]
-        {
+        for point in [
+            "afterPartialWrite", "beforeDataSync", "beforeNoteRename", "beforeNoteDirectorySync", "beforeLatestCopy",
+            "beforeAnchorUpdate",
+        ] {
             for after in [0, 3] {
-                let (process, output) = try Self.start(["append", directory, keyPath, "--fault", point, "--after", String(after)])
+                let (process, output) = try Self.start([
+                    "append", directory, keyPath, "--fault", point, "--after", String(after),
+                ])
                 process.waitUntilExit()
                 #expect(process.terminationReason == .uncaughtSignal, "\(point): the failpoint did not fire")
                 acks.merge(Self.acknowledged(output.text)) { $1 }
-                try await Self.recoverAndCheck(directory, keyPath: keyPath, acks: acks, round: "\(point) after \(after)")
+                try await Self.recoverAndCheck(
+                    directory, keyPath: keyPath, acks: acks, round: "\(point) after \(after)")
             }
         }
         let recovered = try FileManager.default.contentsOfDirectory(atPath: directory + "/recovery")

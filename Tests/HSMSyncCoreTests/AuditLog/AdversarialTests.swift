@@ -35,7 +35,9 @@ struct AdversarialTests {
         let outcome = try fixture.verifyBoth()
         #expect(outcome.class == "CHAIN_BREAK" && outcome.firstBadIndex == 12, "\(outcome)")
         #expect(outcome.findings.contains(VerificationOutcome.key("CHAIN_BREAK", "error", 13, 12, nil)))
-        #expect(outcome.has("ROOT_MISMATCH", index: 10, checkpoint: 20) && outcome.has("ROOT_MISMATCH", index: 10, checkpoint: 30))
+        #expect(
+            outcome.has("ROOT_MISMATCH", index: 10, checkpoint: 20)
+                && outcome.has("ROOT_MISMATCH", index: 10, checkpoint: 30))
         #expect(!outcome.has("ROOT_MISMATCH", checkpoint: 10))
     }
 
@@ -96,7 +98,9 @@ struct AdversarialTests {
         try fixture.setLines(lines)
         let outcome = try fixture.verifyBoth()
         #expect(outcome.class == "SEQ_ORDER" && outcome.firstBadIndex == 15, "\(outcome)")
-        #expect(outcome.has("SEQ_ORDER", index: 16) && outcome.has("CHAIN_BREAK", index: 15) && outcome.has("CHAIN_BREAK", index: 17))
+        #expect(
+            outcome.has("SEQ_ORDER", index: 16) && outcome.has("CHAIN_BREAK", index: 15)
+                && outcome.has("CHAIN_BREAK", index: 17))
         #expect(outcome.has("ROOT_MISMATCH", checkpoint: 20))
     }
 
@@ -105,7 +109,8 @@ struct AdversarialTests {
         let fixture = try await LogFixture.make()
         var lines = try fixture.lines()
         let forged = EntryEncoder.line(
-            for: AuditEntryDraft(action: "key.delete", actor: AuditActor(id: "mallory")), origin: fixture.origin, seq: 15,
+            for: AuditEntryDraft(action: "key.delete", actor: AuditActor(id: "mallory")), origin: fixture.origin,
+            seq: 15,
             prev: TreeHasher.leafHash(lines[14]), time: EntryTime(seconds: 1_777_896_015, nanoseconds: 0))
         lines.insert(forged, at: 15)
         var prev = TreeHasher.leafHash(forged)
@@ -119,10 +124,13 @@ struct AdversarialTests {
         try fixture.setLines(lines)
         let outcome = try fixture.verifyBoth()
         #expect(outcome.class == "ROOT_MISMATCH" && outcome.firstBadIndex == 10, "\(outcome)")
-        #expect(outcome.findings.sorted() == [
-            VerificationOutcome.key("ROOT_MISMATCH", "error", 10, nil, 20), VerificationOutcome.key("ROOT_MISMATCH", "error", 10, nil, 30),
-            VerificationOutcome.key("UNSIGNED_TAIL", "warning", 30, nil, nil),
-        ].sorted())
+        #expect(
+            outcome.findings.sorted()
+                == [
+                    VerificationOutcome.key("ROOT_MISMATCH", "error", 10, nil, 20),
+                    VerificationOutcome.key("ROOT_MISMATCH", "error", 10, nil, 30),
+                    VerificationOutcome.key("UNSIGNED_TAIL", "warning", 30, nil, nil),
+                ].sorted())
     }
 
     @Test("T6: truncated below the last checkpoint: TRUNCATION")
@@ -269,7 +277,9 @@ struct AdversarialTests {
         #expect(finding.notes.count == 2 && finding.notes.contains(String(decoding: fork, as: UTF8.self)))
     }
 
-    @Test("T13: the key holder rewrites history and re-signs: QUORUM_NOT_MET with a policy, FORK_VS_ANCHOR with an anchor")
+    @Test(
+        "T13: the key holder rewrites history and re-signs: QUORUM_NOT_MET with a policy, FORK_VS_ANCHOR with an anchor"
+    )
     func t13() async throws {
         let original = try await LogFixture.make(tail: 0)
         let w1 = try original.makeWitness("W1")
@@ -311,10 +321,12 @@ struct AdversarialTests {
         let spliced = try await LogFixture.make()
         try spliced.setNote(size: 20, try other.note(size: 20))
         let unknownKey = try spliced.verifyBoth()
-        #expect(unknownKey.class == "NO_VALID_LOG_SIGNATURE" && unknownKey.has("NO_VALID_LOG_SIGNATURE", checkpoint: 20))
+        #expect(
+            unknownKey.class == "NO_VALID_LOG_SIGNATURE" && unknownKey.has("NO_VALID_LOG_SIGNATURE", checkpoint: 20))
 
         let renamed = try await LogFixture.make()
-        try renamed.setNote(size: 20, try renamed.signedNote(try renamed.checkpointText(size: 20, origin: "other.example/x")))
+        try renamed.setNote(
+            size: 20, try renamed.signedNote(try renamed.checkpointText(size: 20, origin: "other.example/x")))
         let origin = try renamed.verifyBoth()
         #expect(origin.class == "ORIGIN_MISMATCH" && origin.has("ORIGIN_MISMATCH", checkpoint: 20), "\(origin)")
     }
@@ -322,7 +334,8 @@ struct AdversarialTests {
     @Test("T16: a cosignature stripped, corrupted, or added by an unknown witness")
     func t16() async throws {
         let fixture = try await LogFixture.make(tail: 0)
-        let w1 = try fixture.makeWitness("W1"), w2 = try fixture.makeWitness("W2"), stranger = try fixture.makeWitness("X")
+        let w1 = try fixture.makeWitness("W1"), w2 = try fixture.makeWitness("W2"),
+            stranger = try fixture.makeWitness("X")
         let policy = try fixture.writePolicy(
             witnesses: [("W1", w1.vkey), ("W2", w2.vkey)], groups: ["group both all W1 W2"], quorum: "both")
         try fixture.cosign(size: 30, keyPath: w1.path, timestamp: 1_777_900_000)
@@ -340,7 +353,8 @@ struct AdversarialTests {
         note = try SignedNote(parsing: cosigned)
         var blob = note.signatures[2].signature
         blob[20] ^= 0x80
-        note.signatures[2] = NoteSignature(keyName: note.signatures[2].keyName, keyID: note.signatures[2].keyID, signature: blob)
+        note.signatures[2] = NoteSignature(
+            keyName: note.signatures[2].keyName, keyID: note.signatures[2].keyID, signature: blob)
         try fixture.setLatest(Array(note.serialized.utf8))
         try fixture.setNote(size: 30, Array(note.serialized.utf8))
         let corrupted = try fixture.verifyBoth(policy: policy)
@@ -352,7 +366,8 @@ struct AdversarialTests {
         let unknown = try fixture.verifyBoth(policy: policy)
         #expect(unknown.verdict == "valid", "\(unknown)")
         let report = try LogVerifier(
-            directory: fixture.log, options: VerificationOptions(policy: WitnessPolicy(parsing: PosixFile.readAll(policy)))
+            directory: fixture.log,
+            options: VerificationOptions(policy: WitnessPolicy(parsing: PosixFile.readAll(policy)))
         ).verify()
         #expect(report.ignoredCosignatures == 1 && report.checkpoints.last?.cosigners.count == 2)
     }
@@ -420,7 +435,8 @@ struct AdversarialTests {
         try await writer.checkpoint()
         try await writer.close()
         let lenient = try fixture.verifyBoth()
-        #expect(lenient.verdict == "valid" && lenient.has("TIME_REGRESSION", index: 20, severity: "warning"), "\(lenient)")
+        #expect(
+            lenient.verdict == "valid" && lenient.has("TIME_REGRESSION", index: 20, severity: "warning"), "\(lenient)")
         let strict = try fixture.verifyBoth(strict: true)
         #expect(strict.class == "TIME_REGRESSION" && strict.firstBadIndex == 20, "\(strict)")
 
@@ -430,7 +446,9 @@ struct AdversarialTests {
         try fixture.cosign(size: 20, keyPath: w1.path, timestamp: 1_790_000_000)
         try fixture.cosign(size: 22, keyPath: w1.path, timestamp: 1_789_999_000)
         let regression = try fixture.verifyBoth(policy: policy, now: now)
-        #expect(regression.class == "COSIG_TIME_REGRESSION" && regression.has("COSIG_TIME_REGRESSION", checkpoint: 22), "\(regression)")
+        #expect(
+            regression.class == "COSIG_TIME_REGRESSION" && regression.has("COSIG_TIME_REGRESSION", checkpoint: 22),
+            "\(regression)")
 
         let future = try await LogFixture.make(tail: 0)
         let w2 = try future.makeWitness("W2")
@@ -447,7 +465,12 @@ struct AdversarialTests {
         let cases: [(Int, ([UInt8]) -> [UInt8])] = [
             (8, { $0 + [0x0D] }),
             (0, { [0xEF, 0xBB, 0xBF] + $0 }),
-            (9, { line in var copy = line; copy[copy.count - 10] = 0xFF; return copy }),
+            (
+                9,
+                { line in
+                    var copy = line; copy[copy.count - 10] = 0xFF; return copy
+                }
+            ),
             (11, { Self.edit($0, "\"result\":\"ok\"", "\"result\":\"ok\",\"result\":\"ok\"") }),
             (17, { Self.edit($0, "\"seq\":17", "\"seq\":17.0") }),
         ]
@@ -460,7 +483,9 @@ struct AdversarialTests {
         }
     }
 
-    @Test("T20: size 0017, base64 without padding or with a space, '-' for '—', >100 signatures, extensions under --strict")
+    @Test(
+        "T20: size 0017, base64 without padding or with a space, '-' for '—', >100 signatures, extensions under --strict"
+    )
     func t20Notes() async throws {
         let fixture = try await LogFixture.make(tail: 0)
         let original = String(decoding: try fixture.note(size: 20), as: UTF8.self)
@@ -468,7 +493,9 @@ struct AdversarialTests {
         let blob = String(note.signatures[0].line.split(separator: " ")[2].dropLast())
         let signatureLine = note.signatures[0].line
         let variants = [
-            try String(decoding: fixture.signedNote(try fixture.checkpointText(size: 20).replacingFirst("\n20\n", with: "\n0020\n")), as: UTF8.self),
+            try String(
+                decoding: fixture.signedNote(
+                    try fixture.checkpointText(size: 20).replacingFirst("\n20\n", with: "\n0020\n")), as: UTF8.self),
             original.replacingFirst(blob, with: String(blob.dropLast())),
             original.replacingFirst(blob, with: blob.prefix(10) + " " + blob.dropFirst(10)),
             original.replacingFirst("\u{2014} ", with: "- "),

@@ -27,7 +27,8 @@ struct AgreementFuzzTests {
     func mutations() async throws {
         let base = try await LogFixture.make()
         let w1 = try base.makeWitness("W1"), w2 = try base.makeWitness("W2")
-        let policy = try base.writePolicy(witnesses: [("W1", w1.vkey), ("W2", w2.vkey)], groups: ["group g any W1 W2"], quorum: "g")
+        let policy = try base.writePolicy(
+            witnesses: [("W1", w1.vkey), ("W2", w2.vkey)], groups: ["group g any W1 W2"], quorum: "g")
         try base.cosign(size: 20, keyPath: w1.path, timestamp: 1_777_900_000)
         try base.cosign(size: 30, keyPath: w1.path, timestamp: 1_777_900_100)
         try base.cosign(size: 30, keyPath: w2.path, timestamp: 1_777_900_200)
@@ -59,7 +60,8 @@ struct AgreementFuzzTests {
                 size += Int.random(in: 1...17, using: &generator)
                 checkpoints.append(size)
             }
-            let fixture = try await LogFixture.make(checkpoints: checkpoints, tail: Int.random(in: 0...3, using: &generator))
+            let fixture = try await LogFixture.make(
+                checkpoints: checkpoints, tail: Int.random(in: 0...3, using: &generator))
             let outcome = try fixture.verifyBoth()
             #expect(outcome.verdict == "valid" && !outcome.findings.contains { $0.contains(" error ") }, "\(outcome)")
         }
@@ -100,16 +102,20 @@ struct LogFixtureCopy {
             try fixture.setLines(lines)
         case "truncate-bytes":
             let bytes = try fixture.entriesBytes()
-            try fixture.write(fixture.log.entries, Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator))))
+            try fixture.write(
+                fixture.log.entries, Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator))))
         case "insert-garbage":
             var bytes = try fixture.entriesBytes()
-            let garbage = (0..<Int.random(in: 1...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let garbage = (0..<Int.random(in: 1...40, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
             bytes.insert(contentsOf: garbage, at: Int.random(in: 0...bytes.count, using: &generator))
             try fixture.write(fixture.log.entries, bytes)
         case "flip-note-byte":
             let size = [1, 10, 20, 30].randomElement(using: &generator)!
             var note = try fixture.note(size: size)
-            note[Int.random(in: 0..<note.count, using: &generator)] ^= UInt8(1 << Int.random(in: 0..<8, using: &generator))
+            note[Int.random(in: 0..<note.count, using: &generator)] ^= UInt8(
+                1 << Int.random(in: 0..<8, using: &generator))
             try fixture.setNote(size: size, note)
         case "delete-note":
             let size = [1, 10, 20, 30].randomElement(using: &generator)!
@@ -119,7 +125,9 @@ struct LogFixtureCopy {
         case "drop-cosignature":
             for path in [fixture.log.latestCheckpoint, fixture.log.checkpointNote(size: 30)] {
                 var note = try SignedNote(parsing: PosixFile.readAll(path))
-                if note.signatures.count > 1 { note.signatures.remove(at: Int.random(in: 1..<note.signatures.count, using: &generator)) }
+                if note.signatures.count > 1 {
+                    note.signatures.remove(at: Int.random(in: 1..<note.signatures.count, using: &generator))
+                }
                 try fixture.write(path, Array(note.serialized.utf8))
             }
         case "append-empty-line":

@@ -11,7 +11,9 @@ struct AuditLogWriterTests {
     @Test("create: layout, log.open contents, checkpoint 1, key file and vkey")
     func create() async throws {
         let fixture = try await LogFixture.make(checkpoints: [1], tail: 0)
-        for name in ["log.vkey", "entries.jsonl", "checkpoint", "state", "LOCK", "checkpoints/00000000000000000001.note"] {
+        for name in [
+            "log.vkey", "entries.jsonl", "checkpoint", "state", "LOCK", "checkpoints/00000000000000000001.note",
+        ] {
             #expect(FileManager.default.fileExists(atPath: fixture.path + "/" + name), "\(name)")
         }
         let vkey = try LogVerifier.readVerifierKey(at: fixture.log.vkey)
@@ -19,7 +21,10 @@ struct AuditLogWriterTests {
         let open = try AuditEntry(line: try fixture.lines()[0])
         #expect(open.action == "log.open" && open.seq == 0 && open.log == fixture.origin)
         #expect(open.prev == String(repeating: "0", count: 64) && open.result == "ok")
-        #expect(open.outputs == ["origin": .string(fixture.origin), "vkey": .string(vkey.description), "tool": "hsmsync test"])
+        #expect(
+            open.outputs == [
+                "origin": .string(fixture.origin), "vkey": .string(vkey.description), "tool": "hsmsync test",
+            ])
         #expect(open.fields["v"] == 1 && open.fields["inputs"] == .object([:]))
         let attributes = try FileManager.default.attributesOfItem(atPath: fixture.keyPath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
@@ -34,15 +39,18 @@ struct AuditLogWriterTests {
         let fixture = try await LogFixture.make(checkpoints: [1], tail: 0)
         let signer = try FileKeySigner(path: fixture.keyPath)
         await #expect(throws: AuditLogError.alreadyExists(path: fixture.path)) {
-            _ = try await AuditLog.create(directory: fixture.path, origin: fixture.origin, signer: signer, actor: AuditActor(id: "t"))
+            _ = try await AuditLog.create(
+                directory: fixture.path, origin: fixture.origin, signer: signer, actor: AuditActor(id: "t"))
         }
         await #expect(throws: AuditLogError.self) {
             _ = try await AuditLog.create(
-                directory: fixture.temporary.path("other"), origin: "other.example/x", signer: signer, actor: AuditActor(id: "t"))
+                directory: fixture.temporary.path("other"), origin: "other.example/x", signer: signer,
+                actor: AuditActor(id: "t"))
         }
         await #expect(throws: AuditLogError.self) {
             _ = try await AuditLog.create(
-                directory: fixture.temporary.path("bad"), origin: "has space", signer: signer, actor: AuditActor(id: "t"))
+                directory: fixture.temporary.path("bad"), origin: "has space", signer: signer,
+                actor: AuditActor(id: "t"))
         }
     }
 
@@ -84,7 +92,8 @@ struct AuditLogWriterTests {
         let path = fixture.temporary.path("other.key")
         try other.write(to: path)
         await #expect(throws: AuditLogError.self) {
-            _ = try await AuditLog.open(directory: fixture.path, signer: try FileKeySigner(path: path), actor: AuditActor(id: "t"))
+            _ = try await AuditLog.open(
+                directory: fixture.path, signer: try FileKeySigner(path: path), actor: AuditActor(id: "t"))
         }
     }
 
@@ -92,10 +101,17 @@ struct AuditLogWriterTests {
     func refusals() async throws {
         let fixture = try await LogFixture.make(checkpoints: [1], tail: 0)
         let writer = try await fixture.open()
-        await #expect(throws: AuditLogError.self) { try await writer.append(AuditEntryDraft(action: "", actor: AuditActor(id: "a"))) }
-        await #expect(throws: AuditLogError.self) { try await writer.append(AuditEntryDraft(action: "x y", actor: AuditActor(id: "a"))) }
-        await #expect(throws: AuditLogError.self) { try await writer.append(AuditEntryDraft(action: "x", actor: AuditActor(id: ""))) }
-        let huge = AuditEntryDraft(action: "x", actor: AuditActor(id: "a"), detail: ["blob": .string(String(repeating: "a", count: 70_000))])
+        await #expect(throws: AuditLogError.self) {
+            try await writer.append(AuditEntryDraft(action: "", actor: AuditActor(id: "a")))
+        }
+        await #expect(throws: AuditLogError.self) {
+            try await writer.append(AuditEntryDraft(action: "x y", actor: AuditActor(id: "a")))
+        }
+        await #expect(throws: AuditLogError.self) {
+            try await writer.append(AuditEntryDraft(action: "x", actor: AuditActor(id: "")))
+        }
+        let huge = AuditEntryDraft(
+            action: "x", actor: AuditActor(id: "a"), detail: ["blob": .string(String(repeating: "a", count: 70_000))])
         await #expect {
             try await writer.append(huge)
         } throws: { error in
@@ -131,7 +147,8 @@ struct AuditLogWriterTests {
         for index in 1..<25 { try await writer.append(LogFixture.draft(index)) }
         #expect(await writer.signedSize == 21)
         try await writer.close()
-        let sizes = try FileManager.default.contentsOfDirectory(atPath: fixture.log.checkpoints).compactMap(LogDirectory.size(fromNoteName:))
+        let sizes = try FileManager.default.contentsOfDirectory(atPath: fixture.log.checkpoints).compactMap(
+            LogDirectory.size(fromNoteName:))
         #expect(Set(sizes) == [1, 11, 21, 25])
         #expect(try fixture.verifyBoth().findings.isEmpty)
     }
@@ -171,7 +188,9 @@ struct AuditLogWriterTests {
         let before = try fixture.entriesBytes()
         var configuration = fixture.configuration
         configuration.confirmRecovery = { report in report.truncatedBytes == 0 }
-        await #expect(throws: AuditLogError.recoveryDeclined) { _ = try await fixture.open(configuration: configuration) }
+        await #expect(throws: AuditLogError.recoveryDeclined) {
+            _ = try await fixture.open(configuration: configuration)
+        }
         #expect(try fixture.entriesBytes() == before)
     }
 
@@ -242,7 +261,8 @@ struct AuditLogWriterTests {
         let temporary = try TemporaryDirectory(prefix: "auditlog-ecdsa")
         let signer = try ECDSATestSigner(name: "hsm.example/hsmsync/0123")
         let writer = try await AuditLog.create(
-            directory: temporary.path("log"), origin: "hsm.example/hsmsync/0123", signer: signer, actor: AuditActor(id: "t"))
+            directory: temporary.path("log"), origin: "hsm.example/hsmsync/0123", signer: signer,
+            actor: AuditActor(id: "t"))
         try await writer.append(LogFixture.draft(1))
         try await writer.checkpoint()
         try await writer.close()
@@ -255,9 +275,11 @@ struct AuditLogWriterTests {
         let temporary = try TemporaryDirectory(prefix: "auditlog-bad")
         let signer = try ECDSATestSigner(name: "hsm.example/x", corrupt: true)
         await #expect(throws: AuditLogError.signatureDoesNotVerify(keyName: "hsm.example/x")) {
-            _ = try await AuditLog.create(directory: temporary.path("log"), origin: "hsm.example/x", signer: signer, actor: AuditActor(id: "t"))
+            _ = try await AuditLog.create(
+                directory: temporary.path("log"), origin: "hsm.example/x", signer: signer, actor: AuditActor(id: "t"))
         }
-        #expect(!FileManager.default.fileExists(atPath: temporary.path("log") + "/checkpoints/00000000000000000001.note"))
+        #expect(
+            !FileManager.default.fileExists(atPath: temporary.path("log") + "/checkpoints/00000000000000000001.note"))
     }
 
     @Test("a failed write makes the log refuse further writes until reopened")

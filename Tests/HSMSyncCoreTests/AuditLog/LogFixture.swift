@@ -158,7 +158,9 @@ final class LogFixture: Sendable {
     }
 
     /// Writes a policy naming the log and `witnesses`, with `quorum`, and returns its path.
-    func writePolicy(witnesses: [(name: String, vkey: VerifierKey)], groups: [String] = [], quorum: String) throws -> String {
+    func writePolicy(witnesses: [(name: String, vkey: VerifierKey)], groups: [String] = [], quorum: String) throws
+        -> String
+    {
         let vkey = try LogVerifier.readVerifierKey(at: log.vkey)
         var text = "log \(vkey)\n"
         for witness in witnesses { text += "witness \(witness.name) \(witness.vkey)\n" }
@@ -245,7 +247,8 @@ struct VerificationOutcome: Equatable, CustomStringConvertible {
                 verdict: report.isValid ? "valid" : "invalid", class: report.primary?.class.rawValue,
                 firstBadIndex: report.firstBadIndex.map(Int.init),
                 findings: report.findings.map {
-                    key($0.class.rawValue, $0.severity.rawValue, $0.index.map(Int.init), $0.blame.map(Int.init),
+                    key(
+                        $0.class.rawValue, $0.severity.rawValue, $0.index.map(Int.init), $0.blame.map(Int.init),
                         $0.checkpoint.map(Int.init))
                 }.sorted(),
                 anchored: report.anchored, signedPrefix: Int(report.signedPrefix), entries: Int(report.entries))
@@ -279,7 +282,8 @@ struct VerificationOutcome: Equatable, CustomStringConvertible {
         }
         #expect((result.status == 0) == (object["verdict"] as? String == "valid"))
         let findings = (object["findings"] as? [[String: Any]] ?? []).map {
-            key($0["class"] as! String, $0["severity"] as! String, $0["index"] as? Int, $0["blame"] as? Int,
+            key(
+                $0["class"] as! String, $0["severity"] as! String, $0["index"] as? Int, $0["blame"] as? Int,
                 $0["checkpoint"] as? Int)
         }.sorted()
         return VerificationOutcome(

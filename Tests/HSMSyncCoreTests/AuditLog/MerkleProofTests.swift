@@ -28,7 +28,8 @@ struct MerkleProofTests {
                     mutated[position] = TreeHasher.leafHash(mutated[position].bytes)
                     #expect(
                         !MerkleProof.verifyInclusion(
-                            index: UInt64(index), size: UInt64(size), leafHash: tree[index], proof: mutated, root: root))
+                            index: UInt64(index), size: UInt64(size), leafHash: tree[index], proof: mutated, root: root)
+                    )
                 }
                 #expect(
                     !MerkleProof.verifyInclusion(
@@ -38,7 +39,8 @@ struct MerkleProofTests {
                     let other = (index + 1) % size
                     #expect(
                         !MerkleProof.verifyInclusion(
-                            index: UInt64(other), size: UInt64(size), leafHash: tree[index], proof: reference, root: root))
+                            index: UInt64(other), size: UInt64(size), leafHash: tree[index], proof: reference,
+                            root: root))
                 }
                 checked += 1
             }
@@ -58,7 +60,8 @@ struct MerkleProofTests {
                 let oldRoot = RFC6962.mth(tree.prefix(oldSize))
                 let reference = RFC6962.proof(oldSize, tree)
                 let generated = MerkleProof.hashes(
-                    of: MerkleProof.consistencyRanges(from: UInt64(oldSize), to: UInt64(newSize)), leafHashes: Array(tree))
+                    of: MerkleProof.consistencyRanges(from: UInt64(oldSize), to: UInt64(newSize)),
+                    leafHashes: Array(tree))
                 #expect(generated == reference, "\(oldSize) → \(newSize)")
                 #expect(
                     MerkleProof.verifyConsistency(
@@ -86,7 +89,8 @@ struct MerkleProofTests {
             }
             #expect(
                 !MerkleProof.verifyConsistency(
-                    oldSize: UInt64(newSize + 1), newSize: UInt64(newSize), oldRoot: newRoot, newRoot: newRoot, proof: []))
+                    oldSize: UInt64(newSize + 1), newSize: UInt64(newSize), oldRoot: newRoot, newRoot: newRoot,
+                    proof: []))
         }
     }
 
@@ -95,7 +99,9 @@ struct MerkleProofTests {
     /// exercise that loop (and that this suite would catch its absence).
     @Test("a verifier lacking the inner loop rejects 105 of 820 valid proofs")
     func innerLoopMatters() {
-        func verifyWithoutInnerLoop(index: Int, size: Int, leaf: MerkleHash, proof: [MerkleHash], root: MerkleHash) -> Bool {
+        func verifyWithoutInnerLoop(index: Int, size: Int, leaf: MerkleHash, proof: [MerkleHash], root: MerkleHash)
+            -> Bool
+        {
             var fn = index, sn = size - 1, r = leaf
             for p in proof {
                 if sn == 0 { return false }
@@ -111,7 +117,9 @@ struct MerkleProofTests {
             let root = RFC6962.mth(tree)
             for index in 0..<size {
                 total += 1
-                if !verifyWithoutInnerLoop(index: index, size: size, leaf: tree[index], proof: RFC6962.path(index, tree), root: root) {
+                if !verifyWithoutInnerLoop(
+                    index: index, size: size, leaf: tree[index], proof: RFC6962.path(index, tree), root: root)
+                {
                     rejected += 1
                 }
             }

@@ -41,9 +41,13 @@ struct SignedNoteTests {
     @Test("a private key text with a wrong key ID, or another type, is refused")
     func privateKeyTextErrors() throws {
         let wrongID = "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-        #expect(throws: NoteFormatError.self) { _ = try NotePrivateKey.parse(SecretBytes(copying: Array(wrongID.utf8))) }
+        #expect(throws: NoteFormatError.self) {
+            _ = try NotePrivateKey.parse(SecretBytes(copying: Array(wrongID.utf8)))
+        }
         let notAKey = "PUBLIC+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
-        #expect(throws: NoteFormatError.self) { _ = try NotePrivateKey.parse(SecretBytes(copying: Array(notAKey.utf8))) }
+        #expect(throws: NoteFormatError.self) {
+            _ = try NotePrivateKey.parse(SecretBytes(copying: Array(notAKey.utf8)))
+        }
     }
 
     @Test("the tlog-cosignature example decodes to 76 bytes, key ID 8d66cf3f, time 1679315147")
@@ -74,7 +78,9 @@ struct SignedNoteTests {
         #expect(!key.verifierKey.verify(signature, text: Array("log.example/x\n6\n\(MerkleHash.zero.base64)\n".utf8)))
         var retimed = signature.signature
         retimed[7] ^= 1
-        #expect(!key.verifierKey.verify(NoteSignature(keyName: signature.keyName, keyID: signature.keyID, signature: retimed), text: text))
+        #expect(
+            !key.verifierKey.verify(
+                NoteSignature(keyName: signature.keyName, keyID: signature.keyID, signature: retimed), text: text))
     }
 
     @Test("vkeys: '+' in the base64 parses; a wrong key ID, a bad type or a short key is BAD_VKEY")
@@ -127,7 +133,9 @@ struct SignedNoteTests {
         rejects(text + "\n" + line.replacingOccurrences(of: "\u{2014} ", with: "- "), "ASCII '-' for the em dash")
         let blob = String(line.split(separator: " ")[2].dropLast())
         rejects(text + "\n\u{2014} log.example/g " + blob.dropLast() + "\n", "missing padding")
-        rejects(text + "\n\u{2014} log.example/g " + blob.prefix(8) + " " + blob.dropFirst(8) + "\n", "white space in base64")
+        rejects(
+            text + "\n\u{2014} log.example/g " + blob.prefix(8) + " " + blob.dropFirst(8) + "\n",
+            "white space in base64")
         rejects(String(good.dropLast()), "no final newline")
         rejects(text + "\n", "no signature line")
         rejects(text + line, "no blank line")
@@ -149,7 +157,8 @@ struct SignedNoteTests {
         #expect(try Checkpoint(text: "a.example/x\n17\n\(root)\next\n").extensionLines == ["ext"])
         for bad in [
             "a.example/x\n0017\n\(root)\n", "a.example/x\n-1\n\(root)\n", "a.example/x\n1 7\n\(root)\n",
-            "a.example/x\n17\n\(root.dropLast())\n", "a.example/x\n17\n\(Base64.encode([UInt8](repeating: 0, count: 31)))\n",
+            "a.example/x\n17\n\(root.dropLast())\n",
+            "a.example/x\n17\n\(Base64.encode([UInt8](repeating: 0, count: 31)))\n",
             "a example\n17\n\(root)\n", "a.example/x\n17\n", "a.example/x\n17\n\(root)", "a.example/x\n17\n\(root)\n\n",
             "a.example/x\n18446744073709551616\n\(root)\n",
         ] {

@@ -31,20 +31,25 @@ struct StrictJSONTests {
     @Test("a written entry line parses back, field by field")
     func entryRoundTrip() throws {
         let draft = AuditEntryDraft(
-            action: .ceremonyOpen, actor: AuditActor(id: "alice@example.org", role: "CO2", auth: "pkcs11-login:slot3:CKU_USER"),
+            action: .ceremonyOpen,
+            actor: AuditActor(id: "alice@example.org", role: "CO2", auth: "pkcs11-login:slot3:CKU_USER"),
             ceremony: "KC-2026-05", step: "4.2", inputs: ["script": AuditDigest.sha256(of: [1, 2, 3])],
             outputs: ["kcv": "1F2E3D"], detail: ["note": "a/b"])
         let time = EntryTime(seconds: 1_777_903_402, nanoseconds: 118_000_000)
-        let line = EntryEncoder.line(for: draft, origin: "ceremony.example.org/kc/6f1c", seq: 17, prev: .zero, time: time)
+        let line = EntryEncoder.line(
+            for: draft, origin: "ceremony.example.org/kc/6f1c", seq: 17, prev: .zero, time: time)
         let text = String(decoding: line, as: UTF8.self)
         #expect(!text.contains(" ") || text.contains("\"a/b\""))
         #expect(!text.contains("\\/"))
         #expect(text.contains(#""time":"2026-05-04T14:03:22.118Z""#))
         let entry = try AuditEntry(line: line)
-        #expect(entry.seq == 17 && entry.action == "ceremony.open" && entry.ceremony == "KC-2026-05" && entry.step == "4.2")
+        #expect(
+            entry.seq == 17 && entry.action == "ceremony.open" && entry.ceremony == "KC-2026-05" && entry.step == "4.2")
         #expect(entry.actorID == "alice@example.org" && entry.outputs["kcv"] == "1F2E3D")
         #expect(entry.fields["inputs"]?["script"]?.stringValue == AuditDigest.sha256(of: [1, 2, 3]).description)
-        let keys = text.dropFirst().split(separator: ",").compactMap { $0.hasPrefix("\"") ? $0.split(separator: ":").first : nil }
+        let keys = text.dropFirst().split(separator: ",").compactMap {
+            $0.hasPrefix("\"") ? $0.split(separator: ":").first : nil
+        }
         #expect(keys.count > 5)
     }
 
@@ -102,7 +107,9 @@ struct StrictJSONTests {
         #expect(!header(good.replacingOccurrences(of: #""v":1"#, with: #""v":2"#)))
         #expect(!header(good.replacingOccurrences(of: #""seq":0"#, with: #""seq":"0""#)))
         #expect(!header(good.replacingOccurrences(of: #""seq":0"#, with: #""seq":-1"#)))
-        #expect(!header(good.replacingOccurrences(of: prev, with: prev.uppercased().replacingOccurrences(of: "0", with: "A"))))
+        #expect(
+            !header(
+                good.replacingOccurrences(of: prev, with: prev.uppercased().replacingOccurrences(of: "0", with: "A"))))
         #expect(!header(good.replacingOccurrences(of: "22.118Z", with: "22.118+00:00")))
         #expect(!header(good.replacingOccurrences(of: "2026-05-04", with: "2026-02-30")))
         #expect(!header(good.replacingOccurrences(of: #""action":"x","#, with: "")))

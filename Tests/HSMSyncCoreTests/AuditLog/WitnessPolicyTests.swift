@@ -51,7 +51,9 @@ struct WitnessPolicyTests {
             ("log \(key)\nquorum none\n", 1),
             ("quorum none\r\n", 1),
         ] {
-            let error = #expect(throws: PolicyFormatError.self, "\(text)") { try WitnessPolicy(parsing: Array(text.utf8)) }
+            let error = #expect(throws: PolicyFormatError.self, "\(text)") {
+                try WitnessPolicy(parsing: Array(text.utf8))
+            }
             #expect(error?.line == line, "\(text)")
         }
     }

@@ -15,7 +15,8 @@ struct WitnessTests {
         let cosigner = WitnessCosigner(directory: fixture.log, statePath: state)
         let first = try cosigner.cosign(with: NotePrivateKey.read(from: witness.path), keyPath: witness.path)
         #expect(first.size == 10 && first.previousSize == 0)
-        #expect(try LogVerifier.readVerifierKey(at: state + ".vkey") == LogVerifier.readVerifierKey(at: fixture.log.vkey))
+        #expect(
+            try LogVerifier.readVerifierKey(at: state + ".vkey") == LogVerifier.readVerifierKey(at: fixture.log.vkey))
         let stateNote = try SignedNote(parsing: PosixFile.readAll(state))
         #expect(try Checkpoint(text: stateNote.text).size == 10)
 
@@ -50,8 +51,11 @@ struct WitnessTests {
         }
         // Fork: same size, another root, validly signed.
         try fixture.setLatest(
-            try fixture.signedNote(Checkpoint(origin: fixture.origin, size: 20, rootHash: TreeHasher.leafHash([9])).text))
-        #expect(throws: WitnessError.self) { try cosigner.cosign(with: NotePrivateKey.read(from: witness.path), keyPath: witness.path) }
+            try fixture.signedNote(
+                Checkpoint(origin: fixture.origin, size: 20, rootHash: TreeHasher.leafHash([9])).text))
+        #expect(throws: WitnessError.self) {
+            try cosigner.cosign(with: NotePrivateKey.read(from: witness.path), keyPath: witness.path)
+        }
         // Inconsistent: a rewritten history, re-signed by the log key, at a larger size.
         try fixture.setLatest(current)
         var lines = try fixture.lines()

@@ -24,7 +24,9 @@ public struct AuditDigest: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `sha256:<hex>`.
     public init?(parsing text: some StringProtocol) {
-        guard text.hasPrefix("sha256:"), let bytes = Hex.decode(text.dropFirst(7)), bytes.count == 32 else { return nil }
+        guard text.hasPrefix("sha256:"), let bytes = Hex.decode(text.dropFirst(7)), bytes.count == 32 else {
+            return nil
+        }
         self.bytes = bytes
     }
 

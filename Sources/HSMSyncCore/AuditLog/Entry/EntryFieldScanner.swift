@@ -44,7 +44,9 @@ struct EntryFieldScanner: StrictJSONSink {
     private static func field(named bytes: UnsafeRawBufferPointer) -> Field {
         guard bytes.count <= 6, bytes.count > 0 else { return .other }
         switch bytes[0] {
-        case UInt8(ascii: "v"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "a"): break
+        case UInt8(ascii: "v"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "p"), UInt8(ascii: "t"),
+            UInt8(ascii: "a"):
+            break
         default: return .other
         }
         if match(bytes, "v") { return .version }
@@ -111,7 +113,7 @@ struct EntryFieldScanner: StrictJSONSink {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

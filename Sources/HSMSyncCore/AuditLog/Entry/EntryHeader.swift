@@ -42,7 +42,8 @@ struct EntryHeader {
             timeValue = EntryTime.parse(bytes(of: timeField, in: line))
         }
         guard let time = timeValue else {
-            throw JSONSyntaxError(offset: timeField.start, reason: "time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS.sssZ)")
+            throw JSONSyntaxError(
+                offset: timeField.start, reason: "time is not RFC 3339 UTC (YYYY-MM-DDTHH:MM:SS.sssZ)")
         }
         guard let action = scanner.action else { throw JSONSyntaxError(offset: 0, reason: "missing field \"action\"") }
         guard action.count > 0 else { throw JSONSyntaxError(offset: action.start, reason: "empty action") }
@@ -55,12 +56,16 @@ struct EntryHeader {
     }
 
     /// The raw bytes of a string field.
-    static func bytes(of field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+    static func bytes(of field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer)
+        -> UnsafeRawBufferPointer
+    {
         UnsafeRawBufferPointer(rebasing: line[field.start..<field.start + field.count])
     }
 
     /// Whether a string field's text equals `text`.
-    static func field(_ field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer, equals text: [UInt8]) -> Bool {
+    static func field(_ field: EntryFieldScanner.StringField, in line: UnsafeRawBufferPointer, equals text: [UInt8])
+        -> Bool
+    {
         let raw = bytes(of: field, in: line)
         if field.escaped { return StrictJSONParser.unescape(raw, escaped: true) == text }
         guard raw.count == text.count else { return false }
@@ -69,7 +74,7 @@ struct EntryHeader {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -113,7 +113,8 @@ struct StrictJSONParser {
         case UInt8(ascii: "\""):
             let start = position
             let (range, escaped) = try scanString()
-            try sink.string(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count), escaped: escaped,
+            try sink.string(
+                UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count), escaped: escaped,
                 offset: start)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             sink.integer(try scanInteger())
@@ -201,13 +202,18 @@ struct StrictJSONParser {
             keysAscending[keysAscending.count - 1] = false
         }
         if keys.count - first >= 16 {
-            var seen = largeObjectKeys[largeObjectKeys.count - 1] ?? Set(keys[first...].map { key in
-                Self.unescape(UnsafeRawBufferPointer(start: base + key.start, count: key.count), escaped: key.escaped)
-            })
+            var seen =
+                largeObjectKeys[largeObjectKeys.count - 1]
+                ?? Set(
+                    keys[first...].map { key in
+                        Self.unescape(
+                            UnsafeRawBufferPointer(start: base + key.start, count: key.count), escaped: key.escaped)
+                    })
             largeObjectKeys[largeObjectKeys.count - 1] = nil  // keep `seen` uniquely referenced
             let decoded = Self.unescape(candidate, escaped: span.escaped)
             guard seen.insert(decoded).inserted else {
-                throw JSONSyntaxError(offset: offset, reason: "duplicate key \"\(String(decoding: decoded, as: UTF8.self))\"")
+                throw JSONSyntaxError(
+                    offset: offset, reason: "duplicate key \"\(String(decoding: decoded, as: UTF8.self))\"")
             }
             largeObjectKeys[largeObjectKeys.count - 1] = seen
             return
@@ -218,7 +224,9 @@ struct StrictJSONParser {
             let otherBytes = UnsafeRawBufferPointer(start: base + other.start, count: other.count)
             let same: Bool
             if !span.escaped && !other.escaped {
-                same = other.count == span.count && memcmp(otherBytes.baseAddress!, candidate.baseAddress!, span.count) == 0
+                same =
+                    other.count == span.count
+                    && memcmp(otherBytes.baseAddress!, candidate.baseAddress!, span.count) == 0
             } else {
                 if decodedCandidate == nil { decodedCandidate = Self.unescape(candidate, escaped: span.escaped) }
                 same = Self.unescape(otherBytes, escaped: other.escaped) == decodedCandidate!
@@ -342,7 +350,8 @@ struct StrictJSONParser {
         let highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value }
         let below = (word &- (ones &* 0x20)) & ~word
-        let hits = below | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
+        let hits =
+            below | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))
             | hasZeroByte(word ^ (ones &* 0x7F))
         return (hits | word) & highs != 0
     }
@@ -427,7 +436,8 @@ struct StrictJSONParser {
             }
         }
         if lead == 0xC2 && second <= 0x9F {
-            throw JSONSyntaxError(offset: start, reason: "raw C1 control character U+00\(Hex.encode([second]).uppercased())")
+            throw JSONSyntaxError(
+                offset: start, reason: "raw C1 control character U+00\(Hex.encode([second]).uppercased())")
         }
         position += count
     }
@@ -444,7 +454,8 @@ struct StrictJSONParser {
             for offset in 0..<4 {
                 let byte = raw[at + offset]
                 let digit: UInt32 =
-                    byte <= 0x39 ? UInt32(byte - 0x30) : byte <= 0x46 ? UInt32(byte - 0x41 + 10) : UInt32(byte - 0x61 + 10)
+                    byte <= 0x39
+                    ? UInt32(byte - 0x30) : byte <= 0x46 ? UInt32(byte - 0x41 + 10) : UInt32(byte - 0x61 + 10)
                 value = value << 4 | digit
             }
             return value
@@ -486,7 +497,7 @@ struct StrictJSONParser {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

@@ -26,13 +26,19 @@ enum ECDSAPublicKey {
         let digest = SHA256.hash(data: message)
         switch self {
         case .p256(let key):
-            guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: derSignature) else { return false }
+            guard let signature = try? P256.Signing.ECDSASignature(derRepresentation: derSignature) else {
+                return false
+            }
             return key.isValidSignature(signature, for: digest)
         case .p384(let key):
-            guard let signature = try? P384.Signing.ECDSASignature(derRepresentation: derSignature) else { return false }
+            guard let signature = try? P384.Signing.ECDSASignature(derRepresentation: derSignature) else {
+                return false
+            }
             return key.isValidSignature(signature, for: digest)
         case .p521(let key):
-            guard let signature = try? P521.Signing.ECDSASignature(derRepresentation: derSignature) else { return false }
+            guard let signature = try? P521.Signing.ECDSASignature(derRepresentation: derSignature) else {
+                return false
+            }
             return key.isValidSignature(signature, for: digest)
         }
     }

@@ -22,7 +22,8 @@ public struct VerifierKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A vkey for an Ed25519 log or note key (`0x01`) or an Ed25519 witness key (`0x04`).
-    public static func ed25519(name: String, publicKey: [UInt8], type: NoteSignatureType = .ed25519) throws(NoteFormatError)
+    public static func ed25519(name: String, publicKey: [UInt8], type: NoteSignatureType = .ed25519)
+        throws(NoteFormatError)
         -> VerifierKey
     {
         guard type == .ed25519 || type == .cosignatureV1 else {
@@ -144,7 +145,8 @@ extension StringProtocol {
     func trimmingASCIIWhitespace() -> Substring {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         let string = Substring(self)
-        guard let first = string.firstIndex(where: { !isSpace($0) }), let last = string.lastIndex(where: { !isSpace($0) })
+        guard let first = string.firstIndex(where: { !isSpace($0) }),
+            let last = string.lastIndex(where: { !isSpace($0) })
         else { return "" }
         return string[first...last]
     }

@@ -1,4 +1,4 @@
-/// An ``AuditSigner`` over an Ed25519 key file (`PRIVATE+KEY+…`, mode 0600): tests, development
+/// An ``AuditSigner`` over an Ed25519 key file (Go/C2SP private key text, mode 0600): tests, development
 /// and ephemeral ceremony keys. The seed stays in ``NotePrivateKey``'s locked buffer.
 public final class FileKeySigner: AuditSigner {
     private let key: NotePrivateKey

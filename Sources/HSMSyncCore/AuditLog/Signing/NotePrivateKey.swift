@@ -2,15 +2,15 @@ import Crypto
 public import PKCS11
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
-/// An Ed25519 signed-note private key held in a file: the Go/C2SP text
-/// `PRIVATE+KEY+<name>+<hex key ID>+<base64(type ‖ 32-byte seed)>` (Go's `note.GenerateKey` and
-/// `note.NewSigner`; type `0x04` for a witness key, as transparency-dev/formats'
-/// `NewSignerForCosignatureV1` reads it).
+/// An Ed25519 signed-note private key held in a file: the Go/C2SP text of `PRIVATE`, `KEY`,
+/// `<name>`, `<hex key ID>` and `<base64(type ‖ 32-byte seed)>` joined by `+` (Go's
+/// `note.GenerateKey` and `note.NewSigner`; type `0x04` for a witness key, as
+/// transparency-dev/formats' `NewSignerForCosignatureV1` reads it).
 ///
 /// The seed lives only in ``SecretBytes``: the file is read into a locked buffer, parsed and
 /// decoded in place, and never becomes a `String`, `Data` or `[UInt8]`. File keys are for tests,
@@ -67,37 +67,37 @@ public struct NotePrivateKey: ~Copyable, Sendable {
     /// - Throws: ``NoteFormatError``; its message never contains key material.
     public static func parse(_ text: borrowing SecretBytes) throws(NoteFormatError) -> NotePrivateKey {
         let parsed = try text.withUnsafeBytes { (raw) throws(NoteFormatError) -> ParsedKeyText in
-                var end = raw.count
-                while end > 0 && (raw[end - 1] == 0x0A || raw[end - 1] == 0x0D || raw[end - 1] == 0x20) { end -= 1 }
-                var pluses: [Int] = []
-                for index in 0..<end where raw[index] == UInt8(ascii: "+") {
-                    pluses.append(index)
-                    if pluses.count == 4 { break }
-                }
-                guard pluses.count == 4,
-                    Array(raw[0..<pluses[0]]) == Array("PRIVATE".utf8),
-                    Array(raw[(pluses[0] + 1)..<pluses[1]]) == Array("KEY".utf8)
-                else {
-                    throw NoteFormatError("not a private key text (PRIVATE, KEY, name, key ID, key, joined by '+')")
-                }
-                let name = String(decoding: raw[(pluses[1] + 1)..<pluses[2]], as: UTF8.self)
-                let idText = String(decoding: raw[(pluses[2] + 1)..<pluses[3]], as: UTF8.self)
-                let encoded = UnsafeRawBufferPointer(rebasing: raw[(pluses[3] + 1)..<end])
-                var decoded = SecretBytes(zeroedCount: encoded.count / 4 * 3 + 3)
-                let count = decoded.withUnsafeMutableBytes { Base64.decode(encoded, into: $0) }
-                guard let count, count == 33 else {
-                    throw NoteFormatError("the key of private key \(name) is not canonical base64 of 33 bytes")
-                }
-                decoded.truncate(to: count)
-                let type = decoded.withUnsafeBytes { NoteSignatureType(rawValue: $0[0]) }
-                let seed = decoded.withUnsafeBytes { bytes in
-                    SecretBytes(capacity: 32) { target in
-                        target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[1..<33]))
-                        return 32
-                    }
-                }
-                return ParsedKeyText(name: name, idText: idText, type: type, seed: seed)
+            var end = raw.count
+            while end > 0 && (raw[end - 1] == 0x0A || raw[end - 1] == 0x0D || raw[end - 1] == 0x20) { end -= 1 }
+            var pluses: [Int] = []
+            for index in 0..<end where raw[index] == UInt8(ascii: "+") {
+                pluses.append(index)
+                if pluses.count == 4 { break }
             }
+            guard pluses.count == 4,
+                Array(raw[0..<pluses[0]]) == Array("PRIVATE".utf8),
+                Array(raw[(pluses[0] + 1)..<pluses[1]]) == Array("KEY".utf8)
+            else {
+                throw NoteFormatError("not a private key text (PRIVATE, KEY, name, key ID, key, joined by '+')")
+            }
+            let name = String(decoding: raw[(pluses[1] + 1)..<pluses[2]], as: UTF8.self)
+            let idText = String(decoding: raw[(pluses[2] + 1)..<pluses[3]], as: UTF8.self)
+            let encoded = UnsafeRawBufferPointer(rebasing: raw[(pluses[3] + 1)..<end])
+            var decoded = SecretBytes(zeroedCount: encoded.count / 4 * 3 + 3)
+            let count = decoded.withUnsafeMutableBytes { Base64.decode(encoded, into: $0) }
+            guard let count, count == 33 else {
+                throw NoteFormatError("the key of private key \(name) is not canonical base64 of 33 bytes")
+            }
+            decoded.truncate(to: count)
+            let type = decoded.withUnsafeBytes { NoteSignatureType(rawValue: $0[0]) }
+            let seed = decoded.withUnsafeBytes { bytes in
+                SecretBytes(capacity: 32) { target in
+                    target.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[1..<33]))
+                    return 32
+                }
+            }
+            return ParsedKeyText(name: name, idText: idText, type: type, seed: seed)
+        }
         guard parsed.type == .ed25519 || parsed.type == .cosignatureV1 else {
             throw NoteFormatError("private key \(parsed.name) has type \(parsed.type); only Ed25519 keys are supported")
         }
@@ -145,7 +145,7 @@ public struct NotePrivateKey: ~Copyable, Sendable {
 
     /// Writes the key text to a new file with mode 0600, never replacing an existing file.
     public func write(to path: String) throws {
-        let prefix = Array("PRIVATE+KEY+\(name)+\(KeyID.hex(keyID))+".utf8)
+        let prefix = Array(["PRIVATE", "KEY", name, KeyID.hex(keyID), ""].joined(separator: "+").utf8)
         let encodedCount = Base64.encodedCount(33)
         let text = seed.withUnsafeBytes { seedBytes in
             SecretBytes(capacity: prefix.count + encodedCount + 1) { target in

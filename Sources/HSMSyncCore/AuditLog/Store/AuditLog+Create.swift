@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension AuditLog {
@@ -25,15 +25,18 @@ extension AuditLog {
         policy: WitnessPolicy? = nil, configDigest: AuditDigest? = nil, configuration: Configuration = Configuration()
     ) async throws -> AuditLog {
         guard KeyName.isValid(origin) else {
-            throw AuditLogError.invalidOrigin("invalid origin \"\(origin)\": it must be non-empty, without spaces or '+'")
+            throw AuditLogError.invalidOrigin(
+                "invalid origin \"\(origin)\": it must be non-empty, without spaces or '+'")
         }
         guard signer.keyName == origin else {
-            throw AuditLogError.invalidOrigin("the log key is named \(signer.keyName); it must be named as the origin \(origin)")
+            throw AuditLogError.invalidOrigin(
+                "the log key is named \(signer.keyName); it must be named as the origin \(origin)")
         }
         guard signer.signatureType == .ed25519 || signer.signatureType == .ecdsa else {
             throw AuditLogError.invalidOrigin("a log key signs with Ed25519 (0x01) or ECDSA (0x02)")
         }
-        let log = AuditLog(directory: LogDirectory(path: path), origin: origin, signer: signer, configuration: configuration)
+        let log = AuditLog(
+            directory: LogDirectory(path: path), origin: origin, signer: signer, configuration: configuration)
         try await log.initialize(actor: actor, policy: policy, configDigest: configDigest)
         return log
     }
@@ -47,7 +50,9 @@ extension AuditLog {
         try PosixFile.makeDirectory(directory.checkpoints, mayExist: true)
         try PosixFile.makeDirectory(directory.recovery, mode: 0o700, mayExist: true)
         let vkey = Array((verifierKey.description + "\n").utf8)
-        try vkey.withBytes { (bytes) throws(LogIOError) in try PosixFile.createExclusively(directory.vkey, with: bytes, mode: 0o644) }
+        try vkey.withBytes { (bytes) throws(LogIOError) in
+            try PosixFile.createExclusively(directory.vkey, with: bytes, mode: 0o644)
+        }
         if let policy {
             try policy.bytes.withBytes { (bytes) throws(LogIOError) in
                 try PosixFile.createExclusively(directory.policy, with: bytes, mode: 0o644)
@@ -61,18 +66,26 @@ extension AuditLog {
         try await append(
             AuditEntryDraft(
                 action: .logOpen, actor: actor, inputs: inputs,
-                outputs: ["origin": .string(origin), "vkey": .string(verifierKey.description),
-                          "tool": .string(configuration.toolVersion)]))
+                outputs: [
+                    "origin": .string(origin), "vkey": .string(verifierKey.description),
+                    "tool": .string(configuration.toolVersion),
+                ]))
         try await checkpoint()
         startBulkTimer()
     }
 
-    /// Takes the writer lock on `LOCK`.
+    /// Takes the writer lock on `LOCK`, without blocking; retries for up to a second, because a
+    /// process forked by this one (any subprocess, until its `exec`) briefly shares the lock of
+    /// a descriptor just closed.
     func takeLock() throws {
         let fd = try PosixFile.open(directory.lock, O_RDWR | O_CREAT, mode: 0o644)
-        guard try PosixFile.tryLock(fd, path: directory.lock) else {
-            PosixFile.close(fd)
-            throw AuditLogError.locked(path: directory.lock)
+        let deadline = ContinuousClock.now + .seconds(1)
+        while try !PosixFile.tryLock(fd, path: directory.lock) {
+            guard ContinuousClock.now < deadline else {
+                PosixFile.close(fd)
+                throw AuditLogError.locked(path: directory.lock)
+            }
+            usleep(10_000)
         }
         lockFD = fd
     }

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension AuditLog {
@@ -16,7 +16,8 @@ extension AuditLog {
     /// - Throws: ``AuditLogError/damaged(_:)`` when the signed part is damaged (nothing is
     ///   written), ``AuditLogError/locked(path:)``, ``AuditLogError/keyMismatch(logKey:signerKey:)``.
     public static func open(
-        directory path: String, signer: any AuditSigner, actor: AuditActor, configuration: Configuration = Configuration()
+        directory path: String, signer: any AuditSigner, actor: AuditActor,
+        configuration: Configuration = Configuration()
     ) async throws -> AuditLog {
         let directory = LogDirectory(path: path)
         guard PosixFile.exists(directory.entries) else { throw AuditLogError.notALog(path: path) }
@@ -37,14 +38,17 @@ extension AuditLog {
         case .success(let found): latest = found
         case .failure(let error): throw AuditLogError.damaged(error.finding)
         }
-        let signed = latest.map { TreeHead(size: $0.checkpoint.size, rootHash: $0.checkpoint.rootHash) }
+        let signed =
+            latest.map { TreeHead(size: $0.checkpoint.size, rootHash: $0.checkpoint.rootHash) }
             ?? TreeHead(size: 0, rootHash: TreeHasher.emptyRoot)
         let anchor = try await configuration.anchorStore?.load()
         if let anchor, anchor.size > signed.size {
             throw AuditLogError.damaged(
                 VerificationFinding(
                     .truncationVsAnchor, index: signed.size, checkpoint: anchor.size,
-                    message: "the anchor store holds a checkpoint of size \(anchor.size), the log's latest is \(signed.size)"))
+                    message:
+                        "the anchor store holds a checkpoint of size \(anchor.size), the log's latest is \(signed.size)"
+                ))
         }
 
         // The signed prefix: from `state` when it agrees with the latest checkpoint, else re-hashed.
@@ -127,13 +131,20 @@ extension AuditLog {
     /// Re-hashes the signed prefix, requiring every line to be valid and the latest checkpoint's
     /// root (and the anchor's) to match; stops after `signed.size` lines.
     private func rehashSignedPrefix(_ latest: CheckpointLoader.Accepted?, signed: TreeHead, anchor: TreeHead?) throws {
-        var checks = latest.map {
-            [EntryStreamChecker.RootCheck(size: $0.checkpoint.size, root: $0.checkpoint.rootHash, kind: .checkpoint)]
-        } ?? []
+        var checks =
+            latest.map {
+                [
+                    EntryStreamChecker.RootCheck(
+                        size: $0.checkpoint.size, root: $0.checkpoint.rootHash, kind: .checkpoint)
+                ]
+            } ?? []
         if let anchor {
-            checks.append(EntryStreamChecker.RootCheck(size: anchor.size, root: anchor.rootHash, kind: .anchor(source: "anchor store")))
+            checks.append(
+                EntryStreamChecker.RootCheck(
+                    size: anchor.size, root: anchor.rootHash, kind: .anchor(source: "anchor store")))
         }
-        var checker = EntryStreamChecker(checks: checks, tolerance: Int64.max / 4, strict: false, findings: FindingCollector())
+        var checker = EntryStreamChecker(
+            checks: checks, tolerance: Int64.max / 4, strict: false, findings: FindingCollector())
         var reader = try LineReader(path: directory.entries)
         var parser = StrictJSONParser()
         let originBytes = Array(origin.utf8)
@@ -271,7 +282,8 @@ extension AuditLog {
     }
 
     private func latestCopyIsCurrent() -> Bool {
-        guard let bytes = try? PosixFile.readAll(directory.latestCheckpoint), let note = try? SignedNote(parsing: bytes),
+        guard let bytes = try? PosixFile.readAll(directory.latestCheckpoint),
+            let note = try? SignedNote(parsing: bytes),
             let checkpoint = try? Checkpoint(text: note.text)
         else { return false }
         return checkpoint.size == signedHead.size && checkpoint.rootHash == signedHead.rootHash

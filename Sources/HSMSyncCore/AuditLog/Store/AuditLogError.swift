@@ -48,7 +48,8 @@ public enum AuditLogError: CategorizedError, Hashable, Sendable {
             "the entry would be \(bytes) bytes, more than \(StrictJSONParser.maximumLineLength)"
         case .damaged(let finding):
             "the signed part of the log is damaged, nothing was written: \(finding.class.rawValue)"
-                + (finding.index.map { " at entry \($0)" } ?? "") + (finding.checkpoint.map { " (checkpoint \($0))" } ?? "")
+                + (finding.index.map { " at entry \($0)" } ?? "")
+                + (finding.checkpoint.map { " (checkpoint \($0))" } ?? "")
                 + ": \(finding.message); run `hsmsync log verify`"
         case .insufficientSpace(let path, let available, let needed):
             "not enough free space for the log at \(path): \(available) bytes available, \(needed) needed with the reserve"

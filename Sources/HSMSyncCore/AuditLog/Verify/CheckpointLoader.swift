@@ -36,14 +36,15 @@ struct CheckpointLoader {
         let names: [String]
         do {
             names = try PosixFile.list(directory.checkpoints)
-        } catch where error.code == ENOENT {
+        } catch  where error.code == ENOENT {
             names = []
         }
         let sizes = names.compactMap(LogDirectory.size(fromNoteName:)).sorted()
         var latest: Accepted?
         if let size = sizes.last {
             let name = "checkpoints/" + LogDirectory.noteName(size: size)
-            switch classify(try PosixFile.readAll(directory.checkpointNote(size: size)), name: name, declaredSize: size) {
+            switch classify(try PosixFile.readAll(directory.checkpointNote(size: size)), name: name, declaredSize: size)
+            {
             case .accepted(let accepted): latest = accepted
             case .rejected(let finding): return .failure(LatestCheckpointError(finding: finding))
             }
@@ -51,7 +52,9 @@ struct CheckpointLoader {
         if PosixFile.exists(directory.latestCheckpoint) {
             switch classify(try PosixFile.readAll(directory.latestCheckpoint), name: "checkpoint", declaredSize: nil) {
             case .accepted(let copy):
-                if let latest, copy.checkpoint.size == latest.checkpoint.size, copy.checkpoint.rootHash != latest.checkpoint.rootHash {
+                if let latest, copy.checkpoint.size == latest.checkpoint.size,
+                    copy.checkpoint.rootHash != latest.checkpoint.rootHash
+                {
                     return .failure(
                         LatestCheckpointError(
                             finding: VerificationFinding(
@@ -64,7 +67,8 @@ struct CheckpointLoader {
                         LatestCheckpointError(
                             finding: VerificationFinding(
                                 .truncation, checkpoint: copy.checkpoint.size,
-                                message: "checkpoint names size \(copy.checkpoint.size), beyond the notes in checkpoints/")))
+                                message:
+                                    "checkpoint names size \(copy.checkpoint.size), beyond the notes in checkpoints/")))
                 }
             case .rejected(let finding):
                 return .failure(LatestCheckpointError(finding: finding))
@@ -74,12 +78,14 @@ struct CheckpointLoader {
     }
 
     /// Loads and classifies; returns accepted checkpoints by size (forked sizes excluded) and findings.
-    func load() throws(LogIOError) -> (accepted: [UInt64: Accepted], forked: Set<UInt64>, findings: [VerificationFinding]) {
+    func load() throws(LogIOError) -> (
+        accepted: [UInt64: Accepted], forked: Set<UInt64>, findings: [VerificationFinding]
+    ) {
         var files: [(name: String, path: String, declaredSize: UInt64?)] = []
         let names: [String]
         do {
             names = try PosixFile.list(directory.checkpoints)
-        } catch where error.code == ENOENT {
+        } catch  where error.code == ENOENT {
             names = []
         }
         for name in names.sorted() {
@@ -166,13 +172,16 @@ struct CheckpointLoader {
         if let declaredSize, declaredSize != size {
             return .rejected(
                 VerificationFinding(
-                    .parse, checkpoint: declaredSize, message: "\(name): the file name says \(declaredSize), the note \(size)"))
+                    .parse, checkpoint: declaredSize,
+                    message: "\(name): the file name says \(declaredSize), the note \(size)"))
         }
         if strict && !checkpoint.extensionLines.isEmpty {
             return .rejected(
-                VerificationFinding(.parse, checkpoint: size, message: "\(name): extension lines (rejected under --strict)"))
+                VerificationFinding(
+                    .parse, checkpoint: size, message: "\(name): extension lines (rejected under --strict)"))
         }
-        return .accepted(Accepted(checkpoint: checkpoint, signatures: note.signatures, sources: [name], noteText: note.serialized))
+        return .accepted(
+            Accepted(checkpoint: checkpoint, signatures: note.signatures, sources: [name], noteText: note.serialized))
     }
 }
 
@@ -182,7 +191,7 @@ struct LatestCheckpointError: Error {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

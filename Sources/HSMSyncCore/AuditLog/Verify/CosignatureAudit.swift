@@ -44,13 +44,15 @@ struct CosignatureAudit {
                     outcome.findings.append(
                         VerificationFinding(
                             .futureCosig, checkpoint: size,
-                            message: "checkpoint \(size): witness \(witness.name) cosigned at \(cosignature.timestamp), "
+                            message:
+                                "checkpoint \(size): witness \(witness.name) cosigned at \(cosignature.timestamp), "
                                 + "in the future"))
                 }
                 if let index = cosigners.firstIndex(where: { $0.name == witness.name }) {
                     // Cosigned twice (two lines on the copies of one checkpoint): keep the later time.
                     if cosigners[index].timestamp < cosignature.timestamp {
-                        cosigners[index] = VerificationReport.Cosigner(name: witness.name, timestamp: cosignature.timestamp)
+                        cosigners[index] = VerificationReport.Cosigner(
+                            name: witness.name, timestamp: cosignature.timestamp)
                     }
                 } else {
                     cosigners.append(VerificationReport.Cosigner(name: witness.name, timestamp: cosignature.timestamp))

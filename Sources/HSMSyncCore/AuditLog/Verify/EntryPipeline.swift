@@ -40,7 +40,8 @@ struct EntryPipeline {
             while let line = try reader.next() {
                 switch line {
                 case .complete(let bytes): consume(LineRecord.examine(bytes, origin: origin, parser: &parser))
-                case .overlong(let length, let leafHash): consume(LineRecord.overlong(length: length, leafHash: leafHash))
+                case .overlong(let length, let leafHash):
+                    consume(LineRecord.overlong(length: length, leafHash: leafHash))
                 case .unterminated(let length, _): return length
                 }
             }
@@ -100,7 +101,8 @@ struct EntryPipeline {
                 case .line(let start, let count):
                     records.append(
                         LineRecord.examine(
-                            UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]), origin: origin, parser: &parser))
+                            UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]), origin: origin,
+                            parser: &parser))
                 case .record(let record):
                     records.append(record)
                 }

@@ -66,7 +66,9 @@ struct EntryStreamChecker {
             ownFinding = true
         } else {
             if !record.logMatches {
-                findings.add(VerificationFinding(.foreignLog, index: index, message: "entry \(index): log is not this log's origin"))
+                findings.add(
+                    VerificationFinding(
+                        .foreignLog, index: index, message: "entry \(index): log is not this log's origin"))
                 ownFinding = true
             }
             let offset = record.seq - Int64(index)
@@ -77,7 +79,8 @@ struct EntryStreamChecker {
             previousOffset = offset
             chainBreak = record.prev != (index == 0 ? MerkleHash.zero : previousLeaf)
             if let previousTime,
-                record.time < EntryTime(seconds: previousTime.seconds - tolerance, nanoseconds: previousTime.nanoseconds)
+                record.time
+                    < EntryTime(seconds: previousTime.seconds - tolerance, nanoseconds: previousTime.nanoseconds)
             {
                 findings.add(
                     VerificationFinding(
@@ -122,7 +125,8 @@ struct EntryStreamChecker {
                 line.index == 0
                 ? "entry 0: prev is not 64 zeros"
                 : "entry \(line.index): prev is not the leaf hash of entry \(line.index - 1)"
-                    + (blame == line.index ? "; entry \(line.index) is out of place or altered" : "; entry \(blame) was altered")
+                    + (blame == line.index
+                        ? "; entry \(line.index) is out of place or altered" : "; entry \(blame) was altered")
             findings.add(VerificationFinding(.chainBreak, index: line.index, blame: blame, message: message))
         }
     }

@@ -45,7 +45,8 @@ public struct LogVerifier: Sendable {
             throw VerificationInputError(nil, "\(directory.path) does not exist")
         }
         let key = try options.trustedKey ?? Self.readVerifierKey(at: directory.vkey)
-        let keySource = options.trustedKey == nil ? "\(directory.vkey) (inside the log directory)" : options.trustedKeySource
+        let keySource =
+            options.trustedKey == nil ? "\(directory.vkey) (inside the log directory)" : options.trustedKeySource
         guard key.type == .ed25519 || key.type == .ecdsa else {
             throw VerificationInputError(.badVkey, "a log key has type 0x01 or 0x02, not \(key.type)")
         }
@@ -69,11 +70,16 @@ public struct LogVerifier: Sendable {
         var checks = loaded.accepted.values.map {
             EntryStreamChecker.RootCheck(size: $0.checkpoint.size, root: $0.checkpoint.rootHash, kind: .checkpoint)
         }
-        checks += anchors.map { EntryStreamChecker.RootCheck(size: $0.size, root: $0.root, kind: .anchor(source: $0.source)) }
-        var checker = EntryStreamChecker(checks: checks, tolerance: options.timeTolerance, strict: options.strict, findings: findings)
+        checks += anchors.map {
+            EntryStreamChecker.RootCheck(size: $0.size, root: $0.root, kind: .anchor(source: $0.source))
+        }
+        var checker = EntryStreamChecker(
+            checks: checks, tolerance: options.timeTolerance, strict: options.strict, findings: findings)
 
-        let tornLength = try EntryPipeline(path: directory.entries, origin: Array(origin.utf8), threads: options.threads)
-            .run { checker.add($0) }
+        let tornLength = try EntryPipeline(
+            path: directory.entries, origin: Array(origin.utf8), threads: options.threads
+        )
+        .run { checker.add($0) }
         checker.finish()
         findings = checker.findings
         let entries = checker.count
@@ -81,7 +87,8 @@ public struct LogVerifier: Sendable {
             findings.add(
                 VerificationFinding(
                     .tornTail, index: entries,
-                    message: "\(tornLength) byte(s) after the last newline (a torn write); the writer's recovery cuts them"))
+                    message:
+                        "\(tornLength) byte(s) after the last newline (a torn write); the writer's recovery cuts them"))
         }
         if entries == 0 && loaded.accepted.isEmpty {
             findings.add(VerificationFinding(.parse, index: 0, message: "the log has no entries (no log.open)"))
@@ -90,13 +97,15 @@ public struct LogVerifier: Sendable {
             findings.add(
                 VerificationFinding(
                     .truncation, index: entries, checkpoint: size,
-                    message: "checkpoint \(size) covers more entries than the \(entries) present: the log was truncated"))
+                    message: "checkpoint \(size) covers more entries than the \(entries) present: the log was truncated"
+                ))
         }
         for anchor in anchors where anchor.size > entries {
             findings.add(
                 VerificationFinding(
                     .truncationVsAnchor, index: entries, checkpoint: anchor.size,
-                    message: "trusted checkpoint \(anchor.source) covers \(anchor.size) entries, the log has \(entries)"))
+                    message: "trusted checkpoint \(anchor.source) covers \(anchor.size) entries, the log has \(entries)"
+                ))
         }
 
         let signedPrefix = loaded.accepted.keys.max() ?? 0
@@ -151,7 +160,9 @@ public struct LogVerifier: Sendable {
     }
 
     /// A trusted checkpoint must be a well-formed checkpoint of this log, validly signed by its key.
-    private static func anchor(_ trusted: VerificationOptions.TrustedCheckpoint, key: VerifierKey) throws -> VerifiedAnchor {
+    private static func anchor(_ trusted: VerificationOptions.TrustedCheckpoint, key: VerifierKey) throws
+        -> VerifiedAnchor
+    {
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint(text: trusted.note.text)
@@ -161,7 +172,8 @@ public struct LogVerifier: Sendable {
         let text = trusted.note.textBytes
         let known = trusted.note.signatures.filter { key.matches($0) }
         guard !known.isEmpty, known.allSatisfy({ key.verify($0, text: text) }) else {
-            throw VerificationInputError(nil, "trusted checkpoint \(trusted.source) is not validly signed by the log key")
+            throw VerificationInputError(
+                nil, "trusted checkpoint \(trusted.source) is not validly signed by the log key")
         }
         guard checkpoint.origin == key.name else {
             throw VerificationInputError(nil, "trusted checkpoint \(trusted.source) is for origin \(checkpoint.origin)")
@@ -171,7 +183,7 @@ public struct LogVerifier: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

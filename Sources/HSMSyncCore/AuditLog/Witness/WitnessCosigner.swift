@@ -1,9 +1,9 @@
 public import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `hsmsync log cosign`: a witness checks that the log's latest checkpoint consistently extends
@@ -73,17 +73,20 @@ public struct WitnessCosigner: Sendable {
         let old = previous?.checkpoint
         if let old {
             guard old.origin == checkpoint.origin else {
-                throw WitnessError.badLogSignature(reason: "names origin \(checkpoint.origin); the state is for \(old.origin)")
+                throw WitnessError.badLogSignature(
+                    reason: "names origin \(checkpoint.origin); the state is for \(old.origin)")
             }
             if checkpoint.size < old.size {
                 throw WitnessError.rollback(origin: old.origin, cosigned: old.size, offered: checkpoint.size)
             }
             if checkpoint.size == old.size && checkpoint.rootHash != old.rootHash {
                 throw WitnessError.fork(
-                    origin: old.origin, size: old.size, cosigned: old.rootHash.base64, offered: checkpoint.rootHash.base64)
+                    origin: old.origin, size: old.size, cosigned: old.rootHash.base64,
+                    offered: checkpoint.rootHash.base64)
             }
         }
-        try checkConsistency(from: old ?? Checkpoint(origin: checkpoint.origin, size: 0, rootHash: TreeHasher.emptyRoot),
+        try checkConsistency(
+            from: old ?? Checkpoint(origin: checkpoint.origin, size: 0, rootHash: TreeHasher.emptyRoot),
             to: checkpoint)
 
         let timestamp = max(UInt64(max(0, now.timeIntervalSince1970.rounded(.down))), previous?.timestamp ?? 0)
@@ -134,7 +137,8 @@ public struct WitnessCosigner: Sendable {
         }
         guard
             MerkleProof.verifyConsistency(
-                oldSize: old.size, newSize: new.size, oldRoot: old.rootHash, newRoot: new.rootHash, proof: collector.hashes)
+                oldSize: old.size, newSize: new.size, oldRoot: old.rootHash, newRoot: new.rootHash,
+                proof: collector.hashes)
         else {
             throw WitnessError.inconsistent(
                 origin: new.origin, from: old.size, to: new.size, reason: "the consistency proof does not verify")
@@ -146,7 +150,9 @@ public struct WitnessCosigner: Sendable {
     private func publish(_ cosignature: NoteSignature, on checkpoint: Checkpoint, key: VerifierKey) throws {
         let lockFD = try PosixFile.open(directory.lock, O_RDWR | O_CREAT, mode: 0o644)
         defer { PosixFile.close(lockFD) }
-        guard try PosixFile.tryLock(lockFD, path: directory.lock) else { throw WitnessError.logBusy(path: directory.lock) }
+        guard try PosixFile.tryLock(lockFD, path: directory.lock) else {
+            throw WitnessError.logBusy(path: directory.lock)
+        }
         for path in [directory.checkpointNote(size: checkpoint.size), directory.latestCheckpoint] {
             guard let bytes = try? PosixFile.readAll(path), var note = try? SignedNote(parsing: bytes),
                 note.text == checkpoint.text

@@ -36,7 +36,8 @@ public enum WitnessError: CategorizedError, Hashable, Sendable {
         case .badLogSignature(let reason): "refusing: the checkpoint \(reason)"
         case .logKeyChanged(let pinned, let offered):
             "the log key \(offered) is not the key this witness pinned: \(pinned)"
-        case .notAWitnessKey(let path): "\(path) is not a witness (cosignature, 0x04) key; make one with log keygen --witness"
+        case .notAWitnessKey(let path):
+            "\(path) is not a witness (cosignature, 0x04) key; make one with log keygen --witness"
         case .logBusy(let path): "the log is being written (\(path) is locked); try again"
         case .tooManySignatures(let size):
             "checkpoint \(size) already carries \(SignedNote.maximumWrittenSignatureCount) signatures"

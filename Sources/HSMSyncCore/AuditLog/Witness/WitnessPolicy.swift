@@ -111,7 +111,9 @@ public struct WitnessPolicy: Hashable, Sendable {
                 try Self.define(name, in: &defined, line: number)
                 groups.append(Group(name: name, threshold: threshold, members: members))
             case "quorum":
-                guard fields.count == 2 else { throw PolicyFormatError(line: number, reason: "expected: quorum <name>") }
+                guard fields.count == 2 else {
+                    throw PolicyFormatError(line: number, reason: "expected: quorum <name>")
+                }
                 guard quorum == nil else { throw PolicyFormatError(line: number, reason: "a second quorum line") }
                 guard fields[1] == "none" || defined.contains(fields[1]) else {
                     throw PolicyFormatError(line: number, reason: "\(fields[1]) is not defined on an earlier line")

@@ -42,7 +42,9 @@ struct LogListing {
     let tornBytes: Int
 
     init(directory: LogDirectory) throws {
-        vkey = (try? LogFiles.read(directory.vkey)).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        vkey = (try? LogFiles.read(directory.vkey)).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         let bytes = try LogFiles.read(directory.entries)
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         let torn = lines.removeLast()  // after the last newline: empty unless torn
@@ -72,10 +74,12 @@ struct LogListing {
                 head += " → \(entry.result ?? "?")"
                 lines.append(head)
                 if !entry.outputs.isEmpty {
-                    lines.append("    outputs " + String(decoding: CanonicalJSON.encode(.object(entry.outputs)), as: UTF8.self))
+                    lines.append(
+                        "    outputs " + String(decoding: CanonicalJSON.encode(.object(entry.outputs)), as: UTF8.self))
                 }
                 if !entry.detail.isEmpty {
-                    lines.append("    detail  " + String(decoding: CanonicalJSON.encode(.object(entry.detail)), as: UTF8.self))
+                    lines.append(
+                        "    detail  " + String(decoding: CanonicalJSON.encode(.object(entry.detail)), as: UTF8.self))
                 }
             } else {
                 lines.append("#\(item.index) UNPARSABLE: \(item.problem ?? "")")

@@ -45,7 +45,8 @@ struct LogVerifyCommand: AsyncParsableCommand {
         } catch let error as VerificationInputError {
             if json {
                 printJSON([
-                    "verdict": "error", "class": .string(error.class?.rawValue ?? "INPUT"), "message": .string(error.message),
+                    "verdict": "error", "class": .string(error.class?.rawValue ?? "INPUT"),
+                    "message": .string(error.message),
                 ])
             }
             throw error
@@ -83,7 +84,8 @@ struct LogVerifyCommand: AsyncParsableCommand {
         }
         options.trustedCheckpoints = try trustedCheckpoints.map { path in
             do {
-                return VerificationOptions.TrustedCheckpoint(source: path, note: try SignedNote(parsing: LogFiles.read(path)))
+                return VerificationOptions.TrustedCheckpoint(
+                    source: path, note: try SignedNote(parsing: LogFiles.read(path)))
             } catch let error as NoteFormatError {
                 throw LogInputError(message: "trusted checkpoint \(path): \(error.reason)")
             }
@@ -105,31 +107,41 @@ extension VerificationReport {
             "ceremonies      opened \(ceremoniesOpened), closed \(ceremoniesClosed)",
         ]
         if let latest = checkpoints.last {
-            lines.append("checkpoints     \(checkpoints.count), latest size \(latest.size) root \(latest.rootHash.base64)")
+            lines.append(
+                "checkpoints     \(checkpoints.count), latest size \(latest.size) root \(latest.rootHash.base64)")
             lines.append("root words      \(PGPWords.string(for: latest.rootHash.bytes))")
         } else {
             lines.append("checkpoints     none")
         }
         for checkpoint in checkpoints where !checkpoint.cosigners.isEmpty {
-            let who = checkpoint.cosigners.map { "\($0.name) at \(EntryTime(Date(timeIntervalSince1970: Double($0.timestamp))).text)" }
+            let who = checkpoint.cosigners.map {
+                "\($0.name) at \(EntryTime(Date(timeIntervalSince1970: Double($0.timestamp))).text)"
+            }
             lines.append("cosigned        \(checkpoint.size): \(who.joined(separator: ", "))")
         }
-        if !quorumMetAt.isEmpty { lines.append("quorum_met_at   \(quorumMetAt.map(String.init).joined(separator: " "))") }
-        if ignoredCosignatures > 0 { lines.append("ignored         \(ignoredCosignatures) cosignature(s) by keys not in the policy") }
+        if !quorumMetAt.isEmpty {
+            lines.append("quorum_met_at   \(quorumMetAt.map(String.init).joined(separator: " "))")
+        }
+        if ignoredCosignatures > 0 {
+            lines.append("ignored         \(ignoredCosignatures) cosignature(s) by keys not in the policy")
+        }
         if anchored {
-            lines.append("anchored: yes (by \(anchors.map { "\($0.source) at size \($0.size)" }.joined(separator: ", ")))")
+            lines.append(
+                "anchored: yes (by \(anchors.map { "\($0.source) at size \($0.size)" }.joined(separator: ", ")))")
         } else {
             lines.append("anchored: no — \(Self.unanchoredWarning)")
         }
         if let primary {
             lines.append(
                 "verdict: INVALID — \(primary.class.rawValue)"
-                    + (firstBadIndex.map { " at entry \($0)" } ?? "") + (primary.checkpoint.map { " (checkpoint \($0))" } ?? ""))
+                    + (firstBadIndex.map { " at entry \($0)" } ?? "")
+                    + (primary.checkpoint.map { " (checkpoint \($0))" } ?? ""))
         } else {
             lines.append("verdict: VALID")
         }
         for finding in findings {
-            lines.append("  \(finding.severity == .error ? "error" : "warning") \(finding.class.rawValue): \(finding.message)")
+            lines.append(
+                "  \(finding.severity == .error ? "error" : "warning") \(finding.class.rawValue): \(finding.message)")
             for note in finding.notes {
                 lines.append("    --- note (verbatim)")
                 lines += note.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
@@ -145,14 +157,18 @@ extension VerificationReport {
         let findingValues: [JSONValue] = findings.map { finding in
             .object([
                 "class": .string(finding.class.rawValue), "severity": .string(finding.severity.rawValue),
-                "index": optional(finding.index), "blame": optional(finding.blame), "checkpoint": optional(finding.checkpoint),
+                "index": optional(finding.index), "blame": optional(finding.blame),
+                "checkpoint": optional(finding.checkpoint),
                 "message": .string(finding.message), "notes": .array(finding.notes.map { .string($0) }),
             ])
         }
         let checkpointValues: [JSONValue] = checkpoints.map { checkpoint in
             .object([
                 "size": .integer(Int64(checkpoint.size)), "root": .string(checkpoint.rootHash.base64),
-                "cosigners": .array(checkpoint.cosigners.map { .object(["name": .string($0.name), "time": .integer(Int64($0.timestamp))]) }),
+                "cosigners": .array(
+                    checkpoint.cosigners.map {
+                        .object(["name": .string($0.name), "time": .integer(Int64($0.timestamp))])
+                    }),
                 "quorum_met": checkpoint.quorumMet.map { .bool($0) } ?? .null,
             ])
         }
@@ -163,11 +179,14 @@ extension VerificationReport {
             "origin": .string(origin), "vkey": .string(vkey), "vkey_source": .string(vkeySource),
             "entries": .integer(Int64(entries)), "signed_prefix": .integer(Int64(signedPrefix)),
             "unsigned_tail": .integer(Int64(unsignedTail)),
-            "ceremonies": .object(["opened": .integer(Int64(ceremoniesOpened)), "closed": .integer(Int64(ceremoniesClosed))]),
+            "ceremonies": .object([
+                "opened": .integer(Int64(ceremoniesOpened)), "closed": .integer(Int64(ceremoniesClosed)),
+            ]),
             "quorum_met_at": .array(quorumMetAt.map { .integer(Int64($0)) }),
             "ignored_cosignatures": .integer(Int64(ignoredCosignatures)),
             "anchored": .bool(anchored),
-            "anchored_by": .array(anchors.map { .object(["source": .string($0.source), "size": .integer(Int64($0.size))]) }),
+            "anchored_by": .array(
+                anchors.map { .object(["source": .string($0.source), "size": .integer(Int64($0.size))]) }),
             "checkpoints": .array(checkpointValues),
             "findings": .array(findingValues), "omitted_findings": .integer(Int64(omittedFindings)),
         ])
