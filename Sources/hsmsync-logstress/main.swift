@@ -8,6 +8,8 @@ import Foundation
 //                                                checkpoint every 1,000 (the benchmark's log)
 //   durable DIR KEY COUNT                        COUNT appends, one fdatasync each; prints entries/s
 //   rawsync FILE COUNT                           COUNT write(300 B)+fdatasync on a plain file; prints ops/s
+//   compare DIR KEY COUNT                        durable appends and raw write+fdatasync (on DIR/raw.bin),
+//                                                alternated in 20 rounds so both see the same disk; prints both rates
 @_spi(Testing) import HSMSyncCore
 import Synchronization
 
@@ -127,6 +129,39 @@ case "durable":
     }.value
     try await log.close()
     say("durable_appends_per_s \(Int(Double(count) / seconds))")
+case "compare":
+    guard let count = Int(arguments[4]) else { fail("COUNT") }
+    let log = try await openOrCreate(arguments[2], arguments[3], AuditLog.Configuration())
+    let rawPath = arguments[2] + "/raw.bin"
+    let rounds = 20
+    let perRound = max(1, count / rounds)
+    let (durableSeconds, rawSeconds) = try await Task.detached {
+        let fd = open(rawPath, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)
+        guard fd >= 0 else { fail("cannot open \(rawPath)") }
+        defer { close(fd) }
+        let line = [UInt8](repeating: 0x61, count: 299) + [0x0A]
+        var durable = Duration.zero
+        var raw = Duration.zero
+        var index = 0
+        for _ in 0..<rounds {
+            var start = ContinuousClock.now
+            for _ in 0..<perRound {
+                try await log.append(draft(index))
+                index += 1
+            }
+            durable += ContinuousClock.now - start
+            start = ContinuousClock.now
+            for _ in 0..<perRound {
+                _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                guard fdatasync(fd) == 0 else { fail("fdatasync failed") }
+            }
+            raw += ContinuousClock.now - start
+        }
+        return (durable / .seconds(1), raw / .seconds(1))
+    }.value
+    try await log.close()
+    let total = Double(rounds * perRound)
+    say("durable_appends_per_s \(Int(total / durableSeconds)) raw_write_fdatasync_per_s \(Int(total / rawSeconds))")
 case "rawsync":
     guard arguments.count >= 4, let count = Int(arguments[3]) else { fail("rawsync FILE COUNT") }
     let fd = open(arguments[2], O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o644)

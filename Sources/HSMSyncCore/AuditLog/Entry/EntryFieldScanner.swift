@@ -23,8 +23,12 @@ struct EntryFieldScanner: StrictJSONSink {
     /// The first known field with a value of the wrong JSON type.
     var wrongType: String?
 
+    @inline(__always)
     private static func match(_ raw: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
-        raw.count == name.utf8CodeUnitCount && memcmp(raw.baseAddress!, name.utf8Start, raw.count) == 0
+        guard raw.count == name.utf8CodeUnitCount else { return false }
+        let expected = name.utf8Start
+        for index in 0..<raw.count where raw[index] != expected[index] { return false }
+        return true
     }
 
     mutating func beginObject() {

@@ -194,10 +194,8 @@ struct StrictJSONParser {
         let candidate = UnsafeRawBufferPointer(start: base + span.start, count: span.count)
         if keysAscending[keysAscending.count - 1] {
             let last = keys[keys.count - 1]
-            if !span.escaped {
-                let common = min(last.count, span.count)
-                let order = memcmp(base + last.start, base + span.start, common)
-                if order < 0 || (order == 0 && last.count < span.count) { return }
+            if !span.escaped && Self.precedes(base + last.start, last.count, base + span.start, span.count) {
+                return
             }
             keysAscending[keysAscending.count - 1] = false
         }
@@ -303,6 +301,7 @@ struct StrictJSONParser {
     }
 
     /// Scans a string starting at the opening quote; returns the byte range between the quotes.
+    @inline(__always)
     private mutating func scanString() throws(JSONSyntaxError) -> (Range<Int>, escaped: Bool) {
         let base = self.base!
         let end = self.end
@@ -340,6 +339,20 @@ struct StrictJSONParser {
             }
             cursor = position
         }
+    }
+
+    /// Whether the bytes at `a` sort strictly before those at `b` (keys are short: no memcmp call).
+    @inline(__always)
+    private static func precedes(_ a: UnsafePointer<UInt8>, _ aCount: Int, _ b: UnsafePointer<UInt8>, _ bCount: Int)
+        -> Bool
+    {
+        let common = min(aCount, bCount)
+        var index = 0
+        while index < common {
+            if a[index] != b[index] { return a[index] < b[index] }
+            index += 1
+        }
+        return aCount < bCount
     }
 
     /// Whether any of the eight bytes of `word` is a control character, `"`, `\`, DEL or

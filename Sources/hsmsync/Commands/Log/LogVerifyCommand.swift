@@ -50,8 +50,14 @@ struct LogVerifyCommand: AsyncParsableCommand {
                 ])
             }
             throw error
-        } catch let error as any CategorizedError where error.category == .invalidInput {
-            if json { printJSON(["verdict": "error", "class": "INPUT", "message": .string(error.description)]) }
+        } catch {
+            if json {
+                let invalidInput = (error as? any CategorizedError)?.category == .invalidInput
+                printJSON([
+                    "verdict": "error", "class": .string(invalidInput ? "INPUT" : "RUNTIME"),
+                    "message": .string("\(error)"),
+                ])
+            }
             throw error
         }
         if json {
@@ -123,7 +129,8 @@ extension VerificationReport {
             lines.append("quorum_met_at   \(quorumMetAt.map(String.init).joined(separator: " "))")
         }
         if ignoredCosignatures > 0 {
-            lines.append("ignored         \(ignoredCosignatures) cosignature(s) by keys not in the policy")
+            lines.append(
+                "ignored         \(ignoredCosignatures) cosignature(s) by keys not in the policy (or no policy)")
         }
         if anchored {
             lines.append(
