@@ -78,8 +78,17 @@ struct LineReaderTests {
         for threads in [2, 3] {
             #expect(try verify(threads: threads).findings == damaged.findings)
         }
+        // A 5 MB line (streamed, never kept) in the middle and a 5 MB torn tail at the end.
+        lines.insert([UInt8](repeating: UInt8(ascii: "x"), count: 5_000_000), at: 3_000)
+        try fixture.setLines(lines, trailer: [UInt8](repeating: UInt8(ascii: "y"), count: 5_000_000))
+        let huge = try verify(threads: 1)
+        #expect(huge.firstBadIndex == 3_000 && huge.primary?.class == .parse, "\(huge.findings.prefix(3))")
+        #expect(huge.findings.contains { $0.class == .tornTail && $0.index == 20_007 })
+        for threads in [2, 3] {
+            #expect(try verify(threads: threads).findings == huge.findings)
+        }
         let python = try VerificationOutcome.python(
             directory: fixture.log, vkey: nil, policy: nil, anchors: [], strict: false, now: Date())
-        #expect(python.class == "CHAIN_BREAK" && python.firstBadIndex == 9_000)
+        #expect(python.class == "PARSE" && python.firstBadIndex == 3_000)
     }
 }
