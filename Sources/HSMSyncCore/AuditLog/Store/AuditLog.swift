@@ -208,18 +208,9 @@ public actor AuditLog {
     /// `checkpoints/<size>.note`: temp file, `fsync`, `rename`, `fsync(checkpoints/)`.
     private func writeNote(_ note: [UInt8], size: UInt64) throws {
         let path = directory.checkpointNote(size: size)
-        let temporary = path + ".tmp"
-        let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        do {
-            try PosixFile.writeAll(fd, note, path: temporary)
-            try PosixFile.sync(fd, path: temporary)
-        } catch {
-            PosixFile.close(fd)
-            throw error
-        }
-        PosixFile.close(fd)
+        let temporary = try PosixFile.writeSyncedTemporary(for: path, bytes: note)
         configuration.faultInjection?(.beforeNoteRename)
-        if rename(temporary, path) != 0 { throw LogIOError("rename", path: temporary) }
+        try PosixFile.rename(temporary, to: path)
         configuration.faultInjection?(.beforeNoteDirectorySync)
         try PosixFile.syncDirectory(directory.checkpoints)
     }
@@ -227,17 +218,7 @@ public actor AuditLog {
     /// `checkpoint` and `state`: each through a synced temp file, renamed, then one directory `fsync`.
     func writeLatest(note: [UInt8], state: LogState) throws {
         for (path, bytes) in [(directory.latestCheckpoint, note), (directory.state, state.serialized)] {
-            let temporary = path + ".tmp"
-            let fd = try PosixFile.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-            do {
-                try PosixFile.writeAll(fd, bytes, path: temporary)
-                try PosixFile.sync(fd, path: temporary)
-            } catch {
-                PosixFile.close(fd)
-                throw error
-            }
-            PosixFile.close(fd)
-            if rename(temporary, path) != 0 { throw LogIOError("rename", path: temporary) }
+            try PosixFile.rename(try PosixFile.writeSyncedTemporary(for: path, bytes: bytes), to: path)
         }
         try PosixFile.syncDirectory(directory.path)
     }

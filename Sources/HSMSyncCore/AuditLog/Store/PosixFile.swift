@@ -97,18 +97,26 @@ enum PosixFile {
     /// Replaces `path` atomically and durably: write `path.tmp`, `fsync`, `rename`, `fsync` the
     /// directory. A crash leaves either the old or the new file (and maybe a stale `.tmp`).
     static func replaceAtomically(_ path: String, with bytes: [UInt8], mode: mode_t = 0o644) throws(LogIOError) {
+        try rename(try writeSyncedTemporary(for: path, bytes: bytes, mode: mode), to: path)
+        try syncDirectory(parent(of: path))
+    }
+
+    /// Writes `bytes` to `path.tmp` and `fsync`s it (the first half of an atomic replacement).
+    /// - Returns: the temporary path.
+    static func writeSyncedTemporary(for path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(LogIOError)
+        -> String
+    {
         let temporary = path + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        do {
-            try writeAll(fd, bytes, path: temporary)
-            try sync(fd, path: temporary)
-        } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
-        if Glibc.rename(temporary, path) != 0 { throw LogIOError("rename", path: temporary) }
-        try syncDirectory(parent(of: path))
+        defer { close(fd) }
+        try writeAll(fd, bytes, path: temporary)
+        try sync(fd, path: temporary)
+        return temporary
+    }
+
+    /// `rename(2)`.
+    static func rename(_ source: String, to target: String) throws(LogIOError) {
+        if Glibc.rename(source, target) != 0 { throw LogIOError("rename", path: source) }
     }
 
     /// Creates `path` exclusively (never overwriting) with `bytes`, durably.
