@@ -66,11 +66,4 @@ public struct AuditActor: Hashable, Sendable {
         self.role = role
         self.auth = auth
     }
-
-    var json: JSONValue {
-        var members: [String: JSONValue] = ["id": .string(id)]
-        if let role { members["role"] = .string(role) }
-        if let auth { members["auth"] = .string(auth) }
-        return .object(members)
-    }
 }
