@@ -476,10 +476,16 @@ class Verifier:
                     self.add("FORK_VS_ANCHOR", checkpoint=tree.size, message=source)
 
         check_roots()
-        with open(entries_path, "rb") as f:
-            data = f.read()
-        lines = data.split(b"\n")
-        torn = lines.pop()  # bytes after the last newline
+        torn = b""  # bytes after the last newline
+
+        def complete_lines():
+            nonlocal torn
+            with open(entries_path, "rb") as f:
+                for raw in f:  # streamed: memory does not grow with the log
+                    if raw.endswith(b"\n"):
+                        yield raw[:-1]
+                    else:
+                        torn = raw
         previous_leaf = None
         previous_offset = 0
         previous_time = None
@@ -499,7 +505,7 @@ class Verifier:
                 blame = i if (own or next_breaks or i == 0) else i - 1
                 self.add("CHAIN_BREAK", index=i, blame=blame)
 
-        for i, line in enumerate(lines):
+        for i, line in enumerate(complete_lines()):
             record = {"ok": False, "seq": None, "chain_break": False}
             own, seq_issue = False, None
             try:
