@@ -68,6 +68,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "hsmsync-logstress",
+            dependencies: ["HSMSyncCore"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "HSMSyncTesting",
             dependencies: [
@@ -102,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "hsmsyncTests",
-            dependencies: ["hsmsync", "HSMSyncCore", "HSMSyncTesting"],
+            dependencies: ["hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncTesting"],
             swiftSettings: strictSettings
         ),
     ]

@@ -22,6 +22,7 @@ struct HSMSync: AsyncParsableCommand {
             InventoryCommand.self,
             AuditCommand.self,
             TransportCommand.self,
+            LogCommand.self,
         ]
     )
 

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import HSMSyncCore
+
+/// `--actor ID`: who writes an entry (default `$USER@<host name>`).
+struct LogActorOption: ParsableArguments {
+    @Option(name: .long, help: "Who records the entry (default: $USER@host).")
+    var actor: String?
+
+    @Option(name: .long, help: "The actor's role in the ceremony (default: operator).")
+    var role: String = "operator"
+
+    var auditActor: AuditActor {
+        let user = ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+        return AuditActor(id: actor ?? "\(user)@\(ProcessInfo.processInfo.hostName)", role: role, auth: "local")
+    }
+}
+
+/// The version recorded in `log.open`.
+let logToolVersion = "hsmsync \(hsmsyncVersion)"
+
+/// Prints a JSON document (canonical form) on stdout.
+func printJSON(_ value: JSONValue) {
+    Console.out(String(decoding: CanonicalJSON.encode(value), as: UTF8.self))
+}
+
+/// Reads a vkey file given on the command line.
+func readVerifierKey(_ path: String) throws -> VerifierKey {
+    try LogVerifier.readVerifierKey(at: path)
+}

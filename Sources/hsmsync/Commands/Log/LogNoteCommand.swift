@@ -1,0 +1,46 @@
+import ArgumentParser
+import HSMSyncCore
+
+/// `hsmsync log note DIR --key FILE --text TEXT`.
+struct LogNoteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note",
+        abstract: "Record an operator's note and sign a checkpoint.",
+        discussion: "Opening the log recovers a torn tail first; what was cut is reported on stderr and logged."
+    )
+
+    @Argument(help: "The log directory.")
+    var directory: String
+
+    @Option(name: .long, help: "The log key file.")
+    var key: String
+
+    @Option(name: .long, help: "The note, e.g. \"tamper-evident bags checked\".")
+    var text: String
+
+    @OptionGroup var actorOption: LogActorOption
+
+    func run() async throws {
+        let signer = try FileKeySigner(path: key)
+        let log = try await AuditLog.open(
+            directory: directory, signer: signer, actor: actorOption.auditActor,
+            configuration: AuditLog.Configuration(toolVersion: logToolVersion))
+        if let recovery = await log.recovery {
+            if recovery.truncatedBytes > 0 {
+                Console.error(
+                    "recovered: cut \(recovery.truncatedBytes) torn byte(s) after entry \(recovery.lastGoodSeq) "
+                        + "(\(recovery.reason ?? "")), saved to \(recovery.savedTo ?? "-"), logged as log.recovered")
+            }
+            if recovery.unsignedEntries > 0 {
+                Console.error("signed \(recovery.unsignedEntries) entr(y/ies) that no checkpoint covered")
+            }
+        }
+        let receipt = try await log.append(
+            AuditEntryDraft(action: .logNote, actor: actorOption.auditActor, detail: ["text": .string(text)]))
+        let checkpoint = try await log.checkpoint()
+        try await log.close()
+        Console.out("entry       \(receipt.seq) \(receipt.leafHash.hex)")
+        Console.out("checkpoint  size \(checkpoint.size) root \(checkpoint.rootHash.base64)")
+        Console.out("root words  \(PGPWords.string(for: checkpoint.rootHash.bytes))")
+    }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import HSMSyncCore
+
+/// `hsmsync log show DIR [--json]`.
+struct LogShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "List a log's entries, with hashes and the latest root also as PGP words.",
+        discussion: "show reads without verifying; run log verify to check the log."
+    )
+
+    @Argument(help: "The log directory.")
+    var directory: String
+
+    @Flag(name: .long, help: "Print one JSON document on stdout.")
+    var json = false
+
+    func run() async throws {
+        let log = LogDirectory(path: directory)
+        let listing = try LogListing(directory: log)
+        if json {
+            printJSON(listing.json)
+        } else {
+            for line in listing.textLines { Console.out(line) }
+        }
+    }
+}
+
+/// What `log show` prints.
+struct LogListing {
+    struct Item {
+        let index: Int
+        let entry: AuditEntry?
+        let leafHash: MerkleHash
+        let problem: String?
+    }
+
+    let vkey: String?
+    let items: [Item]
+    let latest: Checkpoint?
+    let tornBytes: Int
+
+    init(directory: LogDirectory) throws {
+        vkey = (try? LogFiles.read(directory.vkey)).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let bytes = try LogFiles.read(directory.entries)
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        let torn = lines.removeLast()  // after the last newline: empty unless torn
+        tornBytes = torn.count
+        items = lines.enumerated().map { index, line in
+            let bytes = Array(line)
+            do {
+                let entry = try AuditEntry(line: bytes)
+                return Item(index: index, entry: entry, leafHash: entry.leafHash, problem: nil)
+            } catch {
+                return Item(index: index, entry: nil, leafHash: TreeHasher.leafHash(bytes), problem: "\(error)")
+            }
+        }
+        latest = (try? LogFiles.read(directory.latestCheckpoint)).flatMap { try? SignedNote(parsing: $0) }
+            .flatMap { try? Checkpoint(text: $0.text) }
+    }
+
+    var textLines: [String] {
+        var lines: [String] = []
+        if let vkey { lines.append("vkey \(vkey)") }
+        for item in items {
+            if let entry = item.entry {
+                var head = "#\(entry.seq.map(String.init) ?? "?") \(entry.time ?? "?") \(entry.action ?? "?")"
+                if let actor = entry.actorID { head += " by \(actor)" }
+                if let ceremony = entry.ceremony { head += " ceremony \(ceremony)" }
+                if let step = entry.step { head += " step \(step)" }
+                head += " → \(entry.result ?? "?")"
+                lines.append(head)
+                if !entry.outputs.isEmpty {
+                    lines.append(
+                        "    outputs " + String(decoding: CanonicalJSON.encode(.object(entry.outputs)), as: UTF8.self))
+                }
+                if !entry.detail.isEmpty {
+                    lines.append(
+                        "    detail  " + String(decoding: CanonicalJSON.encode(.object(entry.detail)), as: UTF8.self))
+                }
+            } else {
+                lines.append("#\(item.index) UNPARSABLE: \(item.problem ?? "")")
+            }
+            lines.append("    leaf    \(item.leafHash.hex)")
+            lines.append("    words   \(PGPWords.string(for: item.leafHash.bytes))")
+        }
+        if tornBytes > 0 { lines.append("(\(tornBytes) byte(s) after the last newline: a torn tail)") }
+        if let latest {
+            lines.append("latest checkpoint  size \(latest.size)")
+            lines.append("root (hex)         \(latest.rootHash.hex)")
+            lines.append("root (base64)      \(latest.rootHash.base64)")
+            lines.append("root (words)       \(PGPWords.string(for: latest.rootHash.bytes))")
+        }
+        return lines
+    }
+
+    var json: JSONValue {
+        let entries: [JSONValue] = items.map { item in
+            var members: [String: JSONValue] = [
+                "index": .integer(Int64(item.index)), "leaf_hash": .string(item.leafHash.hex),
+                "leaf_hash_words": .string(PGPWords.string(for: item.leafHash.bytes)),
+            ]
+            if let entry = item.entry { members["entry"] = .object(entry.fields) }
+            if let problem = item.problem { members["problem"] = .string(problem) }
+            return .object(members)
+        }
+        var document: [String: JSONValue] = ["entries": .array(entries), "torn_bytes": .integer(Int64(tornBytes))]
+        if let vkey { document["vkey"] = .string(vkey) }
+        if let latest {
+            document["latest_checkpoint"] = .object([
+                "origin": .string(latest.origin), "size": .integer(Int64(latest.size)),
+                "root_hex": .string(latest.rootHash.hex), "root_base64": .string(latest.rootHash.base64),
+                "root_words": .string(PGPWords.string(for: latest.rootHash.bytes)),
+            ])
+        }
+        return .object(document)
+    }
+}
