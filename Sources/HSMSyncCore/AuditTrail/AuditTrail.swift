@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where commands that change HSMs (and parity audits) record what they did: the fleet's signed
 /// audit log when the fleet file has a `log:` section, nothing otherwise.
@@ -40,7 +40,8 @@ public actor AuditTrail {
             throw AuditTrailError.logMissing(directory: settings.directory)
         }
         let origin = try LogVerifier.readVerifierKey(at: settings.directory + "/log.vkey").name
-        let (signer, anchor, worker) = try await signer(for: settings.key, fleet: fleet, origin: origin, connector: connector)
+        let (signer, anchor, worker) = try await signer(
+            for: settings.key, fleet: fleet, origin: origin, connector: connector)
         let configuration = AuditLog.Configuration(
             checkpointPolicy: checkpointPolicy, anchorStore: anchor, toolVersion: "hsmsync \(HSMSyncVersion.current)")
         let log = try await AuditLog.open(

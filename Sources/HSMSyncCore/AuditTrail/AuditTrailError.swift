@@ -19,11 +19,13 @@ public enum AuditTrailError: CategorizedError, Hashable {
     public var description: String {
         switch self {
         case .logMissing(let directory):
-            return "the fleet's audit log \(directory) does not exist yet: create it with `hsmsync log init \(directory) --origin ORIGIN --fleet FLEET`"
+            return
+                "the fleet's audit log \(directory) does not exist yet: create it with `hsmsync log init \(directory) --origin ORIGIN --fleet FLEET`"
         case .logHSMUnavailable(let error):
             return "the audit log's key is on an HSM that cannot be used: \(error)"
         case .logKeyNotFound(let hsm, let label):
-            return "\(hsm) holds no single key pair labelled \"\(label)\" for the audit log (create one with `hsmsync log keygen --fleet FLEET`)"
+            return
+                "\(hsm) holds no single key pair labelled \"\(label)\" for the audit log (create one with `hsmsync log keygen --fleet FLEET`)"
         case .logKeyExists(let hsm, let label):
             return "\(hsm) already holds an object labelled \"\(label)\"; nothing was generated"
         case .unsupportedLogKey(let hsm, let label, let reason):

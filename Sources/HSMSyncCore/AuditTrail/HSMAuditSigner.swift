@@ -1,5 +1,5 @@
 import Crypto
-public import PKCS11
+import PKCS11
 
 /// Signs the log's checkpoints with a key held in an HSM: Ed25519 (`CKM_EDDSA`, signature type
 /// 0x01) where the token has it, ECDSA P-256 (`CKM_ECDSA` over a host-computed SHA-256, type 0x02)
@@ -29,7 +29,8 @@ public final class HSMAuditSigner: AuditSigner {
             throw AuditTrailError.logKeyNotFound(hsm: worker.name, label: label)
         }
         guard let curve = NamedCurve.from(ecParams: parameters), let raw = curve.rawPoint(from: point) else {
-            throw AuditTrailError.unsupportedLogKey(hsm: worker.name, label: label, reason: "not a named EC or Edwards curve")
+            throw AuditTrailError.unsupportedLogKey(
+                hsm: worker.name, label: label, reason: "not a named EC or Edwards curve")
         }
         switch (keyType, curve.name) {
         case (.ecEdwards, "Ed25519"):

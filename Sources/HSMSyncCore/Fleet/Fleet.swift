@@ -24,6 +24,16 @@ public struct Fleet: Sendable, Hashable {
         self.path = path
     }
 
+    /// Whether an object with this label is hsmsync's own infrastructure — the transport key, the
+    /// audit log's HSM-held key pair, the log's checkpoint anchor — which the parity audit checks on
+    /// its own terms (or not at all) and never replicates.
+    public func isInfrastructure(label: String?) -> Bool {
+        guard let label else { return false }
+        if label == transport.label || label.hasPrefix("hsmsync-log-anchor ") { return true }
+        if case .hsm(_, let logKeyLabel) = log?.key, label == logKeyLabel { return true }
+        return false
+    }
+
     /// The HSM called `name`.
     public func hsm(named name: String) -> HSMConfiguration? {
         hsms.first { $0.name == name }

@@ -47,10 +47,26 @@ struct AuditCommand: AsyncParsableCommand {
         } else {
             AuditRenderer.render(report)
         }
+        if fleet.log != nil {
+            try await record(report, fleet: fleet)
+        }
         switch report.status {
         case .parity: return
         case .drift: throw ExitStatus.driftOrIntegrityFailure.exitCode
         case .error: throw ExitStatus.runtimeFailure.exitCode
         }
+    }
+
+    /// Appends the parity entry to the fleet's signed log and signs a checkpoint. A configured log
+    /// that cannot take the entry fails the run (the report is already out): the record is part of the job.
+    private func record(_ report: AuditReport, fleet: Fleet) async throws {
+        let reportBytes = try StreamingJSONEncoder(prettyPrinted: false).encode(report)
+        let fleetBytes = (try? Data(contentsOf: URL(fileURLWithPath: fleet.path))).map(Array.init) ?? []
+        let trail = try await AuditTrail.open(for: fleet, connector: Environment.shared.connector)
+        try await trail.record(
+            report.auditEntry(
+                actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: .sha256(of: fleetBytes)))
+        try await trail.checkpoint()
+        try await trail.close()
     }
 }

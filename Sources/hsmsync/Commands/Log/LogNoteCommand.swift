@@ -1,7 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
 
-/// `hsmsync log note DIR --key FILE --text TEXT`.
+/// `hsmsync log note DIR --key FILE --text TEXT`, or `hsmsync log note --fleet F --text TEXT`.
 struct LogNoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note",
@@ -9,21 +9,42 @@ struct LogNoteCommand: AsyncParsableCommand {
         discussion: "Opening the log recovers a torn tail first; what was cut is reported on stderr and logged."
     )
 
-    @Argument(help: "The log directory.")
-    var directory: String
+    @Argument(help: "The log directory (not with --fleet).")
+    var directory: String?
 
     @Option(name: .long, help: "The log key file.")
-    var key: String
+    var key: String?
+
+    @Option(name: .long, help: ArgumentHelp("Use the fleet file's log: section (dir and key).", valueName: "file"))
+    var fleet: String?
 
     @Option(name: .long, help: "The note, e.g. \"tamper-evident bags checked\".")
     var text: String
 
     @OptionGroup var actorOption: LogActorOption
 
+    func validate() throws {
+        guard (fleet == nil) == (directory != nil && key != nil), fleet == nil || (directory == nil && key == nil)
+        else {
+            throw ValidationError("give DIR and --key FILE, or --fleet FILE")
+        }
+    }
+
     func run() async throws {
-        let signer = try FileKeySigner(path: key)
+        if let fleet {
+            let loaded = try Fleet.load(from: fleet)
+            guard loaded.log != nil else { throw ValidationError("\(fleet) has no log: section") }
+            let trail = try await AuditTrail.open(
+                for: loaded, actor: actorOption.auditActor, connector: Environment.shared.connector)
+            let receipt = try await trail.record(.logNote, detail: ["text": .string(text)])
+            let checkpoint = try await trail.checkpoint()
+            try await trail.close()
+            Console.out("note recorded as entry \(receipt?.seq ?? 0); checkpoint \(checkpoint?.size ?? 0) signed")
+            return
+        }
+        let signer = try FileKeySigner(path: key!)
         let log = try await AuditLog.open(
-            directory: directory, signer: signer, actor: actorOption.auditActor,
+            directory: directory!, signer: signer, actor: actorOption.auditActor,
             configuration: AuditLog.Configuration(toolVersion: logToolVersion))
         if let recovery = await log.recovery {
             if recovery.truncatedBytes > 0 {
