@@ -43,9 +43,12 @@ public struct ReconcileRun: Sendable {
 
         let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
         let workers = Dictionary(uniqueKeysWithValues: connections.compactMap { $0.worker }.map { ($0.name, $0) })
-        let scans = await Self.scan(connections, fleet: fleet)
+        var scans = await Self.scan(connections, fleet: fleet)
         do {
-            let recovered = try recover(pending, scans: scans, journal: journal)
+            let (recovered, removed) = try await recover(pending, scans: scans, workers: workers, journal: journal)
+            if removed {
+                scans = await Self.scan(connections, fleet: fleet)
+            }
             let audit = DriftEngine(fleet: fleet).evaluate(scans, generatedAt: generatedAt)
             let plan = ReconcilePlanner(fleet: fleet).plan(audit, scans: scans)
             var execution = Execution()
@@ -53,7 +56,8 @@ public struct ReconcileRun: Sendable {
                 let trail = try await AuditTrail.open(for: fleet, connector: connector, checkpointPolicy: .bulk())
                 do {
                     try await execute(
-                        plan, fleet: fleet, workers: workers, journal: journal!, trail: trail, recovered: recovered,
+                        plan, fleet: fleet, scans: scans, workers: workers, journal: journal!, trail: trail,
+                        recovered: recovered,
                         into: &execution, progress: progress)
                 } catch {
                     try? await trail.close()
@@ -83,7 +87,8 @@ public struct ReconcileRun: Sendable {
     }
 
     private func execute(
-        _ plan: ReconcilePlan, fleet: Fleet, workers: [String: HSMWorker], journal: ReplicationJournal,
+        _ plan: ReconcilePlan, fleet: Fleet, scans: [HSMScan], workers: [String: HSMWorker],
+        journal: ReplicationJournal,
         trail: AuditTrail, recovered: [ReconcileReport.Recovered], into execution: inout Execution,
         progress: (@Sendable (Int, Int) -> Void)?
     ) async throws {
@@ -112,6 +117,10 @@ public struct ReconcileRun: Sendable {
 
         let replicator = KeyReplicator(policy: fleet.policy)
         var done = 0
+        var anonymous: [String: Int] = [:]
+        for scan in scans {
+            anonymous[scan.configuration.name] = scan.inventory?.objects.filter(\.isAnonymous).count
+        }
         var start = 0
         while start < plan.copies.count {
             let batch = Array(plan.copies[start..<min(start + batchSize, plan.copies.count)])
@@ -120,7 +129,8 @@ public struct ReconcileRun: Sendable {
             let operations = batch.map { copy in
                 ReplicationJournal.Operation(
                     op: UUID().uuidString, key: copy.identity, publicKey: copy.publicKeyPresent ? nil : copy.publicKey,
-                    source: copy.source, destination: copy.destination, fingerprint: copy.fingerprint)
+                    source: copy.source, destination: copy.destination, fingerprint: copy.fingerprint,
+                    anonymousObjectsBefore: anonymous[copy.destination] ?? 0)
             }
             try journal.intend(operations, batch: batchID)
             var drafts = operations.map { operation in
@@ -215,30 +225,69 @@ public struct ReconcileRun: Sendable {
         }
     }
 
-    /// Decides each pending copy of an interrupted run from what its destination holds now.
+    /// Decides each pending copy of an interrupted run from what its destination holds now:
+    /// absent → rolled back (planned again); present, same material and the source's attributes →
+    /// committed; present but torn by the kill — unreadable, or the right material with attributes
+    /// a finished promotion never has (SoftHSM2 writes a copied object's file before applying
+    /// `CKA_TOKEN=true`) — → provably ours: destroyed and rolled back; anything else → conflict, left alone.
+    ///
+    /// - Returns: the decisions, and whether any object was destroyed (the scans are stale then).
     private func recover(
-        _ pending: [ReplicationJournal.Operation], scans: [HSMScan], journal: ReplicationJournal?
-    ) throws -> [ReconcileReport.Recovered] {
-        guard !pending.isEmpty else { return [] }
+        _ pending: [ReplicationJournal.Operation], scans: [HSMScan], workers: [String: HSMWorker],
+        journal: ReplicationJournal?
+    ) async throws -> ([ReconcileReport.Recovered], Bool) {
+        guard !pending.isEmpty else { return ([], false) }
         var inventories: [String: TokenInventory] = [:]
         for scan in scans {
             if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
         }
         var recovered: [ReconcileReport.Recovered] = []
         var outcomes: [String: String] = [:]
+        var removed = false
         for operation in pending {
-            guard let inventory = inventories[operation.destination] else { continue }  // decided on a later run
-            let present = inventory.objects.filter { $0.identity == operation.key }
-            let outcome: String
-            if present.isEmpty {
-                outcome = "rolled-back"
-            } else if present.count == 1,
-                operation.fingerprint.digest == nil || present[0].fingerprint.digest == nil
-                    || present[0].fingerprint == operation.fingerprint
-            {
-                outcome = "committed"
-            } else {
-                outcome = "conflict"
+            // An HSM unreachable now: decided on a later run.
+            guard let inventory = inventories[operation.destination], let worker = workers[operation.destination]
+            else { continue }
+            let reference = inventories[operation.source]?.objects.first { $0.identity == operation.key }
+            var outcome = "rolled-back"
+            for identity in [operation.key] + (operation.publicKey.map { [$0] } ?? []) {
+                let present = inventory.objects.filter {
+                    $0.identity == identity
+                        || ($0.isOdd && $0.label == identity.label && $0.id.map { $0 == identity.id } ?? true)
+                }
+                guard !present.isEmpty else { continue }
+                let sourceRecord =
+                    identity == operation.key
+                    ? reference : inventories[operation.source]?.objects.first { $0.identity == identity }
+                for record in present {
+                    let sameMaterial =
+                        operation.fingerprint.digest == nil || record.fingerprint == operation.fingerprint
+                        || identity != operation.key
+                    let torn =
+                        record.isOdd
+                        || (sameMaterial && record.attributes.token != true)
+                        || (sameMaterial
+                            && sourceRecord.map {
+                                !AttributeComparison.differences(
+                                    reference: $0, referenceName: "source", other: record, otherName: "copy"
+                                ).isEmpty
+                            } ?? false)
+                    if torn {
+                        let target = record.identity
+                        do {
+                            try await worker.withObjects([target]) { session, handles, _ in
+                                try session.destroyObject(handles[0])
+                            }
+                            removed = true
+                        } catch {
+                            outcome = "conflict"
+                        }
+                    } else if sameMaterial && identity == operation.key {
+                        outcome = "committed"
+                    } else if !sameMaterial {
+                        outcome = "conflict"
+                    }
+                }
             }
             outcomes[operation.op] = outcome
             recovered.append(
@@ -246,8 +295,25 @@ public struct ReconcileRun: Sendable {
                     op: operation.op, key: operation.key.description, destination: operation.destination,
                     outcome: outcome))
         }
+        // Objects with no identity at all, on a destination that had none when the interrupted copies
+        // were planned, were made by those copies' promotions (the lock keeps other reconciles out).
+        for (destination, operations) in Dictionary(grouping: pending, by: \.destination) {
+            guard let inventory = inventories[destination], let worker = workers[destination],
+                operations.allSatisfy({ $0.anonymousObjectsBefore == 0 })
+            else { continue }
+            for identity in Set(inventory.objects.filter(\.isAnonymous).map(\.identity)) {
+                let destroyed = try? await worker.withEveryObject(identity) { session, handles in
+                    var count = 0
+                    for handle in handles where (try? session.keyRecord(of: handle)).map(\.isAnonymous) ?? true {
+                        if (try? session.destroyObject(handle)) != nil { count += 1 }
+                    }
+                    return count
+                }
+                if (destroyed ?? 0) > 0 { removed = true }
+            }
+        }
         if !outcomes.isEmpty { try journal?.recovered(outcomes) }
-        return recovered
+        return (recovered, removed)
     }
 
     private func report(

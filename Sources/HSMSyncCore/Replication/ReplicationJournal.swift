@@ -22,6 +22,10 @@ public final class ReplicationJournal {
         public let source: String
         public let destination: String
         public let fingerprint: Fingerprint
+        /// Objects on the destination with no identity at all (torn, unreadable) when the copy was
+        /// planned. When it was 0, every such object found after a crash was made by this copy's
+        /// interrupted promotion: provably ours, so recovery may remove it.
+        public let anonymousObjectsBefore: Int?
     }
 
     /// A journal line.

@@ -219,6 +219,15 @@ public actor HSMWorker {
         return try withSession { session in try body(session, found, transport) }
     }
 
+    /// Runs `body` with the session and the handles of every object with `identity` from the last
+    /// scan (possibly none): for objects that share an identity, such as torn ones with none at all.
+    public func withEveryObject<T: Sendable>(
+        _ identity: KeyIdentity, _ body: @Sendable (borrowing Session, [ObjectHandle]) throws -> T
+    ) throws -> T {
+        let found = index[identity] ?? []
+        return try withSession { session in try body(session, found) }
+    }
+
     /// Runs `body` with the session and the transport key's handle from the last scan.
     public func withTransportKey<T: Sendable>(_ body: @Sendable (borrowing Session, ObjectHandle) throws -> T) throws
         -> T
