@@ -52,6 +52,7 @@ public struct KeyTemplate: Sendable, Hashable, Codable {
 extension KeyTemplate {
     /// The boolean attributes replicated per class. `CKA_TOKEN` is not among them (staging sets it),
     /// nor `CKA_TRUSTED` (only the SO may set it), nor provenance (`CKA_LOCAL`, …: no copy keeps it).
+    /// Not carried either: `CKA_START_DATE`/`CKA_END_DATE`, `CKA_SUBJECT` (informational only).
     static func booleanAttributes(for objectClass: ObjectClass) -> [AttributeType] {
         let common: [AttributeType] = [.private, .modifiable, .copyable, .destroyable]
         switch objectClass {
@@ -63,6 +64,7 @@ extension KeyTemplate {
         case .privateKey:
             return common + [
                 .sensitive, .extractable, .wrapWithTrusted, .decrypt, .sign, .signRecover, .unwrap, .derive,
+                .alwaysAuthenticate,
             ]
         case .publicKey:
             return common + [.encrypt, .verify, .verifyRecover, .wrap, .derive]
