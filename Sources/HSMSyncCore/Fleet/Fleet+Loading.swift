@@ -36,7 +36,7 @@ extension Fleet {
         }
 
         let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: [
-            "name", "log", "hsms", "keys", "transport",
+            "name", "log", "hsms", "keys", "transport", "policy", "state",
         ])
         let name = try root.required("name").nonEmptyString()
 
@@ -95,7 +95,23 @@ extension Fleet {
             log = LogSettings(directory: directory, key: key)
         }
 
-        return Fleet(name: name, hsms: hsms, keys: keys, transport: transport, log: log, path: path)
+        var policy = ReplicationPolicy()
+        if let value = root.optional("policy") {
+            let mapping = try value.mapping(allowedKeys: ["requireWrapWithTrusted"])
+            if let flag = mapping.optional("requireWrapWithTrusted") {
+                policy.requireWrapWithTrusted = try flag.bool()
+            }
+        }
+
+        var stateDirectory: String?
+        if let value = root.optional("state") {
+            let mapping = try value.mapping(allowedKeys: ["dir"])
+            stateDirectory = resolve(try mapping.required("dir").nonEmptyString())
+        }
+
+        return Fleet(
+            name: name, hsms: hsms, keys: keys, transport: transport, log: log, policy: policy,
+            stateDirectory: stateDirectory, path: path)
     }
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration

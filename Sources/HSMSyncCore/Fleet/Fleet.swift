@@ -8,20 +8,34 @@ public struct Fleet: Sendable, Hashable {
     public let keys: KeyScope
     public let transport: TransportSettings
     public internal(set) var log: LogSettings?
+    /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).
+    public let policy: ReplicationPolicy
+    /// Where `hsmsync reconcile` keeps its journal and lock (`state.dir`; default
+    /// ``defaultStateDirectory(forFleetAt:)``).
+    public internal(set) var stateDirectory: String
     /// The file it was read from.
     public let path: String
 
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
-        log: LogSettings? = nil, path: String
+        log: LogSettings? = nil, policy: ReplicationPolicy = ReplicationPolicy(), stateDirectory: String? = nil,
+        path: String
     ) {
         self.name = name
         self.hsms = hsms
         self.keys = keys
         self.transport = transport
         self.log = log
+        self.policy = policy
+        self.stateDirectory = stateDirectory ?? Self.defaultStateDirectory(forFleetAt: path)
         self.path = path
+    }
+
+    /// `hsmsync-state/` beside the fleet file: one journal per fleet file, found again by every run.
+    public static func defaultStateDirectory(forFleetAt path: String) -> String {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return (directory.isEmpty ? "." : directory) + "/hsmsync-state"
     }
 
     /// Whether an object with this label is hsmsync's own infrastructure — the transport key, the

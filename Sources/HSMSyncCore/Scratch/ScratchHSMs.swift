@@ -123,6 +123,8 @@ public actor ScratchHSMs {
         var copy = fleet
         copy.hsms = fleet.hsms.compactMap { hsm in hsms.first { $0.name == hsm.name } }
         copy.log = log
+        // A rehearsal's reconcile journal and lock must not be the real fleet's.
+        copy.stateDirectory = directory + "/state"
         return copy
     }
 
