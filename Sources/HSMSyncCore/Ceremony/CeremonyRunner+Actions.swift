@@ -307,7 +307,7 @@ extension CeremonyRunner {
             case .keyPair: [.privateKey, .publicKey]
             }
         let counts = try await worker.withSession { session in
-            try classes.map { try session.findObjects(matching: [.class($0), .label(label), .id(id)]).count }
+            try classes.map { try session.findObjects(matching: [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])).count }
         }
         guard counts.allSatisfy({ $0 == 1 }) else {
             throw CeremonyError.stepFailed(
@@ -326,7 +326,7 @@ extension CeremonyRunner {
         let serial = await worker.token?.serialNumber ?? ""
         try await worker.withSession { session in
             for objectClass in classes {
-                for handle in try session.findObjects(matching: [.class(objectClass), .label(label), .id(id)]) {
+                for handle in try session.findObjects(matching: [.class(objectClass), .label(label)] + (id.isEmpty ? [] : [.id(id)])) {
                     try session.destroyObject(handle)
                 }
             }

@@ -313,8 +313,10 @@ private struct ActionParameters {
         case "destroy-key":
             let m = try keys(["hsm", "label", "id", "class", "confirmed-by"])
             let idValue = try m.required("id")
-            guard let id = Hex.decode(try idValue.nonEmptyString()) else {
-                throw idValue.error("expected the CKA_ID in hex")
+            let idText = try idValue.nonEmptyString()
+            // `none`: the object has no CKA_ID (a transport key), so only class and label select it.
+            guard let id = idText == "none" ? [] : Hex.decode(idText) else {
+                throw idValue.error("expected the CKA_ID in hex, or none")
             }
             let classValue = try m.required("class")
             guard let keyClass = DestroyedKeyClass(rawValue: try classValue.string()) else {
