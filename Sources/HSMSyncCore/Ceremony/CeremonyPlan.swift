@@ -76,8 +76,9 @@ struct CeremonyPlanner {
             case .confirm(let prompt):
                 details.append("asks: \(prompt)")
             case .transportCreate(let hsm, let shares, let threshold, let delivery):
-                details.append("\(threshold) of \(shares) shares to \(script.roles.custodians.joined(separator: ", ")), "
-                    + "delivered on \(delivery.rawValue)")
+                details.append(
+                    "\(threshold) of \(shares) shares to \(script.roles.custodians.joined(separator: ", ")), "
+                        + "delivered on \(delivery.rawValue)")
                 details.append(try await requireAbsent(hsm, transport, step))
             case .transportInstall(let hsm, let custodians, let kcv):
                 details.append("shares from \(custodians.joined(separator: ", ")); KCV \(Self.describe(kcv))")

@@ -36,7 +36,8 @@ extension CeremonyRunner {
         case .witnessSignOff(let witnesses, let statement, let method):
             return try await signOff(step, witnesses: witnesses, statement: statement, method: method)
         case .destroyKey(let hsm, let label, let id, let keyClass, let confirmedBy):
-            return try await destroyKey(step, hsm: hsm, label: label, id: id, keyClass: keyClass, confirmedBy: confirmedBy)
+            return try await destroyKey(
+                step, hsm: hsm, label: label, id: id, keyClass: keyClass, confirmedBy: confirmedBy)
         case .close(let statement):
             try await record(
                 .ceremonyClose, by: step.by, step: nil,
@@ -91,7 +92,9 @@ extension CeremonyRunner {
                 "serial": .string(serial), "token_label": .string(token?.label ?? ""),
                 "model": .string(token?.model ?? ""), "missing_mechanisms": .array(missing.map(JSONValue.string)),
             ])
-            say("  \(expected.hsm): token \"\(token?.label ?? "")\" serial \(serial), \(missing.isEmpty ? "all mechanisms offered" : "missing \(missing.joined(separator: ", "))")")
+            say(
+                "  \(expected.hsm): token \"\(token?.label ?? "")\" serial \(serial), \(missing.isEmpty ? "all mechanisms offered" : "missing \(missing.joined(separator: ", "))")"
+            )
         }
         guard problems.isEmpty else {
             throw CeremonyError.stepFailed(step: step.id, reason: problems.joined(separator: "; "), category: .runtime)
@@ -230,7 +233,8 @@ extension CeremonyRunner {
     private func audit(_ step: CeremonyStep, expect: AuditExpectation) async throws -> [String: JSONValue] {
         var scans: [HSMScan] = []
         for hsm in fleet.hsms {
-            scans.append(await InventoryScanner.scan(.connected(try await worker(hsm.name)), fleet: fleet, progress: nil))
+            scans.append(
+                await InventoryScanner.scan(.connected(try await worker(hsm.name)), fleet: fleet, progress: nil))
         }
         let report = DriftEngine(fleet: fleet).evaluate(scans)
         let counts = report.counts.filter { $0.value > 0 }.mapValues { JSONValue.integer(Int64($0)) }
@@ -307,7 +311,9 @@ extension CeremonyRunner {
             case .keyPair: [.privateKey, .publicKey]
             }
         let counts = try await worker.withSession { session in
-            try classes.map { try session.findObjects(matching: [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])).count }
+            try classes.map {
+                try session.findObjects(matching: [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])).count
+            }
         }
         guard counts.allSatisfy({ $0 == 1 }) else {
             throw CeremonyError.stepFailed(
@@ -326,7 +332,9 @@ extension CeremonyRunner {
         let serial = await worker.token?.serialNumber ?? ""
         try await worker.withSession { session in
             for objectClass in classes {
-                for handle in try session.findObjects(matching: [.class(objectClass), .label(label)] + (id.isEmpty ? [] : [.id(id)])) {
+                for handle in try session.findObjects(
+                    matching: [.class(objectClass), .label(label)] + (id.isEmpty ? [] : [.id(id)]))
+                {
                     try session.destroyObject(handle)
                 }
             }

@@ -230,7 +230,8 @@ private struct ActionParameters {
             let custodiansValue = try m.required("custodians")
             let custodians = try people(custodiansValue, role: "custodian")
             guard custodians.count >= roles.threshold else {
-                throw custodiansValue.error("\(custodians.count) custodians cannot meet the threshold \(roles.threshold)")
+                throw custodiansValue.error(
+                    "\(custodians.count) custodians cannot meet the threshold \(roles.threshold)")
             }
             let kcvValue = try m.required("kcv")
             let text = try kcvValue.nonEmptyString()
@@ -275,7 +276,8 @@ private struct ActionParameters {
             guard !to.isEmpty else { throw toValue.error("name at least one HSM") }
             return .replicate(
                 from: try hsmName(try m.required("from")), to: to,
-                include: try scope.required("include").stringList(), exclude: try scope.required("exclude").stringList())
+                include: try scope.required("include").stringList(), exclude: try scope.required("exclude").stringList()
+            )
         case "audit":
             let m = try keys(["expect"])
             let expectValue = try m.required("expect")

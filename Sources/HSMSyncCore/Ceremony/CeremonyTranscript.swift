@@ -97,7 +97,9 @@ public enum CeremonyTranscript {
                     line += " — asked “\(prompt.replacingOccurrences(of: "\n", with: " "))”"
                 }
                 if !entry.outputs.isEmpty {
-                    line += " — " + entry.outputs.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(render($0.value))" }
+                    line +=
+                        " — "
+                        + entry.outputs.sorted(by: { $0.key < $1.key }).map { "\($0.key) \(render($0.value))" }
                         .joined(separator: ", ")
                 }
                 out.append(line)

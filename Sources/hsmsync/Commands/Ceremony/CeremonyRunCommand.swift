@@ -28,7 +28,8 @@ struct CeremonyRunCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("rehearsal-log"),
-        help: ArgumentHelp("With --rehearse: the new log directory (default: beside the fleet's log).", valueName: "dir")
+        help: ArgumentHelp(
+            "With --rehearse: the new log directory (default: beside the fleet's log).", valueName: "dir")
     )
     var rehearsalLog: String?
 
@@ -44,7 +45,8 @@ struct CeremonyRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (script, fleet) = try options.load()
-        let answers: any CeremonyInputs = try inputs.map { try DirectoryCeremonyInputs(directory: $0) }
+        let answers: any CeremonyInputs =
+            try inputs.map { try DirectoryCeremonyInputs(directory: $0) }
             ?? TerminalCeremonyInputs()
         let environment = Environment.shared
         var scratch: ScratchHSMs?

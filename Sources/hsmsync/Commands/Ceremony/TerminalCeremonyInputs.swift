@@ -23,7 +23,8 @@ struct TerminalCeremonyInputs: CeremonyInputs {
     func line(step: String, person: String, prompt: String) throws -> String {
         let terminal = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard terminal >= 0 else {
-            throw Failure(description: "step \(step) needs \(person) at a terminal, and there is none (use --inputs DIR)")
+            throw Failure(
+                description: "step \(step) needs \(person) at a terminal, and there is none (use --inputs DIR)")
         }
         defer { close(terminal) }
         let text = "\n[\(step)] \(person): \(prompt): "
