@@ -321,4 +321,78 @@ struct CeremonyCommandTests {
         #expect(entered == ["A", "B", "C"])
         #expect(entries.contains { $0.action == "ceremony.signoff" && $0.actorID == "W" })
     }
+
+    @Test(
+        "rotate-transport-key: a wrong destruction confirmation destroys nothing; --resume rotates and destroys the old key"
+    )
+    func rotateTransportKey() async throws {
+        let fleet = try await Self.makeFleet()
+        let establishInputs = try Self.answers(fleet, Self.establishAnswers)
+        let establish = try fleet.hsmsync([
+            "ceremony", "run", Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path,
+            "--fleet", fleet.path, "--inputs", establishInputs,
+        ])
+        #expect(establish.status == 0, "\(establish)")
+        let rotated = fleet.directory.path("fleet-2027.yaml")
+        try (try String(contentsOfFile: fleet.path, encoding: .utf8) + "transport:\n  label: hsmsync-transport-2027\n")
+            .write(toFile: rotated, atomically: true, encoding: .utf8)
+        let master = "Morgan (master of ceremonies)"
+        let witness = "Harper (internal witness)"
+        let inputs = try Self.answers(
+            fleet,
+            [
+                ("backups-rewrapped", master, "yes"), ("destroy-old-primary", master, "hsmsync-transport"),
+                ("destroy-old-primary", witness, "hsmsync-transport-2027"),
+                ("destroy-old-dr", master, "hsmsync-transport"), ("destroy-old-dr", witness, "hsmsync-transport"),
+                ("sign-off", witness, witness),
+            ])
+        let file = Self.ceremonies.appendingPathComponent("rotate-transport-key.yaml").path
+        let first = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs])
+        #expect(first.status == 2, "\(first)")
+        #expect(first.stderr.contains("stopped at step destroy-old-primary"), "\(first)")
+        // The witness typed the wrong label: both HSMs still hold the old key.
+        let old = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
+        #expect(old.status == 0, "\(old)")
+        _ = try Self.answers(fleet, [("destroy-old-primary", witness, "hsmsync-transport")])
+        let resumed = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs, "--resume"])
+        #expect(resumed.status == 0, "\(resumed)")
+        let gone = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
+        #expect(gone.status != 0, "\(gone)")
+        let new = try fleet.hsmsync(["transport", "verify", "--fleet", rotated])
+        #expect(new.status == 0, "\(new)")
+        let counts = try Self.begins(fleet)
+        #expect(counts["create"] == 2 && counts["install-dr"] == 2)  // once in each ceremony
+        #expect(counts["destroy-old-primary"] == 2 && counts["destroy-old-dr"] == 1 && counts["old-shares"] == 1)
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+    }
+
+    @Test("witness sign-off by C2SP cosignature with the witness key named in roles; the log verifies")
+    func cosignatureSignOff() async throws {
+        let fleet = try await Self.makeFleet()
+        let keys = fleet.directory.path("inputs/witness-keys")
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keygen = try fleet.hsmsync(["log", "keygen", "--name", "W", "--out", keys + "/W.key", "--witness"])
+        #expect(keygen.status == 0, "\(keygen)")
+        let vkey = keygen.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let script = Self.validScript.replacingOccurrences(
+            of: "witnesses: [{name: W}]", with: "witnesses: [{name: W, vkey: \"\(vkey)\"}]"
+        )
+        .replacingOccurrences(of: "method: typed", with: "method: cosignature")
+        let file = fleet.directory.path("t.yaml")
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let inputs = try Self.answers(fleet, [("ask", "M", "yes")])
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
+        #expect(run.status == 0, "\(run)")
+        let signOff = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+            .first { $0.action == "ceremony.signoff" }
+        #expect(signOff?.actorID == "W")
+        #expect(signOff?.outputs["cosignature"]?.stringValue?.hasPrefix("— W ") == true)
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+        let out = fleet.directory.path("transcript.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", fleet.directory.path("audit-log"), "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("cosigned by W"))
+    }
 }

@@ -269,31 +269,48 @@ extension CeremonyRunner {
                 signed.append(.string(witness))
             }
         case .cosignature:
-            guard let receipt = try await trail?.checkpoint() else {
-                throw CeremonyError.invalid("the ceremony log is not open")
-            }
-            let directory = LogDirectory(path: logDirectory)
-            for witness in witnesses {
-                let path = try inputs.witnessKeyPath(step: step.id, witness: witness)
-                let key = try NotePrivateKey.read(from: path)
-                guard key.verifierKey == script.roles.witnesses.first(where: { $0.name == witness })?.vkey else {
-                    throw CeremonyError.notConfirmed(
-                        step: step.id, person: witness, reason: "the key \(path) is not the witness key in roles")
-                }
+            // A witness cosigns under the log's lock (tlog-cosignature publication), which the
+            // writer holds: the trail is closed (signing what is unsigned), the witnesses cosign
+            // that checkpoint, and the trail is opened again to record who cosigned.
+            guard let open = trail else { throw CeremonyError.invalid("the ceremony log is not open") }
+            try await open.close()
+            trail = nil
+            var outcomes: [(String, WitnessCosigner.Outcome)] = []
+            do {
+                let directory = LogDirectory(path: logDirectory)
                 let origin = try LogVerifier.readVerifierKey(at: directory.vkey).name
-                let outcome = try WitnessCosigner(
-                    directory: directory, statePath: WitnessCosigner.defaultStatePath(keyPath: path, origin: origin)
-                ).cosign(with: key, keyPath: path)
+                for witness in witnesses {
+                    let path = try inputs.witnessKeyPath(step: step.id, witness: witness)
+                    let key = try NotePrivateKey.read(from: path)
+                    guard key.verifierKey == script.roles.witnesses.first(where: { $0.name == witness })?.vkey else {
+                        throw CeremonyError.notConfirmed(
+                            step: step.id, person: witness, reason: "the key \(path) is not the witness key in roles")
+                    }
+                    let outcome = try WitnessCosigner(
+                        directory: directory,
+                        statePath: WitnessCosigner.defaultStatePath(keyPath: path, origin: origin)
+                    ).cosign(with: key, keyPath: path)
+                    outcomes.append((witness, outcome))
+                }
+            } catch {
+                trail = try await AuditTrail.open(
+                    for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+                throw error
+            }
+            trail = try await AuditTrail.open(
+                for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+            for (witness, outcome) in outcomes {
                 try await record(
                     .ceremonySignOff, by: witness, auth: "tlog-cosignature", step: step.id,
                     outputs: [
                         "size": .integer(Int64(outcome.size)), "root": .string(outcome.rootHash.base64),
                         "cosignature": .string(String(outcome.line.dropLast())),
+                        "vkey": .string(script.roles.witnesses.first { $0.name == witness }?.vkey?.description ?? ""),
                     ],
                     detail: ["statement": .string(statement), "method": .string("cosignature")])
                 signed.append(.string(witness))
+                say("  \(witness) cosigned checkpoint \(outcome.size)")
             }
-            say("  cosigned checkpoint \(receipt.size)")
         }
         return ["witnesses": .array(signed), "method": .string(method.rawValue), "statement": .string(statement)]
     }

@@ -184,7 +184,7 @@ public actor CeremonyRunner {
                 let notDone = script.steps.map(\.id).filter { !completed.contains($0) && $0 != step.id }
                 throw CeremonyStopped(
                     run: run, failedStep: step.id, completed: completed, notDone: notDone, cause: error,
-                    category: category)
+                    category: category, rehearsal: rehearsal)
             }
         }
         let final = try await trail!.checkpoint()
@@ -218,6 +218,8 @@ public struct CeremonyStopped: CategorizedError {
     public let notDone: [String]
     public let cause: any Error
     public let category: FailureCategory
+    /// A rehearsal's tokens are gone when it stops: it is rehearsed again, never resumed.
+    public let rehearsal: Bool
 
     public var description: String {
         """
@@ -226,7 +228,7 @@ public struct CeremonyStopped: CategorizedError {
           done:     \(completed.isEmpty ? "nothing" : completed.joined(separator: ", "))
           failed:   \(failedStep) (its effects, if any, are recorded in the log)
           not done: \(notDone.isEmpty ? "nothing" : notDone.joined(separator: ", "))
-          after a fix, continue with: hsmsync ceremony run FILE --resume
+          \(rehearsal ? "this was a rehearsal: fix the cause and rehearse again" : "after a fix, continue with: hsmsync ceremony run FILE --resume")
         """
     }
 }

@@ -119,6 +119,13 @@ public enum CeremonyTranscript {
                 out.append("| Cosigned by | \(last.cosigners.map(\.name).joined(separator: ", ")) |")
             }
         }
+        let cosignatures = try verifiedCosignatures(mine, logDirectory: logDirectory)
+        if !cosignatures.isEmpty {
+            out.append("")
+            out.append("Witness cosignatures (tlog-cosignature), each verified against its checkpoint:")
+            out.append("")
+            out += cosignatures.map { "- " + $0 }
+        }
         out.append("")
         out.append("Verify with `hsmsync log verify \(logDirectory)`; read the root words aloud and compare.")
         out.append("")
@@ -133,6 +140,30 @@ public enum CeremonyTranscript {
             out.append("")
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The cosignature sign-offs of the run, each checked: the checkpoint note it names carries a
+    /// signature by the recorded witness key that verifies. One that does not is tampering.
+    private static func verifiedCosignatures(_ entries: [AuditEntry], logDirectory: String) throws -> [String] {
+        var lines: [String] = []
+        for entry in entries where entry.action == AuditAction.ceremonySignOff.rawValue {
+            guard entry.detail["method"]?.stringValue == "cosignature" else { continue }
+            let witness = entry.actorID ?? "?"
+            guard let size = entry.outputs["size"]?.integerValue, let vkeyText = entry.outputs["vkey"]?.stringValue,
+                let key = try? VerifierKey(parsing: vkeyText),
+                let bytes = FileManager.default.contents(
+                    atPath: LogDirectory(path: logDirectory).checkpointNote(size: UInt64(size))),
+                let note = try? SignedNote(parsing: Array(bytes)),
+                let signature = note.signatures.first(where: { key.matches($0) }),
+                key.verify(signature, text: note.textBytes)
+            else {
+                throw CeremonyError.logInvalid(
+                    "the cosignature of \(witness) recorded at entry \(entry.seq ?? -1) is not on its checkpoint or "
+                        + "does not verify")
+            }
+            lines.append("checkpoint \(size) cosigned by \(witness) (`\(key.description)`)")
+        }
+        return lines
     }
 
     private static func render(_ value: JSONValue) -> String {
