@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import PKCS11
 
 /// `hsmsync ceremony validate|plan|run|transcript`.
 struct CeremonyCommand: AsyncParsableCommand {
@@ -75,7 +76,7 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
         let (script, fleet) = try options.load()
         let runner = CeremonyRunner(
             script: script, fleet: fleet, connector: Environment.shared.connector,
-            inputs: try DirectoryCeremonyInputs(directory: "/"), readWrite: false, say: { Console.error($0) })
+            inputs: PlanOnlyInputs(), readWrite: false, say: { Console.error($0) })
         let plan: CeremonyPlan
         do {
             plan = try await runner.plan()
@@ -120,4 +121,23 @@ struct CeremonyTranscriptCommand: AsyncParsableCommand {
         try AtomicFile.write(Array(text.utf8), to: out)
         Console.out("transcript written to \(out)")
     }
+}
+
+/// The plan asks nobody anything: every answer is refused (the planner never asks).
+private struct PlanOnlyInputs: CeremonyInputs {
+    struct Refused: CategorizedError {
+        var description: String { "planning asks no questions" }
+        var category: FailureCategory { .invalidInput }
+    }
+
+    var mode: String { "plan" }
+    var allowsRetry: Bool { false }
+    func line(step: String, person: String, prompt: String) throws -> String { throw Refused() }
+    func share(step: String, custodian: String, number: Int, count: Int, label: String) throws -> SecretBytes {
+        throw Refused()
+    }
+    func deliver(
+        _ generated: GeneratedTransportKey, custodians: [String], fleet: String, step: String, delivery: ShareDelivery
+    ) throws -> [String] { throw Refused() }
+    func witnessKeyPath(step: String, witness: String) throws -> String { throw Refused() }
 }
