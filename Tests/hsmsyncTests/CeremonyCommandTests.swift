@@ -249,6 +249,10 @@ struct CeremonyCommandTests {
         #expect(verify.status == 0, "\(verify)")
         let open = try CeremonyLogReader.entries(logDirectory: rehearsalLog).first { $0.action == "ceremony.open" }
         #expect(open?.detail["rehearsal"] == .bool(true))
+        let out = fleet.directory.path("rehearsal.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", rehearsalLog, "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("**REHEARSAL**"))
         // The real primary never got the key: a real run still plans it as free.
         let plan = try fleet.hsmsync(["ceremony", "plan", file])
         #expect(plan.status == 0 && plan.stdout.contains("✓ primary-1: \"KEYLABEL\" is free"), "\(plan)")
