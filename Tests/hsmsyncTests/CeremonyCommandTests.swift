@@ -167,6 +167,9 @@ struct CeremonyCommandTests {
         #expect(plan.stdout.contains("plan words"))
         let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
         #expect(run.status == 0, "\(run)")
+        // The run checks the same plan the witnesses reviewed: same digest, same words.
+        let planWords = plan.stdout.split(separator: "\n").first { $0.hasPrefix("plan words") }
+        #expect(planWords != nil && run.stdout.contains(String(planWords!)), "\(plan)\n\(run)")
         let counts = try Self.begins(fleet)
         #expect(
             counts == [

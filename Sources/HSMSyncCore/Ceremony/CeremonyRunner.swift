@@ -155,7 +155,7 @@ public actor CeremonyRunner {
         try await trail!.checkpoint()
         say("\(rehearsal ? "REHEARSAL " : "")ceremony \(script.name), run \(run)\(resume ? " (resumed)" : "")")
         // The witnesses compare these words with those of the plan they reviewed (`ceremony plan`).
-        say("plan \(plan.digest)\nplan words \(plan.words)")
+        say("plan digest  \(plan.digest)\nplan words   \(plan.words)")
 
         var completed = script.steps.map(\.id).filter(done.contains)
         for (index, step) in script.steps.enumerated() where !done.contains(step.id) {
