@@ -213,8 +213,13 @@ struct CeremonyCommandTests {
         let fleet = try await Self.makeFleet()
         let file = fleet.directory.path("t.yaml")
         try Self.validScript.write(toFile: file, atomically: true, encoding: .utf8)
-        // The confirmation of step `ask` is missing: the ceremony stops there, after step `one`.
-        let inputs = try Self.answers(fleet, [("sign", "W", "W")])
+        // Without the answer file of step `ask`, nothing starts: the inputs are checked before any HSM.
+        let missing = try Self.answers(fleet, [("sign", "W", "W")])
+        let refused = try fleet.hsmsync(["ceremony", "run", file, "--inputs", missing])
+        #expect(refused.status == 2 && refused.stderr.contains("ask/M.txt"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: fleet.directory.path("audit-log.ceremony-t.json")))
+        // The master answers "no" at step `ask`: the ceremony stops there, after step `one`.
+        let inputs = try Self.answers(fleet, [("ask", "M", "no")])
         let first = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
         #expect(first.status == 2, "\(first)")
         #expect(first.stderr.contains("stopped at step ask"))

@@ -20,6 +20,13 @@ public protocol CeremonyInputs: Sendable {
     ) throws -> [String]
     /// The path of `witness`'s tlog-cosignature key file.
     func witnessKeyPath(step: String, witness: String) throws -> String
+    /// Checks, before any HSM is touched, that every answer the steps will need can be given.
+    func preflight(_ steps: [CeremonyStep], roles: CeremonyRoles, transportLabel: String) throws
+}
+
+extension CeremonyInputs {
+    /// People at a terminal are asked when their step comes.
+    public func preflight(_ steps: [CeremonyStep], roles: CeremonyRoles, transportLabel: String) throws {}
 }
 
 /// Non-interactive answers from a directory (documented in docs/ceremony-format.md):
@@ -74,6 +81,52 @@ public struct DirectoryCeremonyInputs: CeremonyInputs {
             throw CeremonyError.inputMissing(step: step, path: path)
         }
         return path
+    }
+
+    /// Every answer file the steps read is present, and no share file a `transport-create` would
+    /// write exists yet (inputs present, outputs absent), so a run never stops for a missing file.
+    public func preflight(_ steps: [CeremonyStep], roles: CeremonyRoles, transportLabel: String) throws {
+        var needed: [(step: String, path: String)] = []
+        var absent: [(step: String, path: String)] = []
+        var sharesWritten = false
+        let count = roles.custodians.count
+        func answer(_ step: CeremonyStep, _ person: String) {
+            needed.append((step.id, "\(directory)/\(step.id)/\(person).txt"))
+        }
+        for step in steps {
+            switch step.action {
+            case .confirm: answer(step, step.by)
+            case .destroyKey(_, _, _, _, let confirmedBy): confirmedBy.forEach { answer(step, $0) }
+            case .witnessSignOff(let witnesses, _, .typed): witnesses.forEach { answer(step, $0) }
+            case .witnessSignOff(let witnesses, _, .cosignature):
+                needed += witnesses.map { (step.id, "\(directory)/witness-keys/\($0).key") }
+            case .transportCreate:
+                absent += (1...count).map {
+                    (step.id, sharesDirectory(transportLabel) + "/" + ShareFilePlan.fileName(number: $0, count: count))
+                }
+                sharesWritten = true
+            case .transportInstall(_, let custodians, let kcv):
+                if kcv == .prompt { answer(step, roles.master) }
+                if !sharesWritten {
+                    for custodian in custodians {
+                        let number = (roles.custodians.firstIndex(of: custodian) ?? 0) + 1
+                        needed.append(
+                            (
+                                step.id,
+                                sharesDirectory(transportLabel) + "/"
+                                    + ShareFilePlan.fileName(number: number, count: count)
+                            ))
+                    }
+                }
+            default: break
+            }
+        }
+        for (step, path) in needed where !FileManager.default.isReadableFile(atPath: path) {
+            throw CeremonyError.inputMissing(step: step, path: path)
+        }
+        for (step, path) in absent where FileManager.default.fileExists(atPath: path) {
+            throw CeremonyError.invalid("step \(step): \(path) exists; a new share file never overwrites one")
+        }
     }
 
     private func sharesDirectory(_ label: String) -> String { "\(directory)/shares/\(label)" }

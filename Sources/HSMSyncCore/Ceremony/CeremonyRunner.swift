@@ -119,6 +119,8 @@ public actor CeremonyRunner {
             run = "\(script.name)/\(Self.randomHex(8))"
         }
         let done = Set(history.completed.keys)
+        try inputs.preflight(
+            script.steps.filter { !done.contains($0.id) }, roles: script.roles, transportLabel: fleet.transport.label)
         let plan = try await self.plan(skipping: done)
         guard plan.problems.isEmpty else { throw CeremonyError.planRefused(problems: plan.problems) }
 
