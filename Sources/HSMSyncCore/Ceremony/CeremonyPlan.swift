@@ -69,10 +69,29 @@ struct CeremonyPlanner {
             var details: [String] = []
             switch step.action {
             case .fleetCheck(let hsms, let mechanisms):
-                for expected in hsms {
-                    details.append("\(expected.hsm): serial \(expected.serial ?? "any")")
-                }
                 details.append("mechanisms: \(mechanisms.joined(separator: ", "))")
+                for expected in hsms {
+                    let worker = try await runner.worker(expected.hsm)
+                    let serial = await worker.token?.serialNumber ?? ""
+                    let offered = try await worker.withSession { session in
+                        Set(try session.module.mechanisms(session.slot).map(\.description))
+                    }
+                    let missing = mechanisms.filter { !offered.contains($0) }
+                    let serialOK = expected.serial == nil || expected.serial == serial || runner.rehearsal
+                    if !serialOK {
+                        problems.append(
+                            "step \(step.id): \(expected.hsm) has token serial \(serial), not \(expected.serial!)")
+                    }
+                    if !missing.isEmpty {
+                        problems.append(
+                            "step \(step.id): \(expected.hsm) does not offer \(missing.joined(separator: ", "))")
+                    }
+                    details.append(
+                        "\(serialOK && missing.isEmpty ? "✓" : "✗") \(expected.hsm): serial \(serial) (expected "
+                            + "\(expected.serial ?? "any"))"
+                            + (missing.isEmpty
+                                ? ", every mechanism offered" : ", missing \(missing.joined(separator: ", "))"))
+                }
             case .confirm(let prompt):
                 details.append("asks: \(prompt)")
             case .transportCreate(let hsm, let shares, let threshold, let delivery):
