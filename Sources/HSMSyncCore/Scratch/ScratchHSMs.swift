@@ -7,12 +7,15 @@ public import PKCS11
 
 /// Throwaway SoftHSM2 tokens, for ceremony rehearsals and restore drills.
 ///
-/// SoftHSM2 reads `SOFTHSM2_CONF` once per process, and this process may already have the fleet's
-/// own SoftHSM2 loaded; so the scratch tokens live in a private directory served by a
-/// `p11-kit server` child per token, each with its own configuration, and are reached through
-/// `p11-kit-client.so` like any remote HSM. The rest of hsmsync (``FleetConnector``, ``HSMWorker``) needs no special
-/// case, and the real fleet cannot be touched through them. PINs are random, never shown, and held
-/// in 0600 files inside the private directory, which ``destroy()`` removes with the tokens.
+/// SoftHSM2 reads `SOFTHSM2_CONF` once, at `C_Initialize`, and this process may already have the
+/// fleet's own SoftHSM2 loaded. Each scratch token therefore gets a private copy of the SoftHSM2
+/// library (a distinct file is a distinct `dlopen` instance with its own state) and a
+/// configuration of its own, which every load of that copy sees
+/// (``PKCS11Module/setLoadEnvironment(_:forModuleAt:)``). Loaded in-process, the tokens offer every
+/// mechanism SoftHSM2 has — p11-kit 0.24's remoting would filter AES key wrap, CMAC, ECDH and EdDSA —
+/// and ``FleetConnector`` and ``HSMWorker`` use them like any HSM. The real fleet cannot be reached
+/// through them. PINs are random, never shown, and held in 0600 files in the private directory,
+/// which ``destroy()`` removes with the tokens.
 public actor ScratchHSMs {
     /// One throwaway token, standing in for one HSM.
     public struct Request: Sendable, Hashable {
@@ -37,15 +40,13 @@ public actor ScratchHSMs {
 
     /// The scratch tokens as fleet HSMs, in request order.
     public nonisolated let hsms: [HSMConfiguration]
-    /// The private directory (mode 0700) holding the tokens, PIN files and sockets.
+    /// The private directory (mode 0700) holding the tokens, PIN files and library copies.
     public nonisolated let directory: String
-    private let servers: [P11KitServerProcess]
     private var destroyed = false
 
-    private init(hsms: [HSMConfiguration], directory: String, servers: [P11KitServerProcess]) {
+    private init(hsms: [HSMConfiguration], directory: String) {
         self.hsms = hsms
         self.directory = directory
-        self.servers = servers
     }
 
     /// Creates one initialised token per request (names must be distinct), each on a SoftHSM2 of its own.
@@ -58,25 +59,19 @@ public actor ScratchHSMs {
         guard Set(requests.map(\.name)).count == requests.count else {
             throw .setupFailed("two scratch HSMs would have the same name")
         }
-        guard FileManager.default.isExecutableFile(atPath: P11KitServerProcess.executable),
-            FileManager.default.fileExists(atPath: softHSMModule)
-        else {
-            throw .setupFailed(
-                "needs \(P11KitServerProcess.executable) and \(softHSMModule) (Debian: p11-kit, softhsm2)")
+        guard FileManager.default.fileExists(atPath: softHSMModule) else {
+            throw .setupFailed("needs SoftHSM2's module \(softHSMModule) (Debian package softhsm2)")
         }
         let directory = try makePrivateDirectory()
-        var servers: [P11KitServerProcess] = []
         do {
             var hsms: [HSMConfiguration] = []
             for (index, request) in requests.enumerated() {
-                let server = try startServer(in: directory + "/\(index)", softHSMModule: softHSMModule)
-                servers.append(server)
+                let modulePath = try installLibrary(softHSMModule, in: directory + "/\(index)")
                 let module: PKCS11Module
                 do {
-                    module = try await registry.module(
-                        path: P11KitServerProcess.clientModulePath, serverAddress: server.address)
+                    module = try await registry.module(path: modulePath)
                 } catch {
-                    throw ScratchError.setupFailed("cannot load \(P11KitServerProcess.clientModulePath): \(error)")
+                    throw ScratchError.setupFailed("cannot load the scratch copy of \(softHSMModule): \(error)")
                 }
                 let pinPath = directory + "/\(index).pin"
                 try initializeToken(label: request.tokenLabel, on: module, pinPath: pinPath)
@@ -86,28 +81,30 @@ public actor ScratchHSMs {
                 }
                 hsms.append(
                     HSMConfiguration(
-                        name: request.name, role: request.role, site: request.site,
-                        modulePath: P11KitServerProcess.clientModulePath, serverAddress: server.address, token: uri,
-                        pin: .file(path: pinPath)))
+                        name: request.name, role: request.role, site: request.site, modulePath: modulePath,
+                        serverAddress: nil, token: uri, pin: .file(path: pinPath)))
             }
-            return ScratchHSMs(hsms: hsms, directory: directory, servers: servers)
+            return ScratchHSMs(hsms: hsms, directory: directory)
         } catch {
-            for server in servers { server.kill() }
             try? FileManager.default.removeItem(atPath: directory)
             throw error as? ScratchError ?? .setupFailed("\(error)")
         }
     }
 
-    /// A SoftHSM2 of its own in `directory`, served by its own `p11-kit server`. One per token:
-    /// p11-kit's server lists the module's slots once, at start, so it would never show the free
-    /// slot SoftHSM2 adds after each `C_InitToken` — and separate processes are closer to separate HSMs.
-    private static func startServer(in directory: String, softHSMModule: String) throws(ScratchError)
-        -> P11KitServerProcess
-    {
+    /// A private SoftHSM2 in `directory`: a copy of the library, and the configuration every load
+    /// of that copy reads.
+    private static func installLibrary(_ softHSMModule: String, in directory: String) throws(ScratchError) -> String {
         let configuration = try SoftHSMScratchConfiguration(directory: directory)
-        return try P11KitServerProcess(
-            provider: softHSMModule, environment: ["SOFTHSM2_CONF": configuration.path],
-            socketPath: directory + ".socket")
+        let copy = directory + "/libsofthsm2-scratch.so"
+        do {
+            // The library itself, not a (often relative) symbolic link to it.
+            let library = URL(fileURLWithPath: softHSMModule).resolvingSymlinksInPath().path
+            try FileManager.default.copyItem(atPath: library, toPath: copy)
+        } catch {
+            throw .setupFailed("cannot copy \(softHSMModule) to \(copy): \(error.localizedDescription)")
+        }
+        PKCS11Module.setLoadEnvironment(["SOFTHSM2_CONF": configuration.path], forModuleAt: copy)
+        return copy
     }
 
     /// Scratch tokens standing in for every HSM of `fleet`: same names, roles, sites and token
@@ -129,11 +126,12 @@ public actor ScratchHSMs {
         return copy
     }
 
-    /// Stops the server and removes the tokens, PIN files and directory. Idempotent.
+    /// Removes the tokens, PIN files and library copies. Idempotent. The loaded copies stay mapped
+    /// until the process exits (finalising a second SoftHSM2 instance beside the first is not
+    /// something SoftHSM2 promises to survive); with their token files gone they hold nothing.
     public func destroy() {
         guard !destroyed else { return }
         destroyed = true
-        for server in servers { server.kill() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -40,6 +40,17 @@ public final class PKCS11Module: @unchecked Sendable {
     /// asks) sets `P11_KIT_SERVER_ADDRESS` and runs `C_Initialize`, which may read the environment,
     /// under this one lock.
     private static let environmentLock = Mutex(())
+    /// Variables set while a module path loads (``setLoadEnvironment(_:forModuleAt:)``).
+    private static let loadEnvironments = Mutex<[String: [String: String]]>([:])
+
+    /// Makes every later load of the module at `path` — by any registry, also after an eviction —
+    /// see `environment` during `C_GetFunctionList` and `C_Initialize`, whatever the process
+    /// environment says. For a private copy of a library that reads its configuration from the
+    /// environment at initialisation (SoftHSM2's `SOFTHSM2_CONF`), so it can never open another
+    /// configuration's tokens.
+    public static func setLoadEnvironment(_ environment: [String: String], forModuleAt path: String) {
+        loadEnvironments.withLock { $0[path] = environment }
+    }
 
     init(path: String, serverAddress: String? = nil) throws(LoadError) {
         // Before any module can open a socket: p11-kit's client writes with plain write(), and a
@@ -67,20 +78,22 @@ public final class PKCS11Module: @unchecked Sendable {
             throw .notAPKCS11Module(path: path, dlerror: cString(message))
         }
 
-        var list: UnsafeMutablePointer<CK_FUNCTION_LIST>?
-        let previousAddress = serverAddress.flatMap { _ in ProcessInfo.processInfo.environment["P11_KIT_SERVER_ADDRESS"]
-        }
+        // Set around C_GetFunctionList (p11-kit's client reads its server address there) and
+        // C_Initialize (SoftHSM2 reads SOFTHSM2_CONF there), then put back as it was.
+        var environment = loadEnvironments.withLock { $0[path] } ?? [:]
         if let serverAddress {
-            setenv("P11_KIT_SERVER_ADDRESS", serverAddress, 1)
+            environment["P11_KIT_SERVER_ADDRESS"] = serverAddress
         }
-        let rv = getFunctionList(&list)
-        if serverAddress != nil {
-            if let previousAddress {
-                setenv("P11_KIT_SERVER_ADDRESS", previousAddress, 1)
-            } else {
-                unsetenv("P11_KIT_SERVER_ADDRESS")
+        let previous = environment.keys.map { ($0, ProcessInfo.processInfo.environment[$0]) }
+        for (name, value) in environment { setenv(name, value, 1) }
+        defer {
+            for (name, value) in previous {
+                if let value { setenv(name, value, 1) } else { unsetenv(name) }
             }
         }
+
+        var list: UnsafeMutablePointer<CK_FUNCTION_LIST>?
+        let rv = getFunctionList(&list)
         guard rv == CKR_OK, let list else {
             CPKCS11_close(library)
             throw .initializationFailed(

@@ -6,7 +6,7 @@ import Testing
 
 @testable import HSMSyncCore
 
-@Suite("Scratch HSMs (a private SoftHSM2 behind its own p11-kit server)")
+@Suite("Scratch HSMs (private SoftHSM2 copies loaded in-process)")
 struct ScratchHSMsTests {
     let connector = FleetConnector(registry: SoftHSMFixture.shared.registry, logger: Logger(label: "test"))
 
@@ -45,6 +45,10 @@ struct ScratchHSMsTests {
         #expect(
             workers.count == 2,
             "scratch tokens reachable and PINs accepted: \(connections.map { $0.error?.description ?? "ok" })")
+        // Everything replication needs (p11-kit remoting would filter these).
+        let slot = try #require(await workers[0].currentSlot)
+        let mechanisms = Set(try workers[0].module.mechanisms(slot))
+        #expect(mechanisms.isSuperset(of: [.aesKeyWrap, .aesKeyWrapPad, .aesCMAC, .ecdh1Derive, .eddsa]))
         // Same label as the real primary, but a different token: empty, and writes stay there.
         #expect(try await workers[0].withSession { try $0.findObjects().count } == 0)
         _ = try await workers[0].withSession {
