@@ -24,6 +24,7 @@ struct HSMSync: AsyncParsableCommand {
             ReconcileCommand.self,
             TransportCommand.self,
             LogCommand.self,
+            CeremonyCommand.self,
         ]
     )
 

@@ -57,7 +57,8 @@ public struct InventoryScanner: Sendable {
         }
     }
 
-    private static func scan(
+    /// One HSM's scan on an open connection (also used by ceremonies, which keep their workers).
+    static func scan(
         _ connection: HSMConnection, fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)?
     ) async -> HSMScan {
         guard let worker = connection.worker else {

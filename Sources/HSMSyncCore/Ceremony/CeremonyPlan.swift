@@ -1,0 +1,161 @@
+import Foundation
+import PKCS11
+
+/// The plan witnesses read before a ceremony: every step with its parameters and what the live
+/// fleet showed for it, plus the problems that stop it. Its digest (also as PGP words) is read
+/// aloud and recorded in `ceremony.open`.
+public struct CeremonyPlan: Sendable {
+    public let lines: [String]
+    /// Why the plan cannot be carried out; empty when it can.
+    public let problems: [String]
+
+    /// The plan as printed.
+    public var text: String { lines.joined(separator: "\n") + "\n" }
+    /// SHA-256 of ``text``.
+    public var digest: AuditDigest { AuditDigest.sha256(of: Array(text.utf8)) }
+    /// The digest as PGP words.
+    public var words: String { PGPWords.string(for: digest.bytes) }
+}
+
+/// Builds a ``CeremonyPlan`` read-only against the live fleet: labels to create are absent, keys
+/// to destroy exist, the transport key is present where a step needs it — counting what earlier
+/// steps of the plan will create or destroy.
+struct CeremonyPlanner {
+    let runner: CeremonyRunner
+
+    /// Objects by (HSM, label) as the plan goes: live counts, then what earlier steps change.
+    private final class Simulation {
+        var counts: [String: Int] = [:]
+        func key(_ hsm: String, _ label: String) -> String { hsm + "\u{0}" + label }
+    }
+
+    func plan(skipping done: Set<String>) async throws -> CeremonyPlan {
+        let script = runner.script
+        let fleet = runner.fleet
+        let transport = fleet.transport.label
+        var lines: [String] = [
+            "Ceremony \(script.name)\(runner.rehearsal ? " (REHEARSAL on throwaway tokens)" : "")",
+            "file     \(script.path)", "script   \(script.digest)", "fleet    \(fleet.name) (\(fleet.path))",
+            "master   \(script.roles.master)",
+            "custodians \(script.roles.custodians.joined(separator: ", ")) (\(script.roles.threshold) needed)",
+            "witnesses  \(script.roles.witnesses.map(\.name).joined(separator: ", "))", "",
+        ]
+        var problems: [String] = []
+        let simulation = Simulation()
+        func count(_ hsm: String, _ label: String) async throws -> Int {
+            let key = simulation.key(hsm, label)
+            if let known = simulation.counts[key] { return known }
+            let worker = try await runner.worker(hsm)
+            let live = try await worker.withSession { session in
+                try session.findObjects(matching: [.label(label)]).count
+            }
+            simulation.counts[key] = live
+            return live
+        }
+        func requireAbsent(_ hsm: String, _ label: String, _ step: CeremonyStep) async throws -> String {
+            let found = try await count(hsm, label)
+            if found > 0 {
+                problems.append("step \(step.id): \(hsm) already holds \(found) object(s) labelled \"\(label)\"")
+                return "✗ \(hsm): \"\(label)\" is in use"
+            }
+            simulation.counts[simulation.key(hsm, label)] = 1
+            return "✓ \(hsm): \"\(label)\" is free"
+        }
+
+        for (index, step) in script.steps.enumerated() {
+            let status = done.contains(step.id) ? " — DONE in an earlier attempt, not repeated" : ""
+            lines.append("\(index + 1). [\(step.id)] \(step.title) — \(step.action.name), by \(step.by)\(status)")
+            if done.contains(step.id) { continue }
+            var details: [String] = []
+            switch step.action {
+            case .fleetCheck(let hsms, let mechanisms):
+                details.append("mechanisms: \(mechanisms.joined(separator: ", "))")
+                for expected in hsms {
+                    let worker = try await runner.worker(expected.hsm)
+                    let serial = await worker.token?.serialNumber ?? ""
+                    let offered = try await worker.withSession { session in
+                        Set(try session.module.mechanisms(session.slot).map(\.description))
+                    }
+                    let missing = mechanisms.filter { !offered.contains($0) }
+                    let serialOK = expected.serial == nil || expected.serial == serial || runner.rehearsal
+                    if !serialOK {
+                        problems.append(
+                            "step \(step.id): \(expected.hsm) has token serial \(serial), not \(expected.serial!)")
+                    }
+                    if !missing.isEmpty {
+                        problems.append(
+                            "step \(step.id): \(expected.hsm) does not offer \(missing.joined(separator: ", "))")
+                    }
+                    details.append(
+                        "\(serialOK && missing.isEmpty ? "✓" : "✗") \(expected.hsm): serial \(serial) (expected "
+                            + "\(expected.serial ?? "any"))"
+                            + (missing.isEmpty
+                                ? ", every mechanism offered" : ", missing \(missing.joined(separator: ", "))"))
+                }
+            case .confirm(let prompt):
+                details.append("asks: \(prompt)")
+            case .transportCreate(let hsm, let shares, let threshold, let delivery):
+                details.append(
+                    "\(threshold) of \(shares) shares to \(script.roles.custodians.joined(separator: ", ")), "
+                        + "delivered on \(delivery.rawValue)")
+                details.append(try await requireAbsent(hsm, transport, step))
+            case .transportInstall(let hsm, let custodians, let kcv):
+                details.append("shares from \(custodians.joined(separator: ", ")); KCV \(Self.describe(kcv))")
+                details.append(try await requireAbsent(hsm, transport, step))
+            case .transportAgree(let from, let to):
+                details.append(try await requireAbsent(from, transport, step))
+                details.append(try await requireAbsent(to, transport, step))
+            case .transportVerify(let hsms):
+                for hsm in hsms {
+                    let found = try await count(hsm, transport)
+                    if found != 1 {
+                        problems.append("step \(step.id): \(hsm) will hold \(found) transport key(s), not 1")
+                    }
+                    details.append("\(found == 1 ? "✓" : "✗") \(hsm): transport key \"\(transport)\"")
+                }
+            case .generateKey(let spec):
+                let flags = KeyGenerationSpec.attributeNames.map { "\($0)=\(spec.attributes[$0] ?? false)" }
+                details.append(
+                    "\(spec.type.rawValue) \(spec.size.map { "\($0) bits" } ?? spec.curve ?? "") label \"\(spec.label)\" "
+                        + "id \(Hex.encode(spec.id)) on \(spec.hsm)")
+                details.append(flags.joined(separator: " "))
+                details.append(try await requireAbsent(spec.hsm, spec.label, step))
+            case .audit(let expect):
+                details.append("parity audit of every HSM; expect \(expect.rawValue)")
+            case .note(let text):
+                details.append(text)
+            case .witnessSignOff(let witnesses, let statement, let method):
+                details.append("\(witnesses.joined(separator: ", ")) sign (\(method.rawValue)): \(statement)")
+            case .destroyKey(let hsm, let label, let id, let keyClass, let confirmedBy):
+                details.append(
+                    "DESTROY \(keyClass.rawValue) \"\(label)\" id \(Hex.encode(id)) on \(hsm); confirmed by "
+                        + confirmedBy.joined(separator: " and "))
+                let found = try await count(hsm, label)
+                if found == 0 {
+                    problems.append("step \(step.id): \(hsm) holds nothing labelled \"\(label)\" to destroy")
+                }
+                simulation.counts[simulation.key(hsm, label)] = 0
+            case .close(let statement):
+                details.append(statement)
+            case .replicate, .backupCreate, .backupVerify, .backupRestore:
+                problems.append(
+                    "step \(step.id): \(step.action.unavailableReason ?? "\(step.action.name) is not available")")
+            }
+            lines += details.map { "     " + $0 }
+        }
+        if !problems.isEmpty {
+            lines.append("")
+            lines.append("PROBLEMS (the ceremony cannot run):")
+            lines += problems.map { "  - " + $0 }
+        }
+        return CeremonyPlan(lines: lines, problems: problems)
+    }
+
+    static func describe(_ kcv: KCVSource) -> String {
+        switch kcv {
+        case .step(let id): return "recorded by step \(id)"
+        case .value(let value): return value
+        case .prompt: return "typed by the master from the ceremony record"
+        }
+    }
+}

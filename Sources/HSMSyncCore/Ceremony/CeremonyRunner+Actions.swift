@@ -1,0 +1,365 @@
+import Foundation
+import PKCS11
+
+extension CeremonyRunner {
+    /// Runs one step's action and returns its outputs for the log (never secrets).
+    func perform(_ step: CeremonyStep) async throws -> [String: JSONValue] {
+        switch step.action {
+        case .fleetCheck(let hsms, let mechanisms):
+            return try await fleetCheck(step, hsms: hsms, mechanisms: mechanisms)
+        case .confirm(let prompt):
+            try await confirm(step, person: step.by, prompt: "\(prompt)\nType yes to confirm", expected: "yes")
+            return ["confirmed_by": .string(step.by)]
+        case .transportCreate(let hsm, let shares, let threshold, let delivery):
+            return try await transportCreate(step, hsm: hsm, shares: shares, threshold: threshold, delivery: delivery)
+        case .transportInstall(let hsm, let custodians, let kcv):
+            return try await transportInstall(step, hsm: hsm, custodians: custodians, kcv: kcv)
+        case .transportAgree(let from, let to):
+            let result = try await TransportKeyAgreement(label: fleet.transport.label, fleet: fleet.name)
+                .run(from: try await worker(from), to: try await worker(to))
+            return [
+                "from": .string(from), "from_serial": .string(result.from.tokenSerial), "to": .string(to),
+                "to_serial": .string(result.to.tokenSerial), "label": .string(result.label),
+                "curve": .string(result.curve), "kdf": .string(result.kdf), "sp800_56c": .bool(result.isSP800_56C),
+                "check_value": .string(result.checkValue),
+                "warnings": .array(result.warnings.map(JSONValue.string)),
+            ]
+        case .transportVerify(let hsms):
+            return try await transportVerify(step, hsms: hsms)
+        case .generateKey(let spec):
+            return try await generateKey(step, spec)
+        case .audit(let expect):
+            return try await audit(step, expect: expect)
+        case .note(let text):
+            say("  note: \(text)")
+            return ["text": .string(text)]
+        case .witnessSignOff(let witnesses, let statement, let method):
+            return try await signOff(step, witnesses: witnesses, statement: statement, method: method)
+        case .destroyKey(let hsm, let label, let id, let keyClass, let confirmedBy):
+            return try await destroyKey(
+                step, hsm: hsm, label: label, id: id, keyClass: keyClass, confirmedBy: confirmedBy)
+        case .close(let statement):
+            try await record(
+                .ceremonyClose, by: step.by, step: nil,
+                detail: ["statement": .string(statement), "rehearsal": .bool(rehearsal)])
+            return ["statement": .string(statement)]
+        case .replicate, .backupCreate, .backupVerify, .backupRestore:
+            throw CeremonyError.actionUnavailable(
+                step: step.id, path: step.path, action: step.action.name,
+                reason: step.action.unavailableReason ?? "not available")
+        }
+    }
+
+    /// Asks `person` and requires `expected`; records the confirmation under their name.
+    func confirm(_ step: CeremonyStep, person: String, prompt: String, expected: String) async throws {
+        let answer = try inputs.line(step: step.id, person: person, prompt: prompt)
+        guard answer == expected else {
+            try await record(
+                .ceremonyConfirm, by: person, auth: "typed-confirmation", step: step.id, result: .refused,
+                detail: ["prompt": .string(prompt)])
+            throw CeremonyError.notConfirmed(
+                step: step.id, person: person, reason: "the answer was not \"\(expected)\"")
+        }
+        try await record(
+            .ceremonyConfirm, by: person, auth: "typed-confirmation", step: step.id,
+            detail: ["prompt": .string(prompt)])
+    }
+
+    private func fleetCheck(_ step: CeremonyStep, hsms: [ExpectedToken], mechanisms: [String]) async throws
+        -> [String: JSONValue]
+    {
+        var results: [String: JSONValue] = [:]
+        var problems: [String] = []
+        for expected in hsms {
+            let worker = try await worker(expected.hsm)
+            let token = await worker.token
+            let serial = token?.serialNumber ?? ""
+            if let wanted = expected.serial, wanted != serial {
+                if rehearsal {
+                    say("  \(expected.hsm): serial \(serial) (rehearsal token; the ceremony expects \(wanted))")
+                } else {
+                    problems.append("\(expected.hsm): token serial \(serial), the ceremony expects \(wanted)")
+                }
+            }
+            let offered = try await worker.withSession { session in
+                Set(try session.module.mechanisms(session.slot).map(\.description))
+            }
+            let missing = mechanisms.filter { !offered.contains($0) }
+            if !missing.isEmpty {
+                problems.append("\(expected.hsm) does not offer \(missing.joined(separator: ", "))")
+            }
+            results[expected.hsm] = .object([
+                "serial": .string(serial), "token_label": .string(token?.label ?? ""),
+                "model": .string(token?.model ?? ""), "missing_mechanisms": .array(missing.map(JSONValue.string)),
+            ])
+            say(
+                "  \(expected.hsm): token \"\(token?.label ?? "")\" serial \(serial), \(missing.isEmpty ? "all mechanisms offered" : "missing \(missing.joined(separator: ", "))")"
+            )
+        }
+        guard problems.isEmpty else {
+            throw CeremonyError.stepFailed(step: step.id, reason: problems.joined(separator: "; "), category: .runtime)
+        }
+        return ["hsms": .object(results), "mechanisms": .array(mechanisms.map(JSONValue.string))]
+    }
+
+    private func transportCreate(
+        _ step: CeremonyStep, hsm: String, shares: Int, threshold: Int, delivery: ShareDelivery
+    ) async throws -> [String: JSONValue] {
+        let parameters = try TransportShareParameters(threshold: threshold, count: shares)
+        let worker = try await worker(hsm)
+        let label = fleet.transport.label
+        let generated = try await TransportKeyCreation(label: label, parameters: parameters).generate(on: worker)
+        let custodians = script.roles.custodians
+        let written = try inputs.deliver(
+            generated, custodians: custodians, fleet: fleet.name, step: step.id, delivery: delivery)
+        let result: TransportKeyInstallResult
+        do {
+            result = try await TransportKeyInstaller(label: label).install(generated.material, on: worker)
+        } catch {
+            ShareFilePlan.remove(written)
+            say("  the key was NOT installed: the shares handed out are worthless and must be destroyed")
+            throw error
+        }
+        for (index, custodian) in custodians.enumerated() {
+            try await record(
+                .ceremonyShareIssued, by: custodian, step: step.id,
+                outputs: [
+                    "share": .integer(Int64(index + 1)), "of": .integer(Int64(shares)),
+                    "set": .integer(Int64(result.shareSet.identifier)),
+                ])
+        }
+        say("  KCV \(result.kcv) (\(result.kcvWords.joined(separator: " "))), check value \(result.checkValue)")
+        return installOutputs(result)
+    }
+
+    private func installOutputs(_ result: TransportKeyInstallResult) -> [String: JSONValue] {
+        var outputs: [String: JSONValue] = [
+            "hsm": .string(result.hsm.hsm), "serial": .string(result.hsm.tokenSerial), "label": .string(result.label),
+            "kcv": .string(result.kcv), "kcv_words": .string(result.kcvWords.joined(separator: " ")),
+            "check_value": .string(result.checkValue), "share_set": .integer(Int64(result.shareSet.identifier)),
+            "threshold": .integer(Int64(result.shareSet.threshold)),
+            "import_method": .string(result.importMethod.mechanism),
+            "warnings": .array(result.warnings.map(JSONValue.string)),
+        ]
+        if let count = result.shareSet.count { outputs["shares"] = .integer(Int64(count)) }
+        return outputs
+    }
+
+    private func transportInstall(_ step: CeremonyStep, hsm: String, custodians: [String], kcv: KCVSource)
+        async throws -> [String: JSONValue]
+    {
+        let worker = try await worker(hsm)
+        let label = fleet.transport.label
+        let installer = TransportKeyInstaller(label: label)
+        try await installer.preflight(on: worker)
+        let expectedText: String
+        switch kcv {
+        case .value(let text): expectedText = text
+        case .step(let reference):
+            guard let recorded = outputs[reference]?["kcv"]?.stringValue else {
+                throw CeremonyError.stepFailed(
+                    step: step.id, reason: "step \(reference) recorded no KCV", category: .invalidInput)
+            }
+            expectedText = recorded
+        case .prompt:
+            expectedText = try inputs.line(
+                step: step.id, person: script.roles.master,
+                prompt: "Key check value from the ceremony record (10 hex digits)")
+        }
+        let expected = try KeyCheckValue(hex: expectedText)
+        var recovery = ShareRecovery()
+        let count = script.roles.custodians.count
+        for custodian in custodians {
+            let number = (script.roles.custodians.firstIndex(of: custodian) ?? 0) + 1
+            var refusals = 0
+            while true {
+                let text = try inputs.share(
+                    step: step.id, custodian: custodian, number: number, count: count, label: label)
+                let accepted: ShareMetadata
+                do {
+                    accepted = try recovery.add(text)
+                } catch {
+                    refusals += 1
+                    guard inputs.allowsRetry, refusals < 3 else {
+                        throw TransportError.shareRefused(source: "custodian \(custodian)", reason: error.description)
+                    }
+                    say("  \(custodian): share refused: \(error.description); enter it again")
+                    continue
+                }
+                try await record(
+                    .ceremonyShareEntered, by: custodian, auth: "share", step: step.id,
+                    outputs: ["share": .integer(Int64(number)), "set": .integer(Int64(accepted.identifier))])
+                say("  \(custodian): share accepted (\(accepted))")
+                break
+            }
+        }
+        let material = try TransportKeyMaterial.recover(from: recovery, expectedKCV: expected)
+        let result = try await installer.install(material, on: worker)
+        say("  installed on \(hsm): KCV \(result.kcv), check value \(result.checkValue)")
+        var outputs = installOutputs(result)
+        outputs["custodians"] = .array(custodians.map(JSONValue.string))
+        return outputs
+    }
+
+    private func transportVerify(_ step: CeremonyStep, hsms: [String]) async throws -> [String: JSONValue] {
+        let label = fleet.transport.label
+        var results: [String: JSONValue] = [:]
+        var values: Set<String> = []
+        var problems: [String] = []
+        for name in hsms {
+            let worker = try await worker(name)
+            let inspection = try await worker.withSession { session in try session.inspectTransportKey(label: label) }
+            if !inspection.isSound {
+                problems.append(
+                    "\(name): "
+                        + (inspection.violations + [inspection.checkValueUnavailable].compactMap { $0 })
+                        .joined(separator: "; "))
+            }
+            if let value = inspection.checkValue { values.insert(value) }
+            results[name] = .object([
+                "serial": .string(await worker.token?.serialNumber ?? ""),
+                "check_value": inspection.checkValue.map(JSONValue.string) ?? .null,
+            ])
+        }
+        if values.count > 1 { problems.append("the HSMs hold different keys: check values \(values.sorted())") }
+        guard problems.isEmpty, let value = values.first else {
+            throw CeremonyError.stepFailed(
+                step: step.id, reason: problems.joined(separator: "; "), category: .integrity)
+        }
+        say("  \(hsms.count) HSM(s) hold the transport key, check value \(value)")
+        return ["label": .string(label), "check_value": .string(value), "hsms": .object(results)]
+    }
+
+    private func audit(_ step: CeremonyStep, expect: AuditExpectation) async throws -> [String: JSONValue] {
+        var scans: [HSMScan] = []
+        for hsm in fleet.hsms {
+            scans.append(
+                await InventoryScanner.scan(.connected(try await worker(hsm.name)), fleet: fleet, progress: nil))
+        }
+        let report = DriftEngine(fleet: fleet).evaluate(scans)
+        let counts = report.counts.filter { $0.value > 0 }.mapValues { JSONValue.integer(Int64($0)) }
+        say("  audit: \(report.status.rawValue)\(counts.isEmpty ? "" : " \(report.counts.filter { $0.value > 0 })")")
+        if expect == .parity && report.status.rawValue != "parity" {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "the audit found \(report.status.rawValue): "
+                    + report.findings.prefix(5).map { "\($0.kind.rawValue) \($0.hsm) \($0.key?.label ?? "")" }
+                    .joined(separator: ", "),
+                category: .integrity)
+        }
+        return ["status": .string(report.status.rawValue), "counts": .object(counts)]
+    }
+
+    private func signOff(_ step: CeremonyStep, witnesses: [String], statement: String, method: SignOffMethod)
+        async throws -> [String: JSONValue]
+    {
+        var signed: [JSONValue] = []
+        switch method {
+        case .typed:
+            for witness in witnesses {
+                let answer = try inputs.line(
+                    step: step.id, person: witness, prompt: "\(witness): \(statement)\nType your name to sign")
+                guard answer == witness else {
+                    throw CeremonyError.notConfirmed(
+                        step: step.id, person: witness, reason: "the name typed is not \"\(witness)\"")
+                }
+                try await record(
+                    .ceremonySignOff, by: witness, auth: "typed-name", step: step.id,
+                    detail: ["statement": .string(statement), "method": .string("typed")])
+                signed.append(.string(witness))
+            }
+        case .cosignature:
+            // A witness cosigns under the log's lock (tlog-cosignature publication), which the
+            // writer holds: the trail is closed (signing what is unsigned), the witnesses cosign
+            // that checkpoint, and the trail is opened again to record who cosigned.
+            guard let open = trail else { throw CeremonyError.invalid("the ceremony log is not open") }
+            try await open.close()
+            trail = nil
+            var outcomes: [(String, WitnessCosigner.Outcome)] = []
+            do {
+                let directory = LogDirectory(path: logDirectory)
+                let origin = try LogVerifier.readVerifierKey(at: directory.vkey).name
+                for witness in witnesses {
+                    let path = try inputs.witnessKeyPath(step: step.id, witness: witness)
+                    let key = try NotePrivateKey.read(from: path)
+                    guard key.verifierKey == script.roles.witnesses.first(where: { $0.name == witness })?.vkey else {
+                        throw CeremonyError.notConfirmed(
+                            step: step.id, person: witness, reason: "the key \(path) is not the witness key in roles")
+                    }
+                    let outcome = try WitnessCosigner(
+                        directory: directory,
+                        statePath: WitnessCosigner.defaultStatePath(keyPath: path, origin: origin)
+                    ).cosign(with: key, keyPath: path)
+                    outcomes.append((witness, outcome))
+                }
+            } catch {
+                trail = try await AuditTrail.open(
+                    for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+                throw error
+            }
+            trail = try await AuditTrail.open(
+                for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+            for (witness, outcome) in outcomes {
+                try await record(
+                    .ceremonySignOff, by: witness, auth: "tlog-cosignature", step: step.id,
+                    outputs: [
+                        "size": .integer(Int64(outcome.size)), "root": .string(outcome.rootHash.base64),
+                        "cosignature": .string(String(outcome.line.dropLast())),
+                        "vkey": .string(script.roles.witnesses.first { $0.name == witness }?.vkey?.description ?? ""),
+                    ],
+                    detail: ["statement": .string(statement), "method": .string("cosignature")])
+                signed.append(.string(witness))
+                say("  \(witness) cosigned checkpoint \(outcome.size)")
+            }
+        }
+        return ["witnesses": .array(signed), "method": .string(method.rawValue), "statement": .string(statement)]
+    }
+
+    private func destroyKey(
+        _ step: CeremonyStep, hsm: String, label: String, id: [UInt8], keyClass: DestroyedKeyClass,
+        confirmedBy: [String]
+    ) async throws -> [String: JSONValue] {
+        let worker = try await worker(hsm)
+        let classes: [ObjectClass] =
+            switch keyClass {
+            case .secretKey: [.secretKey]
+            case .privateKey: [.privateKey]
+            case .publicKey: [.publicKey]
+            case .keyPair: [.privateKey, .publicKey]
+            }
+        let counts = try await worker.withSession { session in
+            try classes.map {
+                try session.findObjects(matching: [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])).count
+            }
+        }
+        guard counts.allSatisfy({ $0 == 1 }) else {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "\(hsm) holds \(counts.map(String.init).joined(separator: "/")) object(s) for "
+                    + "\(keyClass.rawValue) \"\(label)\" id \(Hex.encode(id)); exactly one each is required, nothing was destroyed",
+                category: .invalidInput)
+        }
+        for person in confirmedBy {
+            try await confirm(
+                step, person: person,
+                prompt: "DESTROY \(keyClass.rawValue) \"\(label)\" (id \(Hex.encode(id))) on \(hsm)? "
+                    + "This cannot be undone.\nType the label to confirm",
+                expected: label)
+        }
+        let serial = await worker.token?.serialNumber ?? ""
+        try await worker.withSession { session in
+            for objectClass in classes {
+                for handle in try session.findObjects(
+                    matching: [.class(objectClass), .label(label)] + (id.isEmpty ? [] : [.id(id)]))
+                {
+                    try session.destroyObject(handle)
+                }
+            }
+        }
+        say("  destroyed \(keyClass.rawValue) \"\(label)\" on \(hsm)")
+        return [
+            "hsm": .string(hsm), "serial": .string(serial), "label": .string(label), "id": .string(Hex.encode(id)),
+            "class": .string(keyClass.rawValue), "confirmed_by": .array(confirmedBy.map(JSONValue.string)),
+        ]
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import HSMSyncCore
+
+/// `hsmsync ceremony run FILE [--resume] [--rehearse] [--inputs DIR]`.
+struct CeremonyRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a ceremony: every step logged before and after, a signed checkpoint after each.",
+        discussion: """
+            The plan is checked against the live fleet first; nothing is changed if it cannot be carried out. A \
+            failing step stops the ceremony with an account of what was done and what was not; after a fix, \
+            --resume continues from the failed step (completed steps are read from the verified signed log and \
+            never repeated). --rehearse runs the whole ceremony on throwaway SoftHSM2 tokens that mirror the \
+            fleet's HSM names, token labels and roles, into a log of its own; the real fleet is never touched. \
+            --inputs DIR answers every prompt from files (docs/ceremony-format.md); without it, people answer \
+            at the terminal and custodians type shares at a hidden prompt.
+            """
+    )
+
+    @OptionGroup var options: CeremonyFileOptions
+
+    @Flag(name: .long, help: "Continue the failed run of this ceremony from its failed step.")
+    var resume = false
+
+    @Flag(name: .long, help: "Rehearse on throwaway tokens mirroring the fleet, into a log of its own.")
+    var rehearse = false
+
+    @Option(
+        name: .customLong("rehearsal-log"),
+        help: ArgumentHelp(
+            "With --rehearse: the new log directory (default: beside the fleet's log).", valueName: "dir")
+    )
+    var rehearsalLog: String?
+
+    @Option(name: .long, help: ArgumentHelp("Answer prompts from files in this directory.", valueName: "dir"))
+    var inputs: String?
+
+    func validate() throws {
+        if resume && rehearse {
+            throw ValidationError("a rehearsal's tokens are gone when it ends: rehearse again instead of --resume")
+        }
+        if rehearsalLog != nil && !rehearse { throw ValidationError("--rehearsal-log needs --rehearse") }
+    }
+
+    func run() async throws {
+        let (script, fleet) = try options.load()
+        let answers: any CeremonyInputs =
+            try inputs.map { try DirectoryCeremonyInputs(directory: $0) }
+            ?? TerminalCeremonyInputs()
+        let environment = Environment.shared
+        var scratch: ScratchHSMs?
+        var runFleet = fleet
+        if rehearse {
+            let directory = rehearsalLog ?? "\(fleet.log!.directory).rehearsal-\(Self.timestamp())"
+            let started = try await ScratchHSMs.mirroring(fleet, registry: environment.registry)
+            scratch = started
+            do {
+                let log = try await RehearsalLog.create(directory: directory, ceremony: script.name)
+                runFleet = started.fleet(replacing: fleet, log: log)
+                Console.out("REHEARSAL: throwaway tokens for \(fleet.hsms.map(\.name).joined(separator: ", "))")
+                Console.out("REHEARSAL: log \(directory) (the fleet's own log is not written)")
+            } catch {
+                await started.destroy()
+                throw error
+            }
+        }
+        let runner = CeremonyRunner(
+            script: script, fleet: runFleet, connector: environment.connector, inputs: answers, rehearsal: rehearse,
+            say: { Console.out($0) })
+        do {
+            let outcome = try await runner.execute(resume: resume)
+            await runner.closeWorkers()
+            await scratch?.destroy()
+            Console.out("ceremony \(script.name) closed: run \(outcome.run), \(outcome.completed.count) steps")
+            Console.out("final checkpoint  size \(outcome.checkpointSize)")
+            Console.out("root (base64)     \(outcome.rootHash.base64)")
+            Console.out("root (words)      \(PGPWords.string(for: outcome.rootHash.bytes))")
+            Console.out("log               \(runFleet.log!.directory)")
+        } catch {
+            await runner.closeWorkers()
+            await scratch?.destroy()
+            throw error
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}
+
+/// A rehearsal's own signed log: a fresh directory and an Ed25519 key file beside it (mode 0600),
+/// with an origin that says it is a rehearsal.
+enum RehearsalLog {
+    static func create(directory: String, ceremony: String) async throws -> LogSettings {
+        let keyPath = directory + ".key"
+        guard !FileManager.default.fileExists(atPath: directory), !FileManager.default.fileExists(atPath: keyPath)
+        else { throw CeremonyError.invalid("\(directory) (or its key) exists: a rehearsal starts a new log") }
+        let origin = "rehearsal.hsmsync.invalid/\(ceremony)/\(randomHex())"
+        let key = try NotePrivateKey.generate(name: origin, type: .ed25519)
+        try key.write(to: keyPath)
+        let log = try await AuditLog.create(
+            directory: directory, origin: origin, signer: try FileKeySigner(path: keyPath),
+            actor: AuditActor(id: "hsmsync", role: "rehearsal", auth: "os-user"))
+        try await log.close()
+        return LogSettings(directory: directory, key: .file(path: keyPath))
+    }
+
+    private static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+}

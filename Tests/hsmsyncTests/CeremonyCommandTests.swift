@@ -1,0 +1,440 @@
+import Foundation
+import HSMSyncCore
+import HSMSyncTesting
+import Testing
+
+/// `hsmsync ceremony …` end to end, through the built binary, on real SoftHSM2 tokens.
+@Suite("hsmsync ceremony")
+struct CeremonyCommandTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let ceremonies = root.appendingPathComponent("ceremonies")
+    static let driver = root.appendingPathComponent("Tests/Python/pty_driver.py").path
+
+    /// A two-HSM fleet (primary-1, dr-1) on fresh tokens, with a signed log created.
+    static func makeFleet() async throws -> TestFleet {
+        let primary = try await SoftHSMFixture.shared.makeToken("cp")
+        let dr = try await SoftHSMFixture.shared.makeToken("cd")
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
+        #expect(created.status == 0, "\(created)")
+        return fleet
+    }
+
+    /// Writes `DIR/<step>/<person>.txt` answers.
+    static func answers(_ fleet: TestFleet, _ lines: [(step: String, person: String, text: String)]) throws -> String {
+        let directory = fleet.directory.path("inputs")
+        for line in lines {
+            try FileManager.default.createDirectory(
+                atPath: "\(directory)/\(line.step)", withIntermediateDirectories: true)
+            try (line.text + "\n").write(
+                toFile: "\(directory)/\(line.step)/\(line.person).txt", atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// How many times each step began, from the log.
+    static func begins(_ fleet: TestFleet, log: String = "audit-log") throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for entry in try CeremonyLogReader.entries(logDirectory: fleet.directory.path(log))
+        where entry.action == "ceremony.step.begin" {
+            counts[entry.step!, default: 0] += 1
+        }
+        return counts
+    }
+
+    static let establishAnswers: [(step: String, person: String, text: String)] = [
+        ("room-ready", "Morgan (master of ceremonies)", "yes"),
+        ("sign-off", "Harper (internal witness)", "Harper (internal witness)"),
+        ("sign-off", "Ivy (external witness)", "Ivy (external witness)"),
+    ]
+
+    @Test("every shipped ceremony validates, or names the one action this build cannot run (exit 2)")
+    func shippedCeremoniesValidate() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.ceremonies.path)
+            .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("fleet") }.sorted()
+        #expect(files.count == 5)
+        var valid: [String] = []
+        for file in files {
+            let result = try CommandRunner.hsmsync([
+                "ceremony", "validate", Self.ceremonies.appendingPathComponent(file).path,
+            ])
+            if result.status == 0 {
+                valid.append(file)
+            } else {
+                #expect(result.status == 2, "\(file): \(result)")
+                #expect(result.stderr.contains("not available in this build"), "\(file): \(result)")
+            }
+        }
+        #expect(valid.contains("establish-transport-key.yaml"))
+        #expect(valid.contains("rotate-transport-key.yaml"))
+    }
+
+    static let validScript = """
+        ceremony: t
+        version: 1
+        fleet: fleet.yaml
+        roles:
+          master: M
+          custodians: {threshold: 2, members: [A, B, C]}
+          witnesses: [{name: W}]
+        steps:
+          - id: one
+            title: First
+            by: M
+            action: generate-key
+            with:
+              hsm: primary-1
+              label: KEYLABEL
+              id: "01"
+              type: aes
+              size: 256
+              attributes: {sensitive: true, extractable: true, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+          - id: ask
+            title: Confirm
+            by: M
+            action: confirm
+            with: {prompt: Ready?}
+          - id: two
+            title: Second
+            by: M
+            action: generate-key
+            with:
+              hsm: primary-1
+              label: KEYLABEL2
+              id: "02"
+              type: ec
+              curve: P-256
+              attributes: {sensitive: true, extractable: false, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+          - id: sign
+            title: Sign off
+            by: M
+            action: witness-sign-off
+            with: {witnesses: [W], statement: I saw it., method: typed}
+          - id: end
+            title: Close
+            by: M
+            action: close
+            with: {statement: Done.}
+        """
+
+    @Test(
+        "malformed ceremony files exit 2 with the YAML path, and no module is loaded",
+        arguments: [
+            ("action: confirm", "action: confirmm", "steps[1].action"),
+            ("with: {prompt: Ready?}", "with: {}", "steps[1].with.prompt"),
+            ("size: 256", "size: big", "steps[0].with.size"),
+            ("hsm: primary-1\n      label: KEYLABEL2", "hsm: nowhere-9\n      label: KEYLABEL2", "steps[2].with"),
+            ("- id: two", "- id: one", "steps[2].id"),
+            ("title: Confirm", "title: Confirm\n    colour: red", "steps[1].colour"),
+            ("by: M\n    action: confirm", "by: Nobody\n    action: confirm", "steps[1].by"),
+        ])
+    func malformed(original: String, replacement: String, path: String) throws {
+        // A module that does not exist: loading it would fail with exit 3, so exit 2 shows nothing was loaded.
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", tokenURI: "pkcs11:token=x", module: "/nonexistent/libnone.so"),
+                .init("dr-1", role: "secondary", tokenURI: "pkcs11:token=y", module: "/nonexistent/libnone.so"),
+            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let good = fleet.directory.path("good.yaml")
+        try Self.validScript.write(toFile: good, atomically: true, encoding: .utf8)
+        let accepted = try CommandRunner.hsmsync(["ceremony", "validate", good])
+        #expect(accepted.status == 0, "\(accepted)")
+        #expect(Self.validScript.contains(original))
+        let bad = fleet.directory.path("bad.yaml")
+        try Self.validScript.replacingOccurrences(of: original, with: replacement)
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        for command in ["validate", "plan", "run"] {
+            let result = try CommandRunner.hsmsync(["ceremony", command, bad])
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains(path), "\(command): \(result)")
+        }
+    }
+
+    @Test("establish-transport-key: non-interactive run, every step once, the log verifies, transcript")
+    func establishTransportKey() async throws {
+        let fleet = try await Self.makeFleet()
+        let inputs = try Self.answers(fleet, Self.establishAnswers)
+        let file = Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path
+        let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
+        #expect(plan.status == 0, "\(plan)")
+        #expect(plan.stdout.contains("plan words"))
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(run.status == 0, "\(run)")
+        // The run checks the same plan the witnesses reviewed: same digest, same words.
+        let planWords = plan.stdout.split(separator: "\n").first { $0.hasPrefix("plan words") }
+        #expect(planWords != nil && run.stdout.contains(String(planWords!)), "\(plan)\n\(run)")
+        let counts = try Self.begins(fleet)
+        #expect(
+            counts == [
+                "check-fleet": 1, "room-ready": 1, "create": 1, "install-dr": 1, "verify": 1, "sign-off": 1, "close": 1,
+            ])
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+        let out = fleet.directory.path("transcript.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", fleet.directory.path("audit-log"), "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.contains("## Final checkpoint") && text.contains("Root (PGP words)"))
+        #expect(text.contains("Signature: ____") && text.contains("Ivy (external witness)"))
+        #expect(text.contains("kcv:"))
+        // No share word reaches the log or the transcript: the first words of a share file are not there.
+        let shareFile = "\(inputs)/shares/hsmsync-transport/transport-share-1-of-5.txt"
+        let words = try String(contentsOfFile: shareFile, encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") }.joined(separator: " ").split(separator: " ").map(String.init)
+        #expect(words.count == 33)
+        let log = try String(contentsOfFile: fleet.directory.path("audit-log/entries.jsonl"), encoding: .utf8)
+        #expect(!log.contains(words[4..<10].joined(separator: " ")))
+        #expect(!text.contains(words[4..<10].joined(separator: " ")))
+        // A second run is refused: the transport label is in use now (plan, exit 2, nothing changed).
+        let again = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(again.status == 2, "\(again)")
+        #expect(again.stderr.contains("hsmsync-transport"))
+        // A tampered log is refused by the transcript.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        let index = bytes.firstIndex(of: UInt8(ascii: "M"))!
+        bytes[index] = UInt8(ascii: "N")
+        try bytes.write(to: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        let refused = try fleet.hsmsync([
+            "ceremony", "transcript", fleet.directory.path("audit-log"), "--out", out + "2",
+        ])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: out + "2"))
+    }
+
+    @Test("a failure mid-ceremony stops it with an account; --resume completes it; no step runs twice")
+    func failureThenResume() async throws {
+        let fleet = try await Self.makeFleet()
+        let file = fleet.directory.path("t.yaml")
+        try Self.validScript.write(toFile: file, atomically: true, encoding: .utf8)
+        // Without the answer file of step `ask`, nothing starts: the inputs are checked before any HSM.
+        let missing = try Self.answers(fleet, [("sign", "W", "W")])
+        let refused = try fleet.hsmsync(["ceremony", "run", file, "--inputs", missing])
+        #expect(refused.status == 2 && refused.stderr.contains("ask/M.txt"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: fleet.directory.path("audit-log.ceremony-t.json")))
+        // The master answers "no" at step `ask`: the ceremony stops there, after step `one`.
+        let inputs = try Self.answers(fleet, [("ask", "M", "no")])
+        let first = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
+        #expect(first.status == 2, "\(first)")
+        #expect(first.stderr.contains("stopped at step ask"))
+        #expect(first.stderr.contains("done:     one"))
+        #expect(first.stderr.contains("not done: two, sign, end"))
+        // Without --resume a new run is refused while this one is unfinished.
+        let fresh = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
+        #expect(fresh.status == 2 && fresh.stderr.contains("--resume"), "\(fresh)")
+        _ = try Self.answers(fleet, [("ask", "M", "yes")])
+        let resumed = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs, "--resume"])
+        #expect(resumed.status == 0, "\(resumed)")
+        #expect(try Self.begins(fleet) == ["one": 1, "ask": 2, "two": 1, "sign": 1, "end": 1])
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+        let again = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs, "--resume"])
+        #expect(again.status == 2 && again.stderr.contains("no unfinished run"), "\(again)")
+    }
+
+    @Test("--rehearse: throwaway tokens, a log of its own, the real fleet and its log untouched")
+    func rehearsal() async throws {
+        let fleet = try await Self.makeFleet()
+        let file = fleet.directory.path("t.yaml")
+        try Self.validScript.write(toFile: file, atomically: true, encoding: .utf8)
+        let inputs = try Self.answers(fleet, [("ask", "M", "yes"), ("sign", "W", "W")])
+        let before = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        let rehearsalLog = fleet.directory.path("rehearsal-log")
+        let run = try fleet.hsmsync([
+            "ceremony", "run", file, "--inputs", inputs, "--rehearse", "--rehearsal-log", rehearsalLog,
+        ])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("REHEARSAL"))
+        let after = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        #expect(before == after)
+        let verify = try fleet.hsmsync(["log", "verify", rehearsalLog])
+        #expect(verify.status == 0, "\(verify)")
+        let open = try CeremonyLogReader.entries(logDirectory: rehearsalLog).first { $0.action == "ceremony.open" }
+        #expect(open?.detail["rehearsal"] == .bool(true))
+        let out = fleet.directory.path("rehearsal.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", rehearsalLog, "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("**REHEARSAL**"))
+        // The real primary never got the key: a real run still plans it as free.
+        let plan = try fleet.hsmsync(["ceremony", "plan", file])
+        #expect(plan.status == 0 && plan.stdout.contains("✓ primary-1: \"KEYLABEL\" is free"), "\(plan)")
+    }
+
+    @Test(
+        "interactive: confirmation, KCV and three shares typed at a hidden prompt on a real terminal, witness types her name",
+        .enabled(if: ProcessInfo.processInfo.environment["HSMSYNC_SKIP_PYTHON"] != "1"))
+    func interactive() async throws {
+        let fleet = try await Self.makeFleet()
+        let shares = fleet.directory.path("shares")
+        try FileManager.default.createDirectory(atPath: shares, withIntermediateDirectories: true)
+        let created = try fleet.hsmsync([
+            "transport", "create", "--fleet", fleet.path, "--hsm", "primary-1", "--shares", "3", "--threshold", "2",
+            "--out-dir", shares,
+        ])
+        #expect(created.status == 0, "\(created)")
+        var words: [String] = []
+        var kcv = ""
+        for number in 1...3 {
+            let text = try String(
+                contentsOfFile: "\(shares)/transport-share-\(number)-of-3.txt", encoding: .utf8)
+            var share: [String] = []
+            for line in text.split(separator: "\n") {
+                if line.hasPrefix("#") {
+                    if let range = line.range(of: "key check value ") {
+                        kcv = String(line[range.upperBound...].prefix(10))
+                    }
+                } else {
+                    share.append(String(line))
+                }
+            }
+            words.append(share.joined(separator: " "))
+        }
+        let script = """
+            ceremony: restore-drill
+            version: 1
+            fleet: fleet.yaml
+            roles:
+              master: M
+              custodians: {threshold: 2, members: [A, B, C]}
+              witnesses: [{name: W}]
+            steps:
+              - {id: ready, title: Ready, by: M, action: confirm, with: {prompt: Is the room secured?}}
+              - {id: install, title: Install, by: M, action: transport-install, with: {hsm: dr-1, custodians: [A, B, C], kcv: prompt}}
+              - {id: verify, title: Verify, by: M, action: transport-verify, with: {hsms: [primary-1, dr-1]}}
+              - {id: sign, title: Sign, by: M, action: witness-sign-off, with: {witnesses: [W], statement: I saw it., method: typed}}
+              - {id: end, title: Close, by: M, action: close, with: {statement: Done.}}
+            """
+        let file = fleet.directory.path("drill.yaml")
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let steps: [[String: Any]] = [
+            ["expect": "Type yes to confirm: ", "send": "yes\n"],
+            ["expect": "(10 hex digits): ", "send": kcv + "\n"],
+            ["expect": "(share 1 of 3): type your share", "send": words[0] + "\n", "hidden": true],
+            ["expect": "(share 2 of 3): type your share", "send": words[1] + "\n", "hidden": true],
+            ["expect": "(share 3 of 3): type your share", "send": words[2] + "\n", "hidden": true],
+            ["expect": "Type your name to sign: ", "send": "W\n"],
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: steps), as: UTF8.self)
+        let result = try CommandRunner.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", Self.driver, json, "--", CommandRunner.hsmsync.path, "ceremony", "run", file],
+            environment: SoftHSMFixture.shared.environment)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("ceremony restore-drill closed"))
+        for share in words { #expect(!result.stdout.contains(share), "a share was echoed") }
+        let entries = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+        let entered = entries.filter { $0.action == "ceremony.share.entered" }.compactMap(\.actorID)
+        #expect(entered == ["A", "B", "C"])
+        #expect(entries.contains { $0.action == "ceremony.signoff" && $0.actorID == "W" })
+    }
+
+    @Test(
+        "rotate-transport-key: a wrong destruction confirmation destroys nothing; --resume rotates and destroys the old key"
+    )
+    func rotateTransportKey() async throws {
+        let fleet = try await Self.makeFleet()
+        let establishInputs = try Self.answers(fleet, Self.establishAnswers)
+        let establish = try fleet.hsmsync([
+            "ceremony", "run", Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path,
+            "--fleet", fleet.path, "--inputs", establishInputs,
+        ])
+        #expect(establish.status == 0, "\(establish)")
+        let rotated = fleet.directory.path("fleet-2027.yaml")
+        try (try String(contentsOfFile: fleet.path, encoding: .utf8) + "transport:\n  label: hsmsync-transport-2027\n")
+            .write(toFile: rotated, atomically: true, encoding: .utf8)
+        let master = "Morgan (master of ceremonies)"
+        let witness = "Harper (internal witness)"
+        let inputs = try Self.answers(
+            fleet,
+            [
+                ("backups-rewrapped", master, "yes"), ("destroy-old-primary", master, "hsmsync-transport"),
+                ("destroy-old-primary", witness, "hsmsync-transport-2027"),
+                ("destroy-old-dr", master, "hsmsync-transport"), ("destroy-old-dr", witness, "hsmsync-transport"),
+                ("sign-off", witness, witness),
+            ])
+        let file = Self.ceremonies.appendingPathComponent("rotate-transport-key.yaml").path
+        let first = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs])
+        #expect(first.status == 2, "\(first)")
+        #expect(first.stderr.contains("stopped at step destroy-old-primary"), "\(first)")
+        // The witness typed the wrong label: both HSMs still hold the old key.
+        let old = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
+        #expect(old.status == 0, "\(old)")
+        _ = try Self.answers(fleet, [("destroy-old-primary", witness, "hsmsync-transport")])
+        let resumed = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs, "--resume"])
+        #expect(resumed.status == 0, "\(resumed)")
+        let gone = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
+        #expect(gone.status != 0, "\(gone)")
+        let new = try fleet.hsmsync(["transport", "verify", "--fleet", rotated])
+        #expect(new.status == 0, "\(new)")
+        let counts = try Self.begins(fleet)
+        #expect(counts["create"] == 2 && counts["install-dr"] == 2)  // once in each ceremony
+        #expect(counts["destroy-old-primary"] == 2 && counts["destroy-old-dr"] == 1 && counts["old-shares"] == 1)
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+    }
+
+    @Test("witness sign-off by C2SP cosignature with the witness key named in roles; the log verifies")
+    func cosignatureSignOff() async throws {
+        let fleet = try await Self.makeFleet()
+        let keys = fleet.directory.path("inputs/witness-keys")
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true)
+        let keygen = try fleet.hsmsync(["log", "keygen", "--name", "W", "--out", keys + "/W.key", "--witness"])
+        #expect(keygen.status == 0, "\(keygen)")
+        let vkey = keygen.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let script = Self.validScript.replacingOccurrences(
+            of: "witnesses: [{name: W}]", with: "witnesses: [{name: W, vkey: \"\(vkey)\"}]"
+        )
+        .replacingOccurrences(of: "method: typed", with: "method: cosignature")
+        let file = fleet.directory.path("t.yaml")
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        let inputs = try Self.answers(fleet, [("ask", "M", "yes")])
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
+        #expect(run.status == 0, "\(run)")
+        let signOff = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+            .first { $0.action == "ceremony.signoff" }
+        #expect(signOff?.actorID == "W")
+        #expect(signOff?.outputs["cosignature"]?.stringValue?.hasPrefix("— W ") == true)
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+        let out = fleet.directory.path("transcript.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", fleet.directory.path("audit-log"), "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("cosigned by W"))
+    }
+
+    @Test(
+        "--rehearse of the shipped establish-transport-key on throwaway tokens: every step once, its own log verifies, the real fleet and log untouched"
+    )
+    func rehearseEstablish() async throws {
+        let fleet = try await Self.makeFleet()
+        let inputs = try Self.answers(fleet, Self.establishAnswers)
+        let before = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        let rehearsalLog = fleet.directory.path("rehearsal-log")
+        let file = Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path
+        let run = try fleet.hsmsync([
+            "ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
+            rehearsalLog,
+        ])
+        #expect(run.status == 0, "\(run)")
+        #expect(
+            try Self.begins(fleet, log: "rehearsal-log") == [
+                "check-fleet": 1, "room-ready": 1, "create": 1, "install-dr": 1, "verify": 1, "sign-off": 1, "close": 1,
+            ])
+        let out = fleet.directory.path("rehearsal.md")
+        let transcript = try fleet.hsmsync(["ceremony", "transcript", rehearsalLog, "--out", out])
+        #expect(transcript.status == 0, "\(transcript)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("**REHEARSAL**"))
+        let after = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
+        #expect(before == after)
+        let verify = try fleet.hsmsync(["log", "verify", rehearsalLog])
+        #expect(verify.status == 0, "\(verify)")
+        let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
+        #expect(plan.status == 0 && plan.stdout.contains("✓ primary-1: \"hsmsync-transport\" is free"), "\(plan)")
+    }
+}
