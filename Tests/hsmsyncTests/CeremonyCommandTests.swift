@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncCore
 import HSMSyncTesting
+import PKCS11
 import Testing
 
 /// `hsmsync ceremony …` end to end, through the built binary, on real SoftHSM2 tokens.
@@ -55,7 +56,7 @@ struct CeremonyCommandTests {
         ("sign-off", "Ivy (external witness)", "Ivy (external witness)"),
     ]
 
-    @Test("every shipped ceremony validates, or names the one action this build cannot run (exit 2)")
+    @Test("every shipped ceremony validates, or names the one action this build cannot run (backups, exit 2)")
     func shippedCeremoniesValidate() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.ceremonies.path)
             .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("fleet") }.sorted()
@@ -74,6 +75,8 @@ struct CeremonyCommandTests {
         }
         #expect(valid.contains("establish-transport-key.yaml"))
         #expect(valid.contains("rotate-transport-key.yaml"))
+        #expect(valid.contains("replicate-ca-keys.yaml"))
+        #expect(!valid.contains("backup-primary.yaml") && !valid.contains("restore-secondary.yaml"))
     }
 
     static let validScript = """
@@ -436,5 +439,156 @@ struct CeremonyCommandTests {
         #expect(verify.status == 0, "\(verify)")
         let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
         #expect(plan.status == 0 && plan.stdout.contains("✓ primary-1: \"hsmsync-transport\" is free"), "\(plan)")
+    }
+
+    /// The shipped replicate-ca-keys, non-interactively, on tokens holding the same transport key and
+    /// CA keys on primary-1 only (imported without CKA_WRAP_WITH_TRUSTED: SoftHSM2's transport key
+    /// cannot be CKA_TRUSTED).
+    @Test("replicate-ca-keys: the CA keys arrive on dr-1 (fingerprints, parity), the log verifies")
+    func replicateCAKeys() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rd")
+        let module = try await SoftHSMFixture.shared.module()
+        do {
+            let session = try module.loggedInSession(primary)
+            try session.importTestAESKey(
+                label: "ca-aes", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+            try session.importTestECPair(
+                label: "ca-issuing", id: [2], key: TestMaterial.ecKey(2), extractable: true,
+                privateExtra: [.bool(.wrapWithTrusted, false)])
+        }
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
+        #expect(created.status == 0, "\(created)")
+        // A policy-conforming transport key on both (transport-verify is strict).
+        let agreed = try fleet.hsmsync([
+            "transport", "agree", "--fleet", fleet.path, "--from", "primary-1", "--to", "dr-1",
+        ])
+        #expect(agreed.status == 0, "\(agreed)")
+        let before = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(before.status != 0, "dr-1 lacks the CA keys before the ceremony: \(before)")
+
+        let inputs = try Self.answers(fleet, [("sign-off", "Harper (internal witness)", "Harper (internal witness)")])
+        let file = Self.ceremonies.appendingPathComponent("replicate-ca-keys.yaml").path
+        let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
+        #expect(plan.status == 0, "\(plan)")
+        #expect(plan.stdout.contains("✓ primary-1: secret-key \"ca-aes\""), "\(plan)")
+        #expect(plan.stdout.contains("✓ dr-1: transport key"), "\(plan)")
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(run.status == 0, "\(run)")
+        #expect(
+            try Self.begins(fleet) == [
+                "check-fleet": 1, "verify-transport": 1, "replicate": 1, "audit": 1, "sign-off": 1, "close": 1,
+            ])
+
+        // Parity, every key's material compared (fingerprints), through hsmsync audit.
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(audit.status == 0, "\(audit)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        #expect(json["status"] as? String == "parity")
+        #expect((json["notCompared"] as? [Any])?.isEmpty == true, "every key's material was compared")
+        let hsms = try #require(json["hsms"] as? [[String: Any]])
+        #expect(hsms.map { $0["keysInScope"] as? Int } == [3, 3])
+
+        // The step's outputs: what was copied, with fingerprints; nothing skipped, no conflict.
+        let entries = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+        let step = try #require(
+            entries.first { $0.action == "ceremony.step" && $0.step == "replicate" && $0.result == "ok" })
+        let text = "\(step.outputs)"
+        #expect(text.contains("ca-aes") && text.contains("ca-issuing") && text.contains("fingerprint"), "\(text)")
+        #expect(step.outputs["skipped"] == .array([]) && step.outputs["conflicts"] == .array([]), "\(text)")
+        #expect(entries.contains { $0.action == "replicate.commit" })
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+
+        // Run again: the plan is accepted (keys still on the source), nothing left to copy, still in parity.
+        let again = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(again.status == 0, "\(again)")
+    }
+
+    static let generateAndReplicate = """
+        ceremony: gr
+        version: 1
+        fleet: fleet.yaml
+        roles:
+          master: M
+          custodians: {threshold: 2, members: [A, B, C]}
+          witnesses: [{name: W}]
+        steps:
+          - id: agree
+            title: Transport key by ECDH
+            by: M
+            action: transport-agree
+            with: {from: primary-1, to: dr-1}
+          - id: gen
+            title: A CA key on the primary
+            by: M
+            action: generate-key
+            with:
+              hsm: primary-1
+              label: ca-gen
+              id: "07"
+              type: aes
+              size: 256
+              attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+          - id: other
+            title: A key outside the scope
+            by: M
+            action: generate-key
+            with:
+              hsm: primary-1
+              label: web-gen
+              id: "08"
+              type: aes
+              size: 256
+              attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+          - id: copy
+            title: Replicate
+            by: M
+            action: replicate
+            with: {from: primary-1, to: [dr-1], scope: {include: ["ca-*"], exclude: []}}
+          - id: end
+            title: Close
+            by: M
+            action: close
+            with: {statement: Done.}
+        """
+
+    @Test(
+        "a ceremony that makes its keys then replicates them: rehearsal on throwaway tokens, then for real (scope honoured)"
+    )
+    func generateThenReplicate() async throws {
+        let fleet = try await Self.makeFleet()
+        let file = fleet.directory.path("gr.yaml")
+        try Self.generateAndReplicate.write(toFile: file, atomically: true, encoding: .utf8)
+        let inputs = try Self.answers(fleet, [])
+        let rehearsalLog = fleet.directory.path("rehearsal-log")
+        let rehearsal = try fleet.hsmsync([
+            "ceremony", "run", file, "--inputs", inputs, "--rehearse", "--rehearsal-log", rehearsalLog,
+        ])
+        #expect(rehearsal.status == 0, "\(rehearsal)")
+        #expect(rehearsal.stdout.contains("REHEARSAL"))
+        #expect(
+            try Self.begins(fleet, log: "rehearsal-log") == ["agree": 1, "gen": 1, "other": 1, "copy": 1, "end": 1])
+        let rehearsed = try fleet.hsmsync(["log", "verify", rehearsalLog])
+        #expect(rehearsed.status == 0, "\(rehearsed)")
+
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
+        #expect(run.status == 0, "\(run)")
+        let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
+        // ca-gen is on dr-1 in parity; web-gen (outside the step's scope) is not: exactly one missing finding.
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        // (policy findings: the keys have no CKA_WRAP_WITH_TRUSTED, as on SoftHSM2 they must not.)
+        let findings = try #require(json["findings"] as? [[String: Any]]).filter { $0["kind"] as? String != "policy" }
+        let labels = findings.compactMap { ($0["key"] as? [String: Any])?["label"] as? String }
+        #expect(labels.contains("web-gen") && !labels.contains("ca-gen"), "\(audit)")
+        #expect(findings.allSatisfy { ($0["key"] as? [String: Any])?["label"] as? String == "web-gen" }, "\(audit)")
     }
 }

@@ -62,13 +62,11 @@ public enum CeremonyAction: Sendable {
         "witness-sign-off", "destroy-key", "close",
     ]
 
-    /// Why this build cannot execute the action, or `nil` when it can. Replication and backups are
-    /// defined in the format and validated, but their engines are not part of this build yet: a
-    /// ceremony using them is refused at validation rather than half-run.
+    /// Why this build cannot execute the action, or `nil` when it can. Backups are defined in the
+    /// format and validated, but their engine is not part of this build yet: a ceremony using them
+    /// is refused at validation rather than half-run.
     public var unavailableReason: String? {
         switch self {
-        case .replicate:
-            return "replication (hsmsync reconcile with a scope) is not available in this build"
         case .backupCreate, .backupVerify, .backupRestore:
             return "backups (hsmsync backup create/verify/restore) are not available in this build"
         default:

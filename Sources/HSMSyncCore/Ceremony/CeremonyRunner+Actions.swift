@@ -43,7 +43,9 @@ extension CeremonyRunner {
                 .ceremonyClose, by: step.by, step: nil,
                 detail: ["statement": .string(statement), "rehearsal": .bool(rehearsal)])
             return ["statement": .string(statement)]
-        case .replicate, .backupCreate, .backupVerify, .backupRestore:
+        case .replicate(let from, let to, let include, let exclude):
+            return try await replicate(step, from: from, to: to, include: include, exclude: exclude)
+        case .backupCreate, .backupVerify, .backupRestore:
             throw CeremonyError.actionUnavailable(
                 step: step.id, path: step.path, action: step.action.name,
                 reason: step.action.unavailableReason ?? "not available")
