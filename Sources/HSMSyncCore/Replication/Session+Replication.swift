@@ -215,8 +215,8 @@ extension Session {
     }
 
     /// Makes the verified staged object a token object and reads the token object back. A copyable
-    /// key is copied (`C_CopyObject(CKA_TOKEN=true)`: one token write); a non-copyable one cannot be
-    /// (SoftHSM2: `CKR_ACTION_PROHIBITED`), so the verified blob is unwrapped once more, straight to
+    /// and modifiable key is copied (`C_CopyObject(CKA_TOKEN=true)`: one token write); any other cannot be
+    /// (SoftHSM2: `CKR_ACTION_PROHIBITED`, `CKR_ATTRIBUTE_READ_ONLY`), so the verified blob is unwrapped once more, straight to
     /// the token, with the same complete template.
     private func promote(
         _ staged: ObjectHandle, template: KeyTemplate, blob: [UInt8]?, mechanism: Mechanism?,
@@ -224,7 +224,9 @@ extension Session {
     ) throws(ReplicationError) {
         let promoted: ObjectHandle
         do {
-            if template.flag(.copyable) {
+            // SoftHSM2 refuses to copy a non-modifiable object (CKR_ATTRIBUTE_READ_ONLY: CKA_TOKEN
+            // would change), and ceremonies make their keys non-modifiable.
+            if template.flag(.copyable) && template.flag(.modifiable) {
                 promoted = try copyObject(staged, template: [.bool(.token, true)])
             } else if let blob, let mechanism, let transportKey {
                 promoted = try unwrapKey(

@@ -16,7 +16,7 @@ struct KeyReplicatorTests {
     static let rsa = KeyIdentity(objectClass: "private-key", label: "rsa-1", id: "03")
     static let rsaPublic = KeyIdentity(objectClass: "public-key", label: "rsa-1", id: "03")
 
-    /// Primary with an AES key, an EC pair and an RSA pair (all extractable, no WRAP_WITH_TRUSTED);
+    /// Primary with a non-modifiable AES key, an EC pair and an RSA pair (all extractable, no WRAP_WITH_TRUSTED);
     /// the secondary empty; both with the same transport key unless told otherwise.
     static func rig(_ hint: String, secondaryTransport: [Attribute]? = nil, otherValue: Bool = false) async throws
         -> ReplicationRig
@@ -24,8 +24,10 @@ struct KeyReplicatorTests {
         try await ReplicationRig.make(hint) { index, session in
             if index == 0 {
                 try session.installTestTransportKey()
+                // Non-modifiable, as ceremonies make CA keys: SoftHSM2 will not C_CopyObject it.
                 try session.importTestAESKey(
-                    label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+                    label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false,
+                    extra: [.bool(.modifiable, false)])
                 try session.importTestECPair(
                     label: "ec-1", id: [2], key: TestMaterial.ecKey(2), extractable: true,
                     privateExtra: [.bool(.wrapWithTrusted, false)])
