@@ -112,11 +112,14 @@ struct CeremonyScriptTests {
         }
     }
 
-    @Test("replicate and backups decode but this build refuses them, naming the step")
+    @Test("replicate is available; backups decode but this build refuses them, naming the step")
     func unavailable() throws {
-        let script = try Self.parse(
+        let replicate = try Self.parse(
             "  - {id: r, title: R, by: M, action: replicate, with: {from: p, to: [d], scope: {include: ['*'], exclude: []}}}\n"
                 + Self.close)
-        #expect(throws: CeremonyError.self) { try script.checkAvailability() }
+        try replicate.checkAvailability()
+        let backup = try Self.parse(
+            "  - {id: b, title: B, by: M, action: backup-create, with: {hsm: p, out: x.hsmbackup}}\n" + Self.close)
+        #expect(throws: CeremonyError.self) { try backup.checkAvailability() }
     }
 }
