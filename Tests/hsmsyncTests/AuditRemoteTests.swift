@@ -52,19 +52,27 @@ struct AuditRemoteTests {
         ])
         let flag = directory.path("resume")
         // The scan of remote-1 pauses after 256 objects; the server dies; the scan resumes.
-        let audit = Task.detached {
-            try fleet.hsmsync(
-                ["audit", "--fleet", fleet.path, "--json"],
-                environment: ["HSMSYNC_TEST_PAUSE_SCAN": "remote-1:256:\(flag)"])
+        // The audit runs on a thread of its own and this test polls without suspending: with other
+        // tests' child processes holding the cooperative pool, a task could wait minutes for a turn
+        // while the paused audit waits for the kill.
+        let audit = ChildRun()
+        Thread.detachNewThread {
+            audit.result = Result {
+                try fleet.hsmsync(
+                    ["audit", "--fleet", fleet.path, "--json"],
+                    environment: ["HSMSYNC_TEST_PAUSE_SCAN": "remote-1:256:\(flag)"])
+            }
+            audit.done.signal()
         }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: flag + ".paused") && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+            Thread.sleep(forTimeInterval: 0.02)
         }
         #expect(FileManager.default.fileExists(atPath: flag + ".paused"), "the scan never reached the pause")
         server.kill()
         _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        let result = try await audit.value
+        audit.done.wait()
+        let result = try #require(audit.result).get()
 
         #expect(result.status == 3, "\(result)")
         #expect(!result.wasSignalled, "the process must survive a dead server (SIGPIPE)")
@@ -128,4 +136,10 @@ struct AuditRemoteTests {
         let human = try fleet.hsmsync(["audit", "--fleet", fleet.path])
         #expect(human.stdout.contains("material not compared (never counted as a mismatch): 1"))
     }
+}
+
+/// A child run on its own thread: `result` is written before `done` is signalled, read after.
+private final class ChildRun: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var result: Result<ProcessResult, any Error>?
 }

@@ -11,7 +11,8 @@ public struct LogSettings: Sendable, Hashable {
 
     /// The log's signing key.
     public enum LogKey: Sendable, Hashable {
-        /// A key file (`file:PATH`, text `PRIVATE+KEY+…`, mode 0600): development and tests.
+        /// A key file (`file:PATH`, the C2SP private key text that `hsmsync log keygen` writes, mode 0600):
+        /// development and tests.
         case file(path: String)
         /// A key held in one of the fleet's HSMs, found by label.
         case hsm(name: String, label: String)
