@@ -1,4 +1,5 @@
 import ArgumentParser
+import HSMSyncCore
 import PKCS11
 
 #if canImport(Glibc)
@@ -16,7 +17,7 @@ struct HSMSync: AsyncParsableCommand {
             Exit codes, for every command: 0 success (audit: parity), 1 drift or integrity failure, \
             2 invalid input or usage, 3 HSM or runtime failure.
             """,
-        version: hsmsyncVersion,
+        version: HSMSyncVersion.current,
         subcommands: [
             FleetCommand.self,
             InventoryCommand.self,
@@ -63,5 +64,3 @@ struct HSMSync: AsyncParsableCommand {
         Glibc.exit(ExitStatus.success.rawValue)
     }
 }
-
-let hsmsyncVersion = "0.1.0"

@@ -66,7 +66,7 @@ struct AuditRemoteTests {
         }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: flag + ".paused") && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.02)
+            usleep(20_000)
         }
         #expect(FileManager.default.fileExists(atPath: flag + ".paused"), "the scan never reached the pause")
         server.kill()

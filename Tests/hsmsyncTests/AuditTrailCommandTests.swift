@@ -11,8 +11,9 @@ struct AuditTrailCommandTests {
         "log keygen/init --fleet, then audit: parity (log key and anchor are not drift), an audit.parity entry, log verifies"
     )
     func auditRecordsParity() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("atl-p")
-        let secondary = try await SoftHSMFixture.shared.makeToken("atl-d")
+        // Distinctive PINs: a leak into the log is found by searching for them.
+        let primary = try await SoftHSMFixture.shared.makeToken("atl-p", userPIN: "pin-atl-p-7391")
+        let secondary = try await SoftHSMFixture.shared.makeToken("atl-d", userPIN: "pin-atl-d-2846")
         let files = try TestFleet(
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: secondary),
@@ -46,7 +47,8 @@ struct AuditTrailCommandTests {
             .split(separator: "\n").filter { $0.contains("\"audit.parity\"") }
         #expect(entries.count == 2)
         #expect(entries.allSatisfy { $0.contains("\"status\":\"parity\"") && !$0.contains("5a5a5a") })
-        #expect(entries.allSatisfy { !$0.contains(primary.userPIN + "\n") })
+        let wholeLog = try String(contentsOfFile: logDirectory + "/entries.jsonl", encoding: .utf8)
+        #expect(!wholeLog.contains(primary.userPIN) && !wholeLog.contains(secondary.userPIN))
 
         // The anchor object on the HSM moved with the checkpoints: rolling the log back is detectable.
         let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)

@@ -68,9 +68,10 @@ extension HSMAuditSigner {
     ///
     /// - Returns: the curve chosen.
     public static func generateKey(on worker: HSMWorker, label: String) async throws -> String {
-        try await worker.withSession { session in
+        let hsm = worker.name
+        return try await worker.withSession { session in
             guard try session.findObjects(matching: [.label(label)]).isEmpty else {
-                throw AuditTrailError.logKeyExists(hsm: "this HSM", label: label)
+                throw AuditTrailError.logKeyExists(hsm: hsm, label: label)
             }
             let edwards = try session.module.mechanisms(session.slot).contains(.ecEdwardsKeyPairGen)
             let curve = NamedCurve.all.first { $0.name == (edwards ? "Ed25519" : "P-256") }!

@@ -32,18 +32,14 @@ public struct CeremonyRunState: Codable, Sendable, Hashable {
         }
     }
 
-    /// Replaces the state file atomically (write, fsync, rename).
+    /// Replaces the state file atomically and durably.
     public func write(_ path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = try encoder.encode(self)
-        let temporary = path + ".tmp"
-        _ = FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o644])
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try handle.synchronize()
-        try handle.close()
-        if rename(temporary, path) != 0 {
-            throw CeremonyError.invalid("cannot write the ceremony state file \(path)")
+        do {
+            try DurableFile.replace(path, with: Array(try encoder.encode(self)))
+        } catch {
+            throw CeremonyError.invalid("cannot write the ceremony state file \(path): \(error)")
         }
     }
 }

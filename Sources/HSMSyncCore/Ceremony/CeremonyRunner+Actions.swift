@@ -329,18 +329,21 @@ extension CeremonyRunner {
             case .publicKey: [.publicKey]
             case .keyPair: [.privateKey, .publicKey]
             }
-        let counts = try await worker.withSession { session in
-            try classes.map {
-                try session.findObjects(matching: [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])).count
-            }
+        let templates: [[Attribute]] = classes.map {
+            [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])
         }
-        guard counts.allSatisfy({ $0 == 1 }) else {
-            throw CeremonyError.stepFailed(
+        let refusal = { (counts: [Int], when: String) in
+            CeremonyError.stepFailed(
                 step: step.id,
                 reason: "\(hsm) holds \(counts.map(String.init).joined(separator: "/")) object(s) for "
-                    + "\(keyClass.rawValue) \"\(label)\" id \(Hex.encode(id)); exactly one each is required, nothing was destroyed",
+                    + "\(keyClass.rawValue) \"\(label)\" id \(Hex.encode(id))\(when); exactly one each is required, "
+                    + "nothing was destroyed",
                 category: .invalidInput)
         }
+        let counts = try await worker.withSession { session in
+            try templates.map { try session.findObjects(matching: $0).count }
+        }
+        guard counts.allSatisfy({ $0 == 1 }) else { throw refusal(counts, "") }
         for person in confirmedBy {
             try await confirm(
                 step, person: person,
@@ -349,15 +352,17 @@ extension CeremonyRunner {
                 expected: label)
         }
         let serial = await worker.token?.serialNumber ?? ""
-        try await worker.withSession { session in
-            for objectClass in classes {
-                for handle in try session.findObjects(
-                    matching: [.class(objectClass), .label(label)] + (id.isEmpty ? [] : [.id(id)]))
-                {
-                    try session.destroyObject(handle)
-                }
+        // The token may have changed while the custodians typed: what is destroyed is exactly what
+        // was confirmed, one object per class, found again and counted again in the same session.
+        let countsAfter = try await worker.withSession { session -> [Int] in
+            let found = try templates.map { try session.findObjects(matching: $0) }
+            guard found.allSatisfy({ $0.count == 1 }) else { return found.map(\.count) }
+            for handles in found {
+                try session.destroyObject(handles[0])
             }
+            return []
         }
+        guard countsAfter.isEmpty else { throw refusal(countsAfter, " after the confirmations") }
         say("  destroyed \(keyClass.rawValue) \"\(label)\" on \(hsm)")
         return [
             "hsm": .string(hsm), "serial": .string(serial), "label": .string(label), "id": .string(Hex.encode(id)),

@@ -50,11 +50,9 @@ extension CeremonyRunner {
     /// ``replicationFleet(from:to:include:exclude:)``), then checks every requested key on every
     /// destination by fingerprint.
     ///
-    /// `ReconcileRun` writes its own entries (`replicate.*`) through its own audit trail, under
-    /// the log's lock: the ceremony's trail is closed around it (signing what is unsigned) and
-    /// opened again after, as for a cosignature sign-off. Its workers log in on tokens the
-    /// ceremony's workers already hold logged in (PKCS#11 login is per application), so no PIN is
-    /// read again.
+    /// `ReconcileRun` writes its entries (`replicate.*`) into the ceremony's trail; the step's
+    /// checkpoint signs them. Its workers do not log in: the ceremony's workers already hold the
+    /// tokens logged in (PKCS#11 login is per application), so no PIN is read again.
     func replicate(_ step: CeremonyStep, from: String, to: [String], include: [String], exclude: [String])
         async throws -> [String: JSONValue]
     {
@@ -73,20 +71,9 @@ extension CeremonyRunner {
                 category: .invalidInput)
         }
 
-        guard let open = trail else { throw CeremonyError.invalid("the ceremony log is not open") }
-        try await open.close()
-        trail = nil
-        let report: ReconcileReport
-        do {
-            report = try await ReconcileRun(connector: connector, options: HSMWorker.LoginOptions(login: false))
-                .run(narrowed, apply: true)
-        } catch {
-            trail = try await AuditTrail.open(
-                for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
-            throw error
-        }
-        trail = try await AuditTrail.open(
-            for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+        guard let trail else { throw CeremonyError.invalid("the ceremony log is not open") }
+        let report = try await ReconcileRun(connector: connector, options: HSMWorker.LoginOptions(login: false))
+            .run(narrowed, apply: true, trail: trail)
 
         // Every requested key, on every destination, with the source's fingerprint.
         var absent: [String] = []

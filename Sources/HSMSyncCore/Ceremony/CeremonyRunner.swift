@@ -116,7 +116,7 @@ public actor CeremonyRunner {
             if let state, state.status != CeremonyRunState.closed {
                 throw CeremonyError.unfinishedRun(run: state.run, statePath: statePath)
             }
-            run = "\(script.name)/\(Self.randomHex(8))"
+            run = "\(script.name)/\(Hex.random(byteCount: 8))"
         }
         let done = Set(history.completed.keys)
         try inputs.preflight(
@@ -198,11 +198,6 @@ public actor CeremonyRunner {
         try current.write(statePath)
         let head = final ?? CheckpointReceipt(size: 0, rootHash: TreeHasher.emptyRoot, note: "")
         return CeremonyOutcome(run: run, completed: completed, checkpointSize: head.size, rootHash: head.rootHash)
-    }
-
-    static func randomHex(_ count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Hex.encode((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }
 

@@ -143,7 +143,14 @@ extension Fleet {
         }
 
         let pinValue = try mapping.required("pin")
-        let pinText = try pinValue.string()
+        let pinText: String
+        do {
+            pinText = try pinValue.string()
+        } catch {
+            // The decoder's message quotes the value (`quote it if you mean the text "on"`): a PIN
+            // typed here by mistake would be echoed.
+            throw pinValue.error("expected env:NAME, file:PATH or prompt; a PIN never goes in the fleet file")
+        }
         let pin: PINSource
         if pinText == "prompt" {
             pin = .prompt

@@ -41,12 +41,22 @@ public struct InventoryScanner: Sendable {
         _ hsms: [HSMConfiguration], of fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil
     ) async -> [HSMScan] {
         let connections = await connector.connect(hsms, readWrite: false, options: options)
-        return await withTaskGroup(of: (Int, HSMScan).self) { group in
+        let scans = await Self.scan(connections, fleet: fleet, progress: progress)
+        for connection in connections {
+            await connection.worker?.close()
+        }
+        return scans
+    }
+
+    /// Scans open connections in parallel, in their order, leaving the workers open (reconcile
+    /// copies through them after).
+    static func scan(
+        _ connections: [HSMConnection], fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil
+    ) async -> [HSMScan] {
+        await withTaskGroup(of: (Int, HSMScan).self) { group in
             for (index, connection) in connections.enumerated() {
                 group.addTask {
-                    let scan = await Self.scan(connection, fleet: fleet, progress: progress)
-                    await connection.worker?.close()
-                    return (index, scan)
+                    (index, await Self.scan(connection, fleet: fleet, progress: progress))
                 }
             }
             var results = [HSMScan?](repeating: nil, count: connections.count)

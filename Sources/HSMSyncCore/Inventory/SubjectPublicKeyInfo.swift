@@ -57,17 +57,6 @@ enum SubjectPublicKeyInfo {
 }
 
 extension Sequence where Element == UInt8 {
-    /// Lowercase hex.
-    var hexString: String {
-        let bytes = Array(self)
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
-            for (index, byte) in bytes.enumerated() {
-                buffer[index * 2] = lowercaseHexDigits[Int(byte >> 4)]
-                buffer[index * 2 + 1] = lowercaseHexDigits[Int(byte & 0x0f)]
-            }
-            return bytes.count * 2
-        }
-    }
+    /// Lowercase hex (``Hex/encode(_:)``).
+    var hexString: String { Hex.encode(self) }
 }
-
-private let lowercaseHexDigits = Array("0123456789abcdef".utf8)

@@ -40,7 +40,7 @@ public struct KeyReplicator: Sendable {
                 guard let transport else {
                     throw .transportKeyRefused(hsm: hsm, problems: ["is missing (or ambiguous)"])
                 }
-                _ = try TransportKeyGate.check(session, transportKey: transport, hsm: hsm)
+                try TransportKeyGate.check(session, transportKey: transport, hsm: hsm)
                 let template = try Self.template(session, handles[0], hsm: hsm)
                 guard template.flag(.extractable) else {
                     throw .unsupportedKey(identity.description, reason: "CKA_EXTRACTABLE is false (unsyncable)")
@@ -69,7 +69,7 @@ public struct KeyReplicator: Sendable {
         try envelope.verify(transportCheckValue: transportCheckValue, destination: hsm, policy: policy)
         return try await Self.run(hsm: hsm, "installing \(envelope.key.identity)") {
             try await worker.withTransportKey { session, transport throws(ReplicationError) in
-                _ = try TransportKeyGate.check(session, transportKey: transport, hsm: hsm)
+                try TransportKeyGate.check(session, transportKey: transport, hsm: hsm)
                 return try session.installVerifiedEnvelope(
                     envelope, transportKey: transport, hsm: hsm, presentPublicKey: presentPublicKey)
             }

@@ -22,15 +22,28 @@ public final class ReconcileLock {
             throw .state("cannot create the state directory \(directory): \(error.localizedDescription)")
         }
         path = directory + "/reconcile.lock"
-        fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .state("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // `fd` is set only once the lock is held: a throwing init must not leave it for deinit.
+        let descriptor: Int32
+        let locked: Bool
+        do throws(LogIOError) {
+            descriptor = try PosixFile.open(path, O_RDWR | O_CREAT, mode: 0o600)
+            do {
+                locked = try PosixFile.tryLock(descriptor, path: path)
+            } catch {
+                PosixFile.close(descriptor)
+                throw error
+            }
+        } catch {
+            throw .state(error.description)
+        }
+        guard locked else {
             var buffer = [UInt8](repeating: 0, count: 32)
-            let count = pread(fd, &buffer, buffer.count, 0)
+            let count = pread(descriptor, &buffer, buffer.count, 0)
             let holder = count > 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : "?"
-            Glibc.close(fd)
+            PosixFile.close(descriptor)
             throw .locked(path: path, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
         }
+        fd = descriptor
         // Record the holder's PID for the message another run prints (informational only).
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
@@ -38,7 +51,7 @@ public final class ReconcileLock {
     }
 
     deinit {
-        Glibc.close(fd)  // releases the flock
+        PosixFile.close(fd)  // releases the flock
     }
 }
 

@@ -24,49 +24,82 @@ public struct ReconcileRun: Sendable {
 
     /// Plans (and with `apply`, carries out) the reconciliation of `fleet`.
     ///
+    /// With `apply`, the audit trail is open before any HSM is touched — recovery of an interrupted
+    /// run may destroy torn objects, and nothing is destroyed unrecorded. `trail` is the caller's
+    /// open trail (a ceremony's), recorded into and left open; without it the fleet's log is opened
+    /// with the bulk checkpoint policy and closed at the end.
+    ///
     /// - Throws: ``ReconcileError`` (lock held, state directory unusable) and audit trail errors
     ///   before anything is changed; per-key and per-HSM failures are in the report instead.
-    public func run(_ fleet: Fleet, apply: Bool, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws
-        -> ReconcileReport
-    {
+    public func run(
+        _ fleet: Fleet, apply: Bool, trail injected: AuditTrail? = nil,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws -> ReconcileReport {
         let started = ContinuousClock.now
         let generatedAt = Date()
-        var lock: ReconcileLock?
-        var journal: ReplicationJournal?
-        var pending: [ReplicationJournal.Operation] = []
-        if apply {
-            lock = try ReconcileLock(directory: fleet.stateDirectory)
-            journal = try ReplicationJournal(directory: fleet.stateDirectory)
-            pending = try ReplicationJournal.pending(in: fleet.stateDirectory)
+        guard apply else {
+            return try await reconcile(
+                fleet, journal: nil, pending: [], trail: nil, generatedAt: generatedAt, started: started,
+                progress: progress)
         }
+        let lock = try ReconcileLock(directory: fleet.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
+        let journal = try ReplicationJournal(directory: fleet.stateDirectory)
+        let pending = try ReplicationJournal.pending(in: fleet.stateDirectory)
+        let trail: AuditTrail
+        if let injected {
+            trail = injected
+        } else {
+            trail = try await AuditTrail.open(for: fleet, connector: connector, checkpointPolicy: .bulk())
+        }
+        let report: ReconcileReport
+        do {
+            report = try await reconcile(
+                fleet, journal: journal, pending: pending, trail: trail, generatedAt: generatedAt, started: started,
+                progress: progress)
+        } catch {
+            if injected == nil { try? await trail.close() }
+            throw error
+        }
+        if injected == nil { try await trail.close() }
+        if try ReplicationJournal.pending(in: fleet.stateDirectory).isEmpty {
+            try journal.truncate()
+        }
+        return report
+    }
 
+    /// Scans, recovers what an interrupted run left pending, plans, and (given a journal and a
+    /// trail) copies.
+    private func reconcile(
+        _ fleet: Fleet, journal: ReplicationJournal?, pending: [ReplicationJournal.Operation], trail: AuditTrail?,
+        generatedAt: Date, started: ContinuousClock.Instant, progress: (@Sendable (Int, Int) -> Void)?
+    ) async throws -> ReconcileReport {
+        let apply = journal != nil
         let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
         let workers = Dictionary(uniqueKeysWithValues: connections.compactMap { $0.worker }.map { ($0.name, $0) })
-        var scans = await Self.scan(connections, fleet: fleet)
+        var scans = await InventoryScanner.scan(connections, fleet: fleet)
         do {
-            let (recovered, removed) = try await recover(pending, scans: scans, workers: workers, journal: journal)
-            if removed {
-                scans = await Self.scan(connections, fleet: fleet)
+            var recovered: [ReconcileReport.Recovered] = []
+            if let journal, let trail {
+                let (decisions, removedFrom) = try await recover(
+                    pending, scans: scans, workers: workers, journal: journal, trail: trail)
+                recovered = decisions
+                if !removedFrom.isEmpty {
+                    // Only the HSMs recovery changed are scanned again.
+                    let changed = connections.filter { removedFrom.contains($0.configuration.name) }
+                    let rescanned = await InventoryScanner.scan(changed, fleet: fleet)
+                    scans = scans.map { scan in
+                        rescanned.first { $0.configuration.name == scan.configuration.name } ?? scan
+                    }
+                }
             }
             let audit = DriftEngine(fleet: fleet).evaluate(scans, generatedAt: generatedAt)
             let plan = ReconcilePlanner(fleet: fleet).plan(audit, scans: scans)
             var execution = Execution()
-            if apply {
-                let trail = try await AuditTrail.open(for: fleet, connector: connector, checkpointPolicy: .bulk())
-                do {
-                    try await execute(
-                        plan, fleet: fleet, scans: scans, workers: workers, journal: journal!, trail: trail,
-                        recovered: recovered,
-                        into: &execution, progress: progress)
-                } catch {
-                    try? await trail.close()
-                    throw error
-                }
-                try await trail.close()
-                if try ReplicationJournal.pending(in: fleet.stateDirectory).isEmpty {
-                    try journal?.truncate()
-                }
+            if let journal, let trail {
+                try await execute(
+                    plan, fleet: fleet, scans: scans, workers: workers, journal: journal, trail: trail,
+                    into: &execution, progress: progress)
             }
             await Self.close(connections)
             return report(
@@ -88,32 +121,20 @@ public struct ReconcileRun: Sendable {
 
     private func execute(
         _ plan: ReconcilePlan, fleet: Fleet, scans: [HSMScan], workers: [String: HSMWorker],
-        journal: ReplicationJournal,
-        trail: AuditTrail, recovered: [ReconcileReport.Recovered], into execution: inout Execution,
+        journal: ReplicationJournal, trail: AuditTrail, into execution: inout Execution,
         progress: (@Sendable (Int, Int) -> Void)?
     ) async throws {
         let actor = trail.actor
         func entry(_ action: String, _ outputs: [String: JSONValue], result: AuditResult = .ok) -> AuditEntryDraft {
             AuditEntryDraft(action: AuditAction(action), actor: actor, outputs: outputs, result: result)
         }
-        var opening: [AuditEntryDraft] = [
+        try await trail.record(
             entry(
                 "replicate.plan",
                 [
                     "fleet": .string(fleet.name), "copies": .integer(Int64(plan.copies.count)),
                     "skipped": .integer(Int64(plan.skipped.count)), "conflicts": .integer(Int64(plan.conflicts.count)),
-                ])
-        ]
-        for item in recovered {
-            opening.append(
-                entry(
-                    "replicate.recover",
-                    [
-                        "op": .string(item.op), "key": .string(item.key), "destination": .string(item.destination),
-                        "outcome": .string(item.outcome),
-                    ]))
-        }
-        try await trail.record(contentsOf: opening)
+                ]))
 
         let replicator = KeyReplicator(policy: fleet.policy)
         var done = 0
@@ -231,29 +252,39 @@ public struct ReconcileRun: Sendable {
     /// a finished promotion never has (SoftHSM2 writes a copied object's file before applying
     /// `CKA_TOKEN=true`) — → provably ours: destroyed and rolled back; anything else → conflict, left alone.
     ///
-    /// - Returns: the decisions, and whether any object was destroyed (the scans are stale then).
+    /// Every decision is recorded in the trail and the journal. An undecided copy (its
+    /// destination unreachable now) stays pending for a later run.
+    ///
+    /// - Returns: the decisions, and the HSMs on which objects were destroyed (their scans are stale).
     private func recover(
         _ pending: [ReplicationJournal.Operation], scans: [HSMScan], workers: [String: HSMWorker],
-        journal: ReplicationJournal?
-    ) async throws -> ([ReconcileReport.Recovered], Bool) {
-        guard !pending.isEmpty else { return ([], false) }
+        journal: ReplicationJournal, trail: AuditTrail
+    ) async throws -> ([ReconcileReport.Recovered], Set<String>) {
+        guard !pending.isEmpty else { return ([], []) }
         var inventories: [String: TokenInventory] = [:]
         for scan in scans {
             if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
         }
         var recovered: [ReconcileReport.Recovered] = []
         var outcomes: [String: String] = [:]
-        var removed = false
+        var removedFrom: Set<String> = []
+        var drafts: [AuditEntryDraft] = []
+        func record(_ outputs: [String: JSONValue]) {
+            drafts.append(
+                AuditEntryDraft(action: AuditAction("replicate.recover"), actor: trail.actor, outputs: outputs))
+        }
         for operation in pending {
-            // An HSM unreachable now: decided on a later run.
             guard let inventory = inventories[operation.destination], let worker = workers[operation.destination]
             else { continue }
             let reference = inventories[operation.source]?.objects.first { $0.identity == operation.key }
             var outcome = "rolled-back"
             for identity in [operation.key] + (operation.publicKey.map { [$0] } ?? []) {
+                // A torn object may have lost its class or id, never its label; one whose class is
+                // readable and different is somebody else's.
                 let present = inventory.objects.filter {
                     $0.identity == identity
-                        || ($0.isOdd && $0.label == identity.label && $0.id.map { $0 == identity.id } ?? true)
+                        || ($0.isOdd && $0.label == identity.label && ($0.id.map { $0 == identity.id } ?? true)
+                            && ($0.objectClass == identity.objectClass || $0.objectClass == "unknown"))
                 }
                 guard !present.isEmpty else { continue }
                 let sourceRecord =
@@ -273,12 +304,11 @@ public struct ReconcileRun: Sendable {
                                 ).isEmpty
                             } ?? false)
                     if torn {
-                        let target = record.identity
                         do {
-                            try await worker.withObjects([target]) { session, handles, _ in
+                            try await worker.withObjects([record.identity]) { session, handles, _ in
                                 try session.destroyObject(handles[0])
                             }
-                            removed = true
+                            removedFrom.insert(operation.destination)
                         } catch {
                             outcome = "conflict"
                         }
@@ -294,6 +324,10 @@ public struct ReconcileRun: Sendable {
                 .init(
                     op: operation.op, key: operation.key.description, destination: operation.destination,
                     outcome: outcome))
+            record([
+                "op": .string(operation.op), "key": .string(operation.key.description),
+                "destination": .string(operation.destination), "outcome": .string(outcome),
+            ])
         }
         // Objects with no identity at all, on a destination that had none when the interrupted copies
         // were planned, were made by those copies' promotions (the lock keeps other reconciles out).
@@ -301,19 +335,25 @@ public struct ReconcileRun: Sendable {
             guard let inventory = inventories[destination], let worker = workers[destination],
                 operations.allSatisfy({ $0.anonymousObjectsBefore == 0 })
             else { continue }
+            var destroyed = 0
             for identity in Set(inventory.objects.filter(\.isAnonymous).map(\.identity)) {
-                let destroyed = try? await worker.withEveryObject(identity) { session, handles in
-                    var count = 0
-                    for handle in handles where (try? session.keyRecord(of: handle)).map(\.isAnonymous) ?? true {
-                        if (try? session.destroyObject(handle)) != nil { count += 1 }
-                    }
-                    return count
-                }
-                if (destroyed ?? 0) > 0 { removed = true }
+                destroyed +=
+                    (try? await worker.withEveryObject(identity) { session, handles in
+                        var count = 0
+                        for handle in handles where (try? session.keyRecord(of: handle)).map(\.isAnonymous) ?? true {
+                            if (try? session.destroyObject(handle)) != nil { count += 1 }
+                        }
+                        return count
+                    }) ?? 0
+            }
+            if destroyed > 0 {
+                removedFrom.insert(destination)
+                record(["destination": .string(destination), "anonymousObjectsRemoved": .integer(Int64(destroyed))])
             }
         }
-        if !outcomes.isEmpty { try journal?.recovered(outcomes) }
-        return (recovered, removed)
+        try await trail.record(contentsOf: drafts)
+        if !outcomes.isEmpty { try journal.recovered(outcomes) }
+        return (recovered, removedFrom)
     }
 
     private func report(
@@ -367,51 +407,6 @@ public struct ReconcileRun: Sendable {
             },
             copied: execution.copied, skipped: plan.skipped, conflicts: plan.conflicts, failures: failures,
             policy: policy, remaining: remaining, recovered: recovered)
-    }
-
-    /// Scans every connected HSM in parallel (keeping the workers open for the copies).
-    static func scan(_ connections: [HSMConnection], fleet: Fleet) async -> [HSMScan] {
-        await withTaskGroup(of: (Int, HSMScan).self) { group in
-            for (index, connection) in connections.enumerated() {
-                group.addTask {
-                    guard let worker = connection.worker else {
-                        return (index, .failed(connection.configuration, connection.error!))
-                    }
-                    let configuration = worker.configuration
-                    let started = Date()
-                    do {
-                        let result = try await worker.scan(transportLabel: fleet.transport.label, scope: fleet.keys)
-                        guard let token = await worker.token else {
-                            return (index, .failed(configuration, HSMError(hsm: configuration.name, .notOpen)))
-                        }
-                        return (
-                            index,
-                            .scanned(
-                                configuration,
-                                TokenInventory(
-                                    hsm: configuration.name, role: configuration.role, site: configuration.site,
-                                    token: TokenSummary(
-                                        label: token.label, serial: token.serialNumber, model: token.model,
-                                        manufacturer: token.manufacturer),
-                                    objects: result.objects, transport: result.transport, vanished: result.vanished,
-                                    scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
-                        )
-                    } catch let error as HSMError {
-                        return (index, .failed(configuration, error))
-                    } catch {
-                        return (
-                            index,
-                            .failed(
-                                configuration,
-                                HSMError(hsm: configuration.name, .unreachable(reason: "scan failed: \(error)")))
-                        )
-                    }
-                }
-            }
-            var results = [HSMScan?](repeating: nil, count: connections.count)
-            for await (index, scan) in group { results[index] = scan }
-            return results.map { $0! }
-        }
     }
 
     private static func close(_ connections: [HSMConnection]) async {

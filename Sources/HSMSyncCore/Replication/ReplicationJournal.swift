@@ -10,7 +10,7 @@ import Foundation
 /// Intents are written per batch — one `fsync` announces up to a batch of copies — and so is their
 /// outcome. This is as crash-safe as one `fsync` per key: a copy's only token write is its
 /// promotion, and recovery never trusts the journal alone. It looks every pending copy up on its
-/// destination by identity and fingerprint (``ReconcileRecovery``): present and matching →
+/// destination by identity and fingerprint (``ReconcileRun``): present and matching →
 /// committed; present and different → conflict; absent → rolled back (staged session objects
 /// vanish with the process that made them) and planned again.
 public final class ReplicationJournal {
@@ -43,12 +43,15 @@ public final class ReplicationJournal {
     /// Opens (creating) `journal.jsonl` in `directory`.
     public init(directory: String) throws(ReconcileError) {
         path = directory + "/journal.jsonl"
-        fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .state("cannot open \(path): \(String(cString: strerror(errno)))") }
+        do {
+            fd = try PosixFile.open(path, O_WRONLY | O_CREAT | O_APPEND, mode: 0o600)
+        } catch {
+            throw .state(error.description)
+        }
     }
 
     deinit {
-        Glibc.close(fd)
+        PosixFile.close(fd)
     }
 
     /// Announces `operations`, durably, before any of them touches an HSM.
@@ -66,8 +69,9 @@ public final class ReplicationJournal {
         try append(Record(type: "recovered", batch: "recovery", operations: nil, outcomes: outcomes))
     }
 
-    /// Operations announced and never finished or recovered. A torn last line (a crash mid-write)
-    /// is ignored: its batch was never acted on, because acting waits for the `fsync`.
+    /// Operations announced and never decided: no outcome, or `unknown` (the HSM failed mid-call, so
+    /// the copy may or may not be on the token; recovery looks). A torn last line (a crash
+    /// mid-write) is ignored: its batch was never acted on, because acting waits for the `fsync`.
     public static func pending(in directory: String) throws(ReconcileError) -> [Operation] {
         let path = directory + "/journal.jsonl"
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
@@ -80,7 +84,7 @@ public final class ReplicationJournal {
                 intents[operation.op] = operation
                 order.append(operation.op)
             }
-            for op in (record.outcomes ?? [:]).keys {
+            for (op, outcome) in record.outcomes ?? [:] where outcome != "unknown" {
                 intents[op] = nil
             }
         }
@@ -89,8 +93,11 @@ public final class ReplicationJournal {
 
     /// Empties the journal once nothing in it is pending (it only grows otherwise).
     public func truncate() throws(ReconcileError) {
-        guard ftruncate(fd, 0) == 0, fsync(fd) == 0 else {
-            throw .state("cannot truncate \(path): \(String(cString: strerror(errno)))")
+        do {
+            try PosixFile.truncate(fd, to: 0, path: path)
+            try PosixFile.sync(fd, path: path)
+        } catch {
+            throw .state(error.description)
         }
     }
 
@@ -99,11 +106,12 @@ public final class ReplicationJournal {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var bytes = try? Array(encoder.encode(record)) else { throw .state("cannot encode a journal record") }
         bytes.append(0x0A)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            throw .state("cannot write \(path): \(String(cString: strerror(errno)))")
+        do {
+            try PosixFile.writeAll(fd, bytes, path: path)
+            // The intent must be on disk before the HSM is touched; an fsync error is never retried.
+            try PosixFile.sync(fd, path: path)
+        } catch {
+            throw .state(error.description)
         }
-        // The intent must be on disk before the HSM is touched; an fsync error is never retried.
-        guard fsync(fd) == 0 else { throw .state("cannot fsync \(path): \(String(cString: strerror(errno)))") }
     }
 }

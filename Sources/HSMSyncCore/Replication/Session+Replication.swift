@@ -5,9 +5,6 @@ public import PKCS11
 public struct InstalledKey: Sendable, Hashable {
     /// The identities promoted to token objects (the key, and its public key when it travelled).
     public let promoted: [KeyIdentity]
-    /// Identities of the envelope already present on the destination and left alone (a public key
-    /// object that was there before its private key).
-    public let alreadyPresent: [KeyIdentity]
     /// How the staged copy was proven: `rewrap` (re-wrapped blob equal to the transported one),
     /// plus `public-key` and `sign-verify` where they apply.
     public let proofs: [String]
@@ -43,7 +40,7 @@ extension Session {
     /// Destination side of SECURITY.md §5 steps 4–6 for a verified envelope: unwrap as a session
     /// object with the envelope's complete template, read it back and prove it (re-wrap equals the
     /// transported blob; public key match; sign/verify for EC pairs), promote to a token object
-    /// (`C_CopyObject(CKA_TOKEN=true)`, or for non-copyable keys a second unwrap straight to the
+    /// (`C_CopyObject(CKA_TOKEN=true)`, or for non-copyable or non-modifiable keys a second unwrap to the
     /// token), read the token object back, and destroy the staged objects.
     ///
     /// Call ``KeyEnvelope/verify(transportCheckValue:destination:policy:)`` first. A staged
@@ -117,8 +114,7 @@ extension Session {
                 stagedPublic, template: publicKey, blob: nil, mechanism: nil, transportKey: transportKey, hsm: hsm)
             promoted.append(publicKey.identity)
         }
-        let present = presentPublicKey ? envelope.publicKey.map { [$0.identity] } ?? [] : []
-        return InstalledKey(promoted: promoted, alreadyPresent: present, proofs: proofs)
+        return InstalledKey(promoted: promoted, proofs: proofs)
     }
 
     /// Creates a public key object from its template (a public key missing on its own: no wrapping,
@@ -147,7 +143,7 @@ extension Session {
         defer { try? destroyObject(staged) }
         try readBack(staged, expected: template, hsm: hsm, stage: "staged")
         try promote(staged, template: template, blob: nil, mechanism: nil, transportKey: nil, hsm: hsm)
-        return InstalledKey(promoted: [template.identity], alreadyPresent: [], proofs: ["public-key"])
+        return InstalledKey(promoted: [template.identity], proofs: ["public-key"])
     }
 
     /// SoftHSM2 2.6.1 answers a tampered blob or a wrong key with `CKR_GENERAL_ERROR` (P5); other

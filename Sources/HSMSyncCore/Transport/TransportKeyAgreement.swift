@@ -158,8 +158,8 @@ public struct TransportKeyAgreement: Sendable {
         return TransportAgreementResult(
             from: identities.0, to: identities.1, label: label, curve: curve.rawValue,
             kdf: useKDF ? "CKD_SHA256_KDF" : "CKD_NULL", isSP800_56C: useKDF,
-            fromEphemeralPoint: SHA256.hash(data: fromPoint).map { String(format: "%02x", $0) }.joined(),
-            toEphemeralPoint: SHA256.hash(data: toPoint).map { String(format: "%02x", $0) }.joined(),
+            fromEphemeralPoint: Hex.encode(SHA256.hash(data: fromPoint)),
+            toEphemeralPoint: Hex.encode(SHA256.hash(data: toPoint)),
             checkValue: fromConfirm, fromRecord: fromRecord, toRecord: toRecord, warnings: warnings,
             outcome: "agreed")
     }

@@ -185,20 +185,6 @@ public actor HSMWorker {
         return scan
     }
 
-    /// Runs `body` with the session and the handle of the one object with `identity` found by the
-    /// last scan.
-    ///
-    /// - Throws: ``HSMError`` when the last scan found no such object, or several.
-    public func withObject<T: Sendable>(
-        _ identity: KeyIdentity, _ body: @Sendable (borrowing Session, ObjectHandle) throws -> T
-    ) throws -> T {
-        let handles = index[identity] ?? []
-        guard handles.count == 1, let handle = handles.first else {
-            throw HSMError(hsm: name, .objectNotUnique(identity: identity.description, count: handles.count))
-        }
-        return try withSession { session in try body(session, handle) }
-    }
-
     /// Runs `body` with the session, the handles of the objects with `identities` (one each, from
     /// the last scan) and the transport key's handle from the last scan (`nil` when there was none).
     ///

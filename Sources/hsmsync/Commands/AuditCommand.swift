@@ -37,10 +37,10 @@ struct AuditCommand: AsyncParsableCommand {
         progress.finish()
 
         if let out {
-            try AtomicFile.write(Array(MarkdownAuditReport.render(report).utf8), to: out)
+            try DurableFile.replace(out, with: Array(MarkdownAuditReport.render(report).utf8))
         }
         if let metrics {
-            try AtomicFile.write(AuditMetrics.exposition(report), to: metrics)
+            try DurableFile.replace(metrics, with: AuditMetrics.exposition(report))
         }
         if output.json {
             try JSONOutput.print(report)

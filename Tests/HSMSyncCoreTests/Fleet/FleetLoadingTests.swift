@@ -95,6 +95,11 @@ struct FleetLoadingTests {
                 "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: \"1234\"}\n",
                 "hsms[0].pin", "never goes in the fleet file"
             ),
+            // A plain `yes`/`on` PIN is a YAML boolean: refused without the decoder's usual "quote it" echo.
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: on}\n",
+                "hsms[0].pin", "never goes in the fleet file"
+            ),
             (
                 "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a;pin-value=1234\", pin: prompt}\n",
                 "hsms[0].token", "carries a PIN"
@@ -141,6 +146,7 @@ struct FleetLoadingTests {
             #expect(error.description.contains(message) || (message == "line" && error.line != nil), "\(error)")
             #expect(error.description.hasPrefix("fleet.yaml"), "\(error)")
             #expect(!error.description.contains("1234"), "a PIN-looking value was echoed: \(error)")
+            #expect(!error.description.contains("\"on\""), "a PIN-looking value was echoed: \(error)")
         }
     }
 

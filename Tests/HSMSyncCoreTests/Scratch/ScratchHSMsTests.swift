@@ -69,12 +69,21 @@ struct ScratchHSMsTests {
     @Test("one token label on two HSMs (as real fleets often have): each scratch token is a SoftHSM2 of its own")
     func sameLabel() async throws {
         let scratch = try await ScratchHSMs.start(
-            [.init(name: "a", role: .primary, tokenLabel: "CA"), .init(name: "b", role: .member, tokenLabel: "CA")],
+            // Characters a PKCS#11 URI must percent-encode: the scratch tokens must still be found.
+            [
+                .init(name: "a", role: .primary, tokenLabel: "CA Root;1/%"),
+                .init(name: "b", role: .member, tokenLabel: "CA Root;1/%"),
+            ],
             registry: SoftHSMFixture.shared.registry)
         let connections = await connector.connect(scratch.hsms, readWrite: true)
         var serials: [String?] = []
-        for connection in connections { serials.append(await connection.worker?.token?.serialNumber) }
-        #expect(serials.count == 2 && serials.allSatisfy { $0 != nil } && serials[0] != serials[1])
+        var labels: [String?] = []
+        for connection in connections {
+            serials.append(await connection.worker?.token?.serialNumber)
+            labels.append(await connection.worker?.token?.label)
+        }
+        #expect(serials.count == 2 && serials.allSatisfy { $0 != nil } && serials[0] != serials[1], "\(connections)")
+        #expect(labels == ["CA Root;1/%", "CA Root;1/%"])
         for connection in connections { await connection.worker?.close() }
         await scratch.destroy()
     }

@@ -2,15 +2,22 @@
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    /// The lowercase hex text of `bytes`.
+    /// The lowercase hex text of `bytes` (written in place: inventories encode a digest per key).
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        let bytes = Array(bytes)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[index * 2] = digits[Int(byte >> 4)]
+                buffer[index * 2 + 1] = digits[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `byteCount` bytes from the system CSPRNG, as hex: run and rehearsal identifiers.
+    public static func random(byteCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return encode((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// Decodes lowercase hex (uppercase is rejected: the log writes one spelling only).

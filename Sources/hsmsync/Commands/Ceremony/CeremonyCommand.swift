@@ -118,7 +118,7 @@ struct CeremonyTranscriptCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: out) else {
             throw CeremonyError.invalid("\(out) exists: a transcript never overwrites a file")
         }
-        try AtomicFile.write(Array(text.utf8), to: out)
+        try DurableFile.create(out, with: Array(text.utf8))
         Console.out("transcript written to \(out)")
     }
 }

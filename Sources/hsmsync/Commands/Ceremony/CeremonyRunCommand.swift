@@ -99,7 +99,7 @@ enum RehearsalLog {
         let keyPath = directory + ".key"
         guard !FileManager.default.fileExists(atPath: directory), !FileManager.default.fileExists(atPath: keyPath)
         else { throw CeremonyError.invalid("\(directory) (or its key) exists: a rehearsal starts a new log") }
-        let origin = "rehearsal.hsmsync.invalid/\(ceremony)/\(randomHex())"
+        let origin = "rehearsal.hsmsync.invalid/\(ceremony)/\(Hex.random(byteCount: 16))"
         let key = try NotePrivateKey.generate(name: origin, type: .ed25519)
         try key.write(to: keyPath)
         let log = try await AuditLog.create(
@@ -107,10 +107,5 @@ enum RehearsalLog {
             actor: AuditActor(id: "hsmsync", role: "rehearsal", auth: "os-user"))
         try await log.close()
         return LogSettings(directory: directory, key: .file(path: keyPath))
-    }
-
-    private static func randomHex() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

@@ -17,7 +17,7 @@ struct LogActorOption: ParsableArguments {
 }
 
 /// The version recorded in `log.open`.
-let logToolVersion = "hsmsync \(hsmsyncVersion)"
+let logToolVersion = "hsmsync \(HSMSyncVersion.current)"
 
 /// Prints a JSON document (canonical form) on stdout.
 func printJSON(_ value: JSONValue) {
