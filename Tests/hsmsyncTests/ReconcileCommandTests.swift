@@ -127,6 +127,69 @@ struct ReconcileCommandTests {
         #expect(verified.status == 0, "\(verified)")
     }
 
+    @Test(
+        "Recovery destroys a torn copy only once the log is open, and logs the destruction before it happens"
+    )
+    func recoveryWaitsForTheLog() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rr-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("rr-d")
+        try await Self.on(primary) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        }
+        // What an interrupted promotion leaves: the copy's material under the copy's identity, with
+        // an attribute the source does not have.
+        try await Self.on(dr) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: true)
+        }
+        let directory = try TemporaryDirectory(prefix: "rr-log")
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
+        // The journal of the interrupted run: one copy announced, never finished.
+        let state = fleet.directory.path("hsmsync-state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let intent =
+            #"{"batch":"b-1","operations":[{"anonymousObjectsBefore":1,"destination":"dr-1","#
+            + #""fingerprint":{"unavailable":"not read"},"key":{"id":"01","label":"aes-1","objectClass":"secret-key"},"#
+            + #""op":"op-1","source":"primary-1"}],"type":"intent"}"# + "\n"
+        try Data(intent.utf8).write(to: URL(fileURLWithPath: state + "/journal.jsonl"))
+        let before = try await Self.objectCount(dr)
+
+        // The fleet's log does not exist yet: refused before any HSM is touched.
+        let refused = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(refused.status == 2, "\(refused)")
+        #expect(try await Self.objectCount(dr) == before, "recovery destroyed an object with no log open")
+
+        let created = try CommandRunner.hsmsync(
+            [
+                "log", "init", directory.path("log"), "--origin", "recovery.example/hsmsync/1", "--key",
+                directory.path("log.key"),
+            ])
+        #expect(created.status == 0, "\(created)")
+        let applied = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(applied.status == 0, "\(applied)")
+        let json = try Self.json(applied)
+        let recovered = try #require(json["recovered"] as? [[String: Any]], "\(applied)")
+        #expect(recovered.map { $0["outcome"] as? String } == ["rolled-back"], "\(recovered)")
+        #expect((json["copied"] as? [Any])?.count == 1, "the key is copied again: \(applied)")
+        #expect(try await Self.objectCount(dr) == before)
+
+        let entries = try String(contentsOfFile: directory.path("log/entries.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        let destroying = try #require(entries.firstIndex { $0.contains("\"destroying\"") }, "no destroy entry")
+        let decided = try #require(entries.firstIndex { $0.contains("\"outcome\":\"rolled-back\"") })
+        let planned = try #require(entries.firstIndex { $0.contains("\"replicate.plan\"") })
+        #expect(destroying < decided && decided < planned)
+        let verified = try CommandRunner.hsmsync(["log", "verify", directory.path("log")])
+        #expect(verified.status == 0, "\(verified)")
+    }
+
     @Test("A fleet already in parity: exit 0, nothing planned")
     func parity() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rc-pp")

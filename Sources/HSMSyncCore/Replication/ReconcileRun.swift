@@ -252,8 +252,9 @@ public struct ReconcileRun: Sendable {
     /// a finished promotion never has (SoftHSM2 writes a copied object's file before applying
     /// `CKA_TOKEN=true`) — → provably ours: destroyed and rolled back; anything else → conflict, left alone.
     ///
-    /// Every decision is recorded in the trail and the journal. An undecided copy (its
-    /// destination unreachable now) stays pending for a later run.
+    /// Every decision is recorded in the trail and the journal, and every destruction in the trail
+    /// before it happens. An undecided copy (its destination unreachable now) stays pending for a
+    /// later run.
     ///
     /// - Returns: the decisions, and the HSMs on which objects were destroyed (their scans are stale).
     private func recover(
@@ -304,6 +305,16 @@ public struct ReconcileRun: Sendable {
                                 ).isEmpty
                             } ?? false)
                     if torn {
+                        // Durable in the log before the object is gone: a kill right after the
+                        // destroy must not leave it unrecorded.
+                        try await trail.record(
+                            AuditEntryDraft(
+                                action: AuditAction("replicate.recover"), actor: trail.actor,
+                                outputs: [
+                                    "op": .string(operation.op), "destination": .string(operation.destination),
+                                    "destroying": .string(record.identity.description),
+                                    "reason": .string(record.isOdd ? Self.tornUnreadable : Self.tornAttributes),
+                                ]))
                         do {
                             try await worker.withObjects([record.identity]) { session, handles, _ in
                                 try session.destroyObject(handles[0])
@@ -335,8 +346,17 @@ public struct ReconcileRun: Sendable {
             guard let inventory = inventories[destination], let worker = workers[destination],
                 operations.allSatisfy({ $0.anonymousObjectsBefore == 0 })
             else { continue }
+            let anonymous = Set(inventory.objects.filter(\.isAnonymous).map(\.identity))
+            guard !anonymous.isEmpty else { continue }
+            try await trail.record(
+                AuditEntryDraft(
+                    action: AuditAction("replicate.recover"), actor: trail.actor,
+                    outputs: [
+                        "destination": .string(destination),
+                        "destroyingAnonymousObjects": .integer(Int64(inventory.objects.filter(\.isAnonymous).count)),
+                    ]))
             var destroyed = 0
-            for identity in Set(inventory.objects.filter(\.isAnonymous).map(\.identity)) {
+            for identity in anonymous {
                 destroyed +=
                     (try? await worker.withEveryObject(identity) { session, handles in
                         var count = 0
@@ -355,6 +375,9 @@ public struct ReconcileRun: Sendable {
         if !outcomes.isEmpty { try journal.recovered(outcomes) }
         return (recovered, removedFrom)
     }
+
+    private static let tornUnreadable = "unreadable, left by an interrupted promotion"
+    private static let tornAttributes = "the copy's material with attributes no finished promotion has"
 
     private func report(
         fleet: Fleet, apply: Bool, audit: AuditReport, plan: ReconcilePlan, scans: [HSMScan], execution: Execution,
