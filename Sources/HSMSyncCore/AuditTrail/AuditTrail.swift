@@ -12,28 +12,32 @@ public actor AuditTrail {
     public nonisolated let actor: AuditActor
     /// Whether entries are being recorded.
     public nonisolated let isEnabled: Bool
-    private let keyWorker: HSMWorker?
+    /// The log-key HSM's worker when the trail opened it (and so closes it).
+    private let ownedKeyWorker: HSMWorker?
 
-    init(log: AuditLog?, actor: AuditActor, keyWorker: HSMWorker?) {
+    init(log: AuditLog?, actor: AuditActor, ownedKeyWorker: HSMWorker?) {
         self.log = log
         self.actor = actor
         self.isEnabled = log != nil
-        self.keyWorker = keyWorker
+        self.ownedKeyWorker = ownedKeyWorker
     }
 
     /// A trail that records nothing (a fleet without `log:`).
     public static func disabled(actor: AuditActor = .operatorOnThisHost) -> AuditTrail {
-        AuditTrail(log: nil, actor: actor, keyWorker: nil)
+        AuditTrail(log: nil, actor: actor, ownedKeyWorker: nil)
     }
 
     /// Opens the fleet's audit log, or a disabled trail when the fleet has none.
     ///
+    /// - Parameter workers: open workers of the fleet's HSMs (a ceremony's). When the log key is
+    ///   held by one of them, the trail signs through it instead of connecting and logging in
+    ///   again (which would ask a `prompt` PIN twice); the trail never closes it.
     /// - Throws: ``AuditTrailError`` when the log is configured but missing or its key cannot be
     ///   used; ``AuditLogError`` when the log is damaged or locked. Nothing is recorded then, and a
     ///   mutating command must not go on.
     public static func open(
         for fleet: Fleet, actor: AuditActor = .operatorOnThisHost, connector: FleetConnector,
-        checkpointPolicy: AuditLog.CheckpointPolicy = .manual
+        checkpointPolicy: AuditLog.CheckpointPolicy = .manual, workers: [String: HSMWorker] = [:]
     ) async throws -> AuditTrail {
         guard let settings = fleet.log else { return disabled(actor: actor) }
         guard FileManager.default.fileExists(atPath: settings.directory + "/entries.jsonl") else {
@@ -41,23 +45,31 @@ public actor AuditTrail {
         }
         let origin = try LogVerifier.readVerifierKey(at: settings.directory + "/log.vkey").name
         let (signer, anchor, worker) = try await signer(
-            for: settings.key, fleet: fleet, origin: origin, connector: connector)
+            for: settings.key, fleet: fleet, origin: origin, connector: connector, workers: workers)
         let configuration = AuditLog.Configuration(
             checkpointPolicy: checkpointPolicy, anchorStore: anchor, toolVersion: "hsmsync \(HSMSyncVersion.current)")
         let log = try await AuditLog.open(
             directory: settings.directory, signer: signer, actor: actor, configuration: configuration)
-        return AuditTrail(log: log, actor: actor, keyWorker: worker)
+        return AuditTrail(log: log, actor: actor, ownedKeyWorker: worker)
     }
 
     /// The signer for a fleet's log key: a key file, or a key pair in one of the fleet's HSMs (with
     /// the anchor kept beside it).
+    ///
+    /// - Returns: the signer, the anchor store, and the worker it connected (`nil` when it used one
+    ///   of `workers`, or a key file): the caller closes that one.
     public static func signer(
-        for key: LogSettings.LogKey, fleet: Fleet, origin: String, connector: FleetConnector
+        for key: LogSettings.LogKey, fleet: Fleet, origin: String, connector: FleetConnector,
+        workers: [String: HSMWorker] = [:]
     ) async throws -> (signer: any AuditSigner, anchor: (any CheckpointAnchorStore)?, worker: HSMWorker?) {
         switch key {
         case .file(let path):
             return (try FileKeySigner(path: path), nil, nil)
         case .hsm(let name, let label):
+            if let worker = workers[name] {
+                let signer = try await HSMAuditSigner(worker: worker, label: label, origin: origin)
+                return (signer, HSMAnchorStore(worker: worker, origin: origin), nil)
+            }
             guard let hsm = fleet.hsm(named: name) else {
                 throw AuditTrailError.logKeyNotFound(hsm: name, label: label)
             }
@@ -111,7 +123,7 @@ public actor AuditTrail {
         }
         try await log.close()
         self.log = nil
-        await keyWorker?.close()
+        await ownedKeyWorker?.close()
     }
 }
 

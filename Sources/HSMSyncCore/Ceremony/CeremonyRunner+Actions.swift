@@ -295,12 +295,10 @@ extension CeremonyRunner {
                     outcomes.append((witness, outcome))
                 }
             } catch {
-                trail = try await AuditTrail.open(
-                    for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+                trail = try await openTrail()
                 throw error
             }
-            trail = try await AuditTrail.open(
-                for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+            trail = try await openTrail()
             for (witness, outcome) in outcomes {
                 try await record(
                     .ceremonySignOff, by: witness, auth: "tlog-cosignature", step: step.id,

@@ -55,6 +55,17 @@ public actor CeremonyRunner {
         return worker
     }
 
+    /// Opens the fleet's log for the master of ceremonies, signing through the ceremony's own
+    /// worker when an HSM holds the log key (its PIN is not asked again).
+    func openTrail() async throws -> AuditTrail {
+        var held: [String: HSMWorker] = [:]
+        if case .hsm(let name, _) = fleet.log?.key {
+            held[name] = try await worker(name)
+        }
+        return try await AuditTrail.open(
+            for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector, workers: held)
+    }
+
     /// Closes every worker.
     public func closeWorkers() async {
         for worker in workers.values { await worker.close() }
@@ -124,8 +135,7 @@ public actor CeremonyRunner {
         let plan = try await self.plan(skipping: done)
         guard plan.problems.isEmpty else { throw CeremonyError.planRefused(problems: plan.problems) }
 
-        trail = try await AuditTrail.open(
-            for: fleet, actor: actor(script.roles.master, auth: "present"), connector: connector)
+        trail = try await openTrail()
         var current = CeremonyRunState(
             ceremony: script.name, run: run, script: script.digest.description, status: CeremonyRunState.running,
             rehearsal: rehearsal)
