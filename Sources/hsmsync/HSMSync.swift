@@ -23,6 +23,7 @@ struct HSMSync: AsyncParsableCommand {
             AuditCommand.self,
             TransportCommand.self,
             LogCommand.self,
+            BackupCommand.self,
         ]
     )
 

@@ -8,19 +8,22 @@ public struct Fleet: Sendable, Hashable {
     public let keys: KeyScope
     public let transport: TransportSettings
     public let log: LogSettings?
+    /// The `backup:` section (defaults when absent).
+    public let backup: BackupSettings
     /// The file it was read from.
     public let path: String
 
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
-        log: LogSettings? = nil, path: String
+        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(), path: String
     ) {
         self.name = name
         self.hsms = hsms
         self.keys = keys
         self.transport = transport
         self.log = log
+        self.backup = backup
         self.path = path
     }
 
@@ -30,6 +33,8 @@ public struct Fleet: Sendable, Hashable {
     public func isInfrastructure(label: String?) -> Bool {
         guard let label else { return false }
         if label == transport.label || label.hasPrefix("hsmsync-log-anchor ") { return true }
+        if label == backup.keyLabel { return true }
+        if case .hsm(_, let signingLabel) = backup.signingKey, label == signingLabel { return true }
         if case .hsm(_, let logKeyLabel) = log?.key, label == logKeyLabel { return true }
         return false
     }
