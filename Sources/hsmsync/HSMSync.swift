@@ -21,6 +21,7 @@ struct HSMSync: AsyncParsableCommand {
             FleetCommand.self,
             InventoryCommand.self,
             AuditCommand.self,
+            ReconcileCommand.self,
             TransportCommand.self,
             LogCommand.self,
             BackupCommand.self,

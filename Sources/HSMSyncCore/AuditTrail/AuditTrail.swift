@@ -77,6 +77,13 @@ public actor AuditTrail {
         return try await log.append(draft)
     }
 
+    /// Appends several entries with one `fsync` (bulk work: each step still has its own entry).
+    @discardableResult
+    public func record(contentsOf drafts: [AuditEntryDraft]) async throws -> [AppendReceipt] {
+        guard let log, !drafts.isEmpty else { return [] }
+        return try await log.append(contentsOf: drafts)
+    }
+
     /// Appends an entry for `action` by the trail's actor.
     @discardableResult
     public func record(

@@ -36,7 +36,7 @@ extension Fleet {
         }
 
         let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: [
-            "name", "log", "hsms", "keys", "transport", "backup",
+            "name", "log", "hsms", "keys", "transport", "backup", "policy", "state",
         ])
         let name = try root.required("name").nonEmptyString()
 
@@ -111,8 +111,23 @@ extension Fleet {
                 verifierKeyPath: (try mapping.optional("vkey")?.nonEmptyString()).map(resolve))
         }
 
+        var policy = ReplicationPolicy()
+        if let value = root.optional("policy") {
+            let mapping = try value.mapping(allowedKeys: ["requireWrapWithTrusted"])
+            if let flag = mapping.optional("requireWrapWithTrusted") {
+                policy.requireWrapWithTrusted = try flag.bool()
+            }
+        }
+
+        var stateDirectory: String?
+        if let value = root.optional("state") {
+            let mapping = try value.mapping(allowedKeys: ["dir"])
+            stateDirectory = resolve(try mapping.required("dir").nonEmptyString())
+        }
+
         return Fleet(
-            name: name, hsms: hsms, keys: keys, transport: transport, log: log, backup: backup, path: path)
+            name: name, hsms: hsms, keys: keys, transport: transport, log: log, backup: backup, policy: policy,
+            stateDirectory: stateDirectory, path: path)
     }
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration

@@ -10,13 +10,19 @@ public struct Fleet: Sendable, Hashable {
     public let log: LogSettings?
     /// The `backup:` section (defaults when absent).
     public let backup: BackupSettings
+    /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).
+    public let policy: ReplicationPolicy
+    /// Where `hsmsync reconcile` keeps its journal and lock (`state.dir`; default
+    /// ``defaultStateDirectory(forFleetAt:)``).
+    public let stateDirectory: String
     /// The file it was read from.
     public let path: String
 
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
-        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(), path: String
+        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(), policy: ReplicationPolicy = ReplicationPolicy(),
+        stateDirectory: String? = nil, path: String
     ) {
         self.name = name
         self.hsms = hsms
@@ -24,7 +30,15 @@ public struct Fleet: Sendable, Hashable {
         self.transport = transport
         self.log = log
         self.backup = backup
+        self.policy = policy
+        self.stateDirectory = stateDirectory ?? Self.defaultStateDirectory(forFleetAt: path)
         self.path = path
+    }
+
+    /// `hsmsync-state/` beside the fleet file: one journal per fleet file, found again by every run.
+    public static func defaultStateDirectory(forFleetAt path: String) -> String {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return (directory.isEmpty ? "." : directory) + "/hsmsync-state"
     }
 
     /// Whether an object with this label is hsmsync's own infrastructure — the transport key, the

@@ -109,6 +109,9 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     /// Whether the object is a normal one hsmsync may compare and replicate.
     public var isOdd: Bool { !oddities.isEmpty }
 
+    /// Whether the object is odd and has no identity at all (no label, no `CKA_ID`): a ghost or torn object.
+    public var isAnonymous: Bool { isOdd && (label ?? "").isEmpty && (id ?? "").isEmpty }
+
     /// Whether the key can be copied by wrapping.
     public var isExtractable: Bool {
         objectClass == "public-key" || objectClass == "certificate" || attributes.extractable == true

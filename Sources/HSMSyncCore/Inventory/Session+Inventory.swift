@@ -39,6 +39,10 @@ extension Session {
                 records.append((handle, try keyRecord(of: handle)))
             } catch  where error.code == .objectHandleInvalid {
                 vanished += 1
+            } catch  where !error.code.leavesOutcomeUnknown {
+                // A torn object (a writer killed mid-write, SECURITY.md P14/T30) must not hide the
+                // rest of the token: list it as odd, with whatever of its identity can still be read.
+                records.append((handle, unreadableRecord(handle, error)))
             }
             if index % 256 == 255 {
                 progress?(index + 1, handles.count)
@@ -88,6 +92,16 @@ extension Session {
         return TokenScan(
             objects: records.map(\.record), handles: records.map(\.handle), transport: transport.state,
             transportHandle: transport.handle, vanished: vanished, phases: phases)
+    }
+
+    private func unreadableRecord(_ handle: ObjectHandle, _ error: PKCS11Error) -> KeyRecord {
+        let identity = try? attributes([.class, .label, .id], of: handle)
+        return KeyRecord(
+            objectClass: SpecNames.objectClass(identity?.objectClass), keyType: nil, size: nil, curve: nil,
+            label: identity?.string(.label), id: identity?.bytes(.id)?.hexString, usage: [],
+            attributes: .init(), provenance: .init(), allowedMechanisms: nil,
+            fingerprint: .unavailable(reason: "its attributes cannot be read"),
+            oddities: ["its attributes cannot be read (\(error)): a torn or damaged object"])
     }
 
     private func transportState(

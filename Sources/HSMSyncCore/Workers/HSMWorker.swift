@@ -199,6 +199,35 @@ public actor HSMWorker {
         return try withSession { session in try body(session, handle) }
     }
 
+    /// Runs `body` with the session, the handles of the objects with `identities` (one each, from
+    /// the last scan) and the transport key's handle from the last scan (`nil` when there was none).
+    ///
+    /// - Throws: ``HSMError`` when an identity matched no object, or several.
+    public func withObjects<T: Sendable>(
+        _ identities: [KeyIdentity], _ body: @Sendable (borrowing Session, [ObjectHandle], ObjectHandle?) throws -> T
+    ) throws -> T {
+        var handles: [ObjectHandle] = []
+        for identity in identities {
+            let found = index[identity] ?? []
+            guard found.count == 1, let handle = found.first else {
+                throw HSMError(hsm: name, .objectNotUnique(identity: identity.description, count: found.count))
+            }
+            handles.append(handle)
+        }
+        let transport = transportHandle
+        let found = handles
+        return try withSession { session in try body(session, found, transport) }
+    }
+
+    /// Runs `body` with the session and the handles of every object with `identity` from the last
+    /// scan (possibly none): for objects that share an identity, such as torn ones with none at all.
+    public func withEveryObject<T: Sendable>(
+        _ identity: KeyIdentity, _ body: @Sendable (borrowing Session, [ObjectHandle]) throws -> T
+    ) throws -> T {
+        let found = index[identity] ?? []
+        return try withSession { session in try body(session, found) }
+    }
+
     /// Runs `body` with the session and the transport key's handle from the last scan.
     public func withTransportKey<T: Sendable>(_ body: @Sendable (borrowing Session, ObjectHandle) throws -> T) throws
         -> T

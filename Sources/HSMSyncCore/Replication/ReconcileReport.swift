@@ -1,0 +1,98 @@
+public import Foundation
+
+/// What `hsmsync reconcile` planned or did: the document `--json` prints. Fields are only added.
+public struct ReconcileReport: Sendable, Codable {
+    public let fleet: String
+    /// Whether changes were applied (`--apply`).
+    public let applied: Bool
+    /// `parity` (nothing left), `drift` (conflicts, unsyncable or other drift remain), `error` (an
+    /// HSM could not be reached or a copy failed).
+    public let status: AuditReport.Status
+    public let generatedAt: Date
+    public let durationSeconds: Double
+    /// The copies planned (without `--apply`: what would be done).
+    public let planned: [Planned]
+    /// The copies done and verified (with `--apply`).
+    public let copied: [Copied]
+    /// `missing` keys not copied, with the reason.
+    public let skipped: [ReconcilePlan.Skip]
+    /// `material-mismatch` findings: never touched.
+    public let conflicts: [Finding]
+    /// Copies or HSMs that failed.
+    public let failures: [Failure]
+    /// `policy` findings (keys replicated without `CKA_WRAP_WITH_TRUSTED`, and other lint).
+    public let policy: [Finding]
+    /// Other drift reconcile leaves alone: `extra`, `attribute-mismatch`, `duplicate`,
+    /// `unsyncable`, `transport-*`, `unreachable`.
+    public let remaining: [Finding]
+    /// Copies a previous, interrupted run left pending, and what recovery found.
+    public let recovered: [Recovered]
+    /// Counts: planned, copied, skipped, conflicts, failures, policy, remaining, recovered.
+    public let counts: [String: Int]
+
+    public init(
+        fleet: String, applied: Bool, status: AuditReport.Status, generatedAt: Date, durationSeconds: Double,
+        planned: [Planned], copied: [Copied], skipped: [ReconcilePlan.Skip], conflicts: [Finding],
+        failures: [Failure], policy: [Finding], remaining: [Finding], recovered: [Recovered]
+    ) {
+        self.fleet = fleet
+        self.applied = applied
+        self.status = status
+        self.generatedAt = generatedAt
+        self.durationSeconds = durationSeconds
+        self.planned = planned
+        self.copied = copied
+        self.skipped = skipped
+        self.conflicts = conflicts
+        self.failures = failures
+        self.policy = policy
+        self.remaining = remaining
+        self.recovered = recovered
+        self.counts = [
+            "planned": planned.count, "copied": copied.count, "skipped": skipped.count, "conflicts": conflicts.count,
+            "failures": failures.count, "policy": policy.count, "remaining": remaining.count,
+            "recovered": recovered.count,
+        ]
+    }
+
+    /// A planned copy.
+    public struct Planned: Sendable, Codable, Hashable {
+        public let key: KeySummary
+        public let source: String
+        public let destination: String
+        /// Whether the public key object travels with the private key.
+        public let withPublicKey: Bool
+    }
+
+    /// A copy done and verified.
+    public struct Copied: Sendable, Codable, Hashable {
+        public let key: KeySummary
+        public let source: String
+        public let destination: String
+        public let op: String
+        /// The identities promoted to token objects.
+        public let promoted: [String]
+        /// How the copy was proven (`rewrap`, `public-key`, `sign-verify`).
+        public let proofs: [String]
+    }
+
+    /// A failure: a copy, or a whole HSM.
+    public struct Failure: Sendable, Codable, Hashable {
+        public let hsm: String
+        public let key: KeySummary?
+        /// One word (``ReplicationError/reason``, or `unreachable`, `audit-log`).
+        public let reason: String
+        public let detail: String
+        /// An integrity failure: logged as a security event, never retried.
+        public let securityEvent: Bool
+    }
+
+    /// A pending copy found by recovery.
+    public struct Recovered: Sendable, Codable, Hashable {
+        public let op: String
+        public let key: String
+        public let destination: String
+        /// `committed` (present and matching), `rolled-back` (absent; planned again), `conflict`.
+        public let outcome: String
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import HSMSyncCore
+
+/// `hsmsync reconcile --fleet F [--apply] [--json]`.
+struct ReconcileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Copy missing keys to every HSM that lacks them, wrapped under the transport key.",
+        discussion: """
+            Audits the fleet and plans from its findings: each missing key goes from a holder (a primary first, \
+            else a member) to every HSM lacking it. Conflicts (material-mismatch), extras, unsyncable keys and \
+            HSMs whose transport key is missing or differs are never touched; they are reported. Without --apply \
+            the plan is printed and nothing changes. With --apply every copy is journaled, wrapped, enveloped, \
+            staged as a session object, verified, promoted and logged; a second run changes nothing; an \
+            interrupted run is completed or rolled back by the next. Exit 0 parity afterwards, 1 conflicts, \
+            unsyncable keys or other drift remain, 2 invalid input, 3 failures (an HSM unreachable, a copy \
+            failed). See docs/runbooks/reconcile.md.
+            """
+    )
+
+    @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(name: .long, help: "Carry out the plan (without it, nothing changes).")
+    var apply = false
+
+    func run() async throws {
+        let fleet = try fleetOptions.load()
+        let progress = ProgressBar()
+        let report = try await ReconcileRun(connector: Environment.shared.connector).run(fleet, apply: apply) {
+            progress.update(hsm: "copies", done: $0, total: $1)
+        }
+        progress.finish()
+        if output.json {
+            try JSONOutput.print(report)
+        } else {
+            ReconcileRenderer.render(report)
+        }
+        switch report.status {
+        case .parity: return
+        case .drift: throw ExitStatus.driftOrIntegrityFailure.exitCode
+        case .error: throw ExitStatus.runtimeFailure.exitCode
+        }
+    }
+}

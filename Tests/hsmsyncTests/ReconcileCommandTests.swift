@@ -1,0 +1,278 @@
+import Foundation
+import HSMSyncTesting
+import PKCS11
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `hsmsync reconcile` on real SoftHSM2 tokens, through the binary: plan, apply, parity, idempotence,
+/// and the bad-input and security cases of issue 5 that concern reconcile.
+@Suite("hsmsync reconcile (SoftHSM2)")
+struct ReconcileCommandTests {
+    static func json(_ result: ProcessResult) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+    }
+
+    static func on(_ token: TestToken, _ body: (borrowing Session) throws -> Void) async throws {
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
+        try body(session)
+    }
+
+    static func objectCount(_ token: TestToken) async throws -> Int {
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
+        return try session.findObjects().count
+    }
+
+    /// The primary's keys: an AES key, an EC pair and an RSA pair, all extractable, none with
+    /// CKA_WRAP_WITH_TRUSTED (the common deployed case), plus a non-extractable AES key.
+    static func fillPrimary(_ session: borrowing Session) throws {
+        try session.installTestTransportKey()
+        try session.importTestAESKey(label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        try session.importTestECPair(
+            label: "ec-1", id: [2], key: TestMaterial.ecKey(2), extractable: true,
+            privateExtra: [.bool(.wrapWithTrusted, false)])
+        _ = try session.generateKeyPair(
+            .rsaKeyPairGen,
+            publicKeyTemplate: [
+                .bool(.token, true), .label("rsa-1"), .id([3]), .ulong(.modulusBits, 2048),
+                .bytes(.publicExponent, [1, 0, 1]), .bool(.verify, true), .bool(.encrypt, false),
+                .bool(.wrap, false), .bool(.verifyRecover, false), .bool(.derive, false), .bool(.private, false),
+            ],
+            privateKeyTemplate: [
+                .bool(.token, true), .label("rsa-1"), .id([3]), .bool(.private, true), .bool(.sensitive, true),
+                .bool(.extractable, true), .bool(.wrapWithTrusted, false), .bool(.sign, true),
+                .bool(.decrypt, false), .bool(.unwrap, false), .bool(.signRecover, false), .bool(.derive, false),
+            ])
+    }
+
+    static func transportTemplate(_ changed: Attribute? = nil) -> [Attribute] {
+        var template: [Attribute] = [
+            .class(.secretKey), .keyType(.aes), .bool(.token, true), .bool(.private, true),
+            .label("hsmsync-transport"), .bool(.wrap, true), .bool(.unwrap, true), .bool(.encrypt, false),
+            .bool(.decrypt, false), .bool(.sign, false), .bool(.verify, false), .bool(.derive, false),
+            .bool(.extractable, false), .bool(.sensitive, true), .bool(.copyable, false), .bool(.modifiable, false),
+        ]
+        if let changed {
+            template.removeAll { $0.type == changed.type }
+            template.insert(changed, at: 5)
+        }
+        return template
+    }
+
+    @Test(
+        "Plan changes nothing; apply copies AES, EC and RSA keys; audit then finds parity; a second apply changes nothing"
+    )
+    func planApplyParityIdempotent() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-d")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(primary) { session in
+            try session.importTestAESKey(label: "locked", id: [9], value: TestMaterial.aesKey(9), extractable: false)
+        }
+        try await Self.on(dr) { try $0.installTestTransportKey() }
+        let directory = try TemporaryDirectory(prefix: "rc-log")
+        let origin = "reconcile.example/hsmsync/0123456789abcdef0123456789abcdef"
+        let created = try CommandRunner.hsmsync(
+            ["log", "init", directory.path("log"), "--origin", origin, "--key", directory.path("log.key")])
+        #expect(created.status == 0, "\(created)")
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
+
+        let before = try await Self.objectCount(dr)
+        let plan = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--json"])
+        #expect(plan.status == 1, "\(plan)")
+        let planJSON = try Self.json(plan)
+        #expect(planJSON["applied"] as? Bool == false)
+        #expect((planJSON["planned"] as? [Any])?.count == 3, "AES, EC pair, RSA pair")
+        let skipped = try #require(planJSON["skipped"] as? [[String: Any]])
+        #expect(skipped.map { $0["reason"] as? String } == ["unsyncable"])
+        #expect(try await Self.objectCount(dr) == before, "plan-only changed the destination")
+        let human = try fleet.hsmsync(["reconcile", "--fleet", fleet.path])
+        #expect(human.stdout.contains("primary-1 → dr-1") && human.stdout.contains("skip (unsyncable)"), "\(human)")
+
+        let applied = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(applied.status == 1, "the unsyncable key remains: \(applied)")
+        let appliedJSON = try Self.json(applied)
+        let copied = try #require(appliedJSON["copied"] as? [[String: Any]])
+        #expect(copied.count == 3, "\(applied)")
+        #expect((appliedJSON["failures"] as? [Any])?.isEmpty == true, "\(applied)")
+        #expect((appliedJSON["policy"] as? [Any])?.isEmpty == false, "keys without WRAP_WITH_TRUSTED are reported")
+        #expect(try await Self.objectCount(dr) == before + 5)
+
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        let findings = try #require(try Self.json(audit)["findings"] as? [[String: Any]])
+        let kinds = Set(findings.map { "\($0["kind"]!) \(($0["key"] as? [String: Any])?["label"] ?? "-")" })
+        #expect(Set(kinds.filter { !$0.hasPrefix("policy") }) == ["missing locked", "unsyncable locked"], "\(kinds)")
+
+        let again = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(again.status == 1)
+        #expect((try Self.json(again)["copied"] as? [Any])?.isEmpty == true, "\(again)")
+        #expect(try await Self.objectCount(dr) == before + 5, "a second apply changed something")
+
+        // Every step is in the signed log, and the log verifies.
+        let entries = try String(contentsOfFile: directory.path("log/entries.jsonl"), encoding: .utf8)
+        for action in [
+            "replicate.plan", "replicate.intent", "replicate.wrap", "replicate.stage", "replicate.verify",
+            "replicate.promote", "replicate.commit",
+        ] {
+            #expect(entries.contains("\"\(action)\""), "\(action)")
+        }
+        #expect(entries.components(separatedBy: "\"replicate.commit\"").count - 1 == 3)
+        let verified = try CommandRunner.hsmsync(["log", "verify", directory.path("log")])
+        #expect(verified.status == 0, "\(verified)")
+    }
+
+    @Test("A fleet already in parity: exit 0, nothing planned")
+    func parity() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-pp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-pd")
+        for token in [primary, dr] {
+            try await Self.on(token) { session in
+                try session.installTestTransportKey()
+                try session.importTestAESKey(label: "aes-1", id: [1], value: TestMaterial.aesKey(1))
+            }
+        }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 0, "\(result)")
+        #expect(try Self.json(result)["status"] as? String == "parity")
+    }
+
+    @Test(
+        "A destination transport key that may decrypt, encrypt, sign or be modified, or a second object with the label, is refused before any wrap, named",
+        arguments: ["decrypt", "encrypt", "sign", "modifiable", "second-object"])
+    func badTransportKey(problem: String) async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-tp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-td")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(dr) { session in
+            let changed: Attribute? =
+                switch problem {
+                case "decrypt": .bool(.decrypt, true)
+                case "encrypt": .bool(.encrypt, true)
+                case "sign": .bool(.sign, true)
+                case "modifiable": .bool(.modifiable, true)
+                default: nil
+                }
+            _ = try session.createObject(
+                Self.transportTemplate(changed), secretValue: SecretBytes(copying: TestMaterial.transportKey))
+            if problem == "second-object" {
+                _ = try session.createObject([
+                    .class(.data), .bool(.token, true), .label("hsmsync-transport"), .bytes(.value, [1]),
+                ])
+            }
+        }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let before = try await Self.objectCount(dr)
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 1, "\(result)")
+        let json = try Self.json(result)
+        #expect((json["copied"] as? [Any])?.isEmpty == true)
+        let skipped = try #require(json["skipped"] as? [[String: Any]])
+        #expect(!skipped.isEmpty && skipped.allSatisfy { $0["reason"] as? String == "transport" }, "\(skipped)")
+        let word = problem == "second-object" ? "2 objects carry the transport label" : problem
+        #expect(skipped.allSatisfy { ($0["detail"] as? String ?? "").contains(word) }, "\(skipped)")
+        #expect(try await Self.objectCount(dr) == before)
+        let human = try fleet.hsmsync(["reconcile", "--fleet", fleet.path])
+        #expect(human.stdout.contains("dr-1's transport key") && human.stdout.contains(word), "\(human)")
+    }
+
+    @Test("A destination transport key with another value is detected by check value; nothing is wrapped")
+    func differingTransportKey() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-dp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-dd")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(dr) { try $0.installTestTransportKey(TestMaterial.otherTransportKey) }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let before = try await Self.objectCount(dr)
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 1, "\(result)")
+        let skipped = try #require(try Self.json(result)["skipped"] as? [[String: Any]])
+        #expect(
+            !skipped.isEmpty
+                && skipped.allSatisfy {
+                    $0["reason"] as? String == "transport" && ($0["detail"] as? String ?? "").contains("check value")
+                }, "\(skipped)")
+        #expect(try await Self.objectCount(dr) == before)
+    }
+
+    @Test("A wrong PIN on one HSM: that HSM is reported, the others are still reconciled, exit 3")
+    func wrongPIN() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-wp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-wd")
+        let member = try await SoftHSMFixture.shared.makeToken("rc-wm")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(dr) { try $0.installTestTransportKey() }
+        try await Self.on(member) { try $0.installTestTransportKey() }
+        var bad = TestFleet.Member("dr-1", role: "secondary", token: dr)
+        bad.pin = "9999"
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), bad, .init("member-1", role: "member", token: member),
+        ])
+        let before = try await Self.objectCount(member)
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 3, "\(result)")
+        let json = try Self.json(result)
+        let failures = try #require(json["failures"] as? [[String: Any]])
+        #expect(failures.map { $0["hsm"] as? String } == ["dr-1"], "\(failures)")
+        #expect(!result.stdout.contains("9999") && !result.stderr.contains("9999"))
+        #expect((json["copied"] as? [[String: Any]])?.allSatisfy { $0["destination"] as? String == "member-1" } == true)
+        #expect((json["copied"] as? [Any])?.count == 3)
+        #expect(try await Self.objectCount(member) == before + 5)
+    }
+
+    @Test("policy requireWrapWithTrusted refuses keys without CKA_WRAP_WITH_TRUSTED; nothing is wrapped")
+    func requireWrapWithTrusted() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-yp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-yd")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(dr) { try $0.installTestTransportKey() }
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "policy:\n  requireWrapWithTrusted: true\n")
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 1, "\(result)")
+        let json = try Self.json(result)
+        #expect((json["copied"] as? [Any])?.isEmpty == true)
+        let skipped = try #require(json["skipped"] as? [[String: Any]])
+        #expect(skipped.count == 5 && skipped.allSatisfy { $0["reason"] as? String == "policy" }, "\(skipped)")
+        let typo = try TestFleet(
+            members: [.init("primary-1", role: "primary", token: primary)],
+            extra: "policy:\n  requireWrapWithTrusty: true\n")
+        #expect(try typo.hsmsync(["reconcile", "--fleet", typo.path]).status == 2)
+    }
+
+    @Test("Two reconciles of one fleet cannot run at once: the second is refused, nothing changed")
+    func lock() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-lp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-ld")
+        try await Self.on(primary) { try Self.fillPrimary($0) }
+        try await Self.on(dr) { try $0.installTestTransportKey() }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let state = fleet.directory.path("hsmsync-state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let fd = open(state + "/reconcile.lock", O_RDWR | O_CREAT, 0o600)
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let before = try await Self.objectCount(dr)
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"])
+        close(fd)
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("another hsmsync reconcile of this fleet is running"), "\(result)")
+        #expect(try await Self.objectCount(dr) == before)
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HSMSyncTesting
+import PKCS11
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Issue 5 / SECURITY.md T14: `hsmsync reconcile --apply` on a 200-key plan is killed with SIGKILL
+/// at 50 random moments (start-up, scanning, wrapping, staging, promoting, journaling). After each
+/// kill, a rerun must converge to parity, with exactly the expected objects on the destination: no
+/// duplicate, no staging leftover, no ghost, and nothing pending in the journal.
+///
+/// Run on its own by Scripts/test (it spawns 100 processes and would starve, and be starved by, the
+/// parallel suite).
+@Suite("Reconcile crash safety")
+struct ReconcileCrashTests {
+    static let kills = 50
+    static let aesKeys = 170
+    static let ecPairs = 20
+    static let rsaPairs = 10
+
+    static func session(_ token: TestToken) async throws -> Session {
+        try await SoftHSMFixture.shared.module().loggedInSession(token)
+    }
+
+    /// Destroys everything on the destination but its transport key (a fresh 200-key plan).
+    static func reset(_ token: TestToken) async throws {
+        let session = try await session(token)
+        for handle in try session.findObjects() {
+            let label = try session.attributes([.label], of: handle).string(.label)
+            if label != "hsmsync-transport" { try session.destroyObject(handle) }
+        }
+    }
+
+    static func runApply(_ fleet: TestFleet) throws -> ProcessResult {
+        try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+    }
+
+    @Test("50 SIGKILLs during reconcile --apply of 200 keys: each rerun converges to parity, no duplicate, no leftover")
+    func crashes() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("crash-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("crash-d")
+        do {
+            let session = try await Self.session(primary)
+            try session.installTestTransportKey()
+            for index in 0..<Self.aesKeys {
+                try session.importTestAESKey(
+                    label: "aes-\(index)", id: [0xA0, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
+                    wrapWithTrusted: false)
+            }
+            for index in 0..<Self.ecPairs {
+                try session.importTestECPair(
+                    label: "ec-\(index)", id: [0xEC, UInt8(index)], key: TestMaterial.ecKey(UInt8(index + 1)),
+                    extractable: true, privateExtra: [.bool(.wrapWithTrusted, false)])
+            }
+            for index in 0..<Self.rsaPairs {
+                _ = try session.generateKeyPair(
+                    .rsaKeyPairGen,
+                    publicKeyTemplate: [
+                        .bool(.token, true), .label("rsa-\(index)"), .id([0x5A, UInt8(index)]),
+                        .ulong(.modulusBits, 2048), .bytes(.publicExponent, [1, 0, 1]), .bool(.verify, true),
+                        .bool(.encrypt, false), .bool(.wrap, false), .bool(.verifyRecover, false),
+                        .bool(.derive, false), .bool(.private, false),
+                    ],
+                    privateKeyTemplate: [
+                        .bool(.token, true), .label("rsa-\(index)"), .id([0x5A, UInt8(index)]), .bool(.private, true),
+                        .bool(.sensitive, true), .bool(.extractable, true), .bool(.wrapWithTrusted, false),
+                        .bool(.sign, true), .bool(.decrypt, false), .bool(.unwrap, false), .bool(.signRecover, false),
+                        .bool(.derive, false),
+                    ])
+            }
+        }
+        try await Self.session(dr).installTestTransportKey()
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let expected = 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs)
+
+        // Calibrate: one uninterrupted run gives the window the kills are spread over.
+        let started = Date()
+        let calibration = try Self.runApply(fleet)
+        let window = Date().timeIntervalSince(started)
+        #expect(calibration.status == 0, "\(calibration)")
+        #expect(try await Self.session(dr).findObjects().count == expected)
+
+        var generator = SystemRandomNumberGenerator()
+        var recoveries = 0
+        for round in 0..<Self.kills {
+            try await Self.reset(dr)
+            let process = Process()
+            process.executableURL = CommandRunner.hsmsync
+            process.arguments = ["reconcile", "--fleet", fleet.path, "--apply"]
+            process.environment = ProcessInfo.processInfo.environment.merging(SoftHSMFixture.shared.environment) {
+                _, new in new
+            }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let delay = Double.random(in: 0.05..<(window * 0.95), using: &generator)
+            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+
+            let rerun = try Self.runApply(fleet)
+            #expect(rerun.status == 0, "round \(round) (killed after \(delay) s): \(rerun)")
+            let json = try #require(
+                try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any], "\(rerun)")
+            recoveries += (json["recovered"] as? [Any])?.count ?? 0
+            let count = try await Self.session(dr).findObjects().count
+            #expect(
+                count == expected, "round \(round) (killed after \(delay) s): \(count) objects, expected \(expected)")
+            let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any], "\(audit)")
+            let findings = (report["findings"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String != "policy" }
+            #expect(findings.isEmpty, "round \(round): \(findings)")
+            #expect(
+                (report["oddObjects"] as? [Any])?.isEmpty == true,
+                "round \(round): ghosts \(report["oddObjects"] ?? "")")
+            let journal = fleet.directory.path("hsmsync-state/journal.jsonl")
+            let size = (try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0
+            #expect(size == 0, "round \(round): the journal still holds pending work")
+            if count != expected || rerun.status != 0 { break }
+        }
+        print(
+            "reconcile crash test: \(Self.kills) kills over a \(String(format: "%.1f", window)) s window, \(recoveries) pending copies recovered"
+        )
+    }
+}
