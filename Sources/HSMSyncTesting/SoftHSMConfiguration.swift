@@ -1,4 +1,5 @@
 public import Foundation
+import HSMSyncCore
 
 /// A SoftHSM2 token directory with its own `softhsm2.conf`.
 ///
@@ -21,13 +22,7 @@ public struct SoftHSMConfiguration: Sendable {
     }
 
     /// p11-kit's client module (`p11-kit-client.so`), from Debian's p11-kit package.
-    public static var p11KitClientPath: String {
-        let candidates = [
-            "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so", "/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-client.so",
-            "/usr/lib/pkcs11/p11-kit-client.so",
-        ]
-        return candidates.first(where: FileManager.default.fileExists(atPath:)) ?? candidates[0]
-    }
+    public static var p11KitClientPath: String { P11KitServerProcess.clientModulePath }
 
     /// Writes a configuration and an empty token directory into `directory` (created if needed).
     public init(directory: URL) throws {

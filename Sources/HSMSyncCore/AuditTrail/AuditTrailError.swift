@@ -5,14 +5,13 @@ public enum AuditTrailError: CategorizedError, Hashable {
     case logKeyNotFound(hsm: String, label: String)
     case logKeyExists(hsm: String, label: String)
     case unsupportedLogKey(hsm: String, label: String, reason: String)
-    case anchorAmbiguous(label: String, count: Int)
     case anchorUnreadable(label: String)
 
     public var category: FailureCategory {
         switch self {
         case .logMissing, .logKeyNotFound, .logKeyExists, .unsupportedLogKey: return .invalidInput
         case .logHSMUnavailable: return .runtime
-        case .anchorAmbiguous, .anchorUnreadable: return .integrity
+        case .anchorUnreadable: return .integrity
         }
     }
 
@@ -20,7 +19,7 @@ public enum AuditTrailError: CategorizedError, Hashable {
         switch self {
         case .logMissing(let directory):
             return
-                "the fleet's audit log \(directory) does not exist yet: create it with `hsmsync log init \(directory) --origin ORIGIN --fleet FLEET`"
+                "the fleet's audit log \(directory) does not exist yet: create it with `hsmsync log init --fleet FLEET --origin ORIGIN`"
         case .logHSMUnavailable(let error):
             return "the audit log's key is on an HSM that cannot be used: \(error)"
         case .logKeyNotFound(let hsm, let label):
@@ -30,8 +29,6 @@ public enum AuditTrailError: CategorizedError, Hashable {
             return "\(hsm) already holds an object labelled \"\(label)\"; nothing was generated"
         case .unsupportedLogKey(let hsm, let label, let reason):
             return "the log key \"\(label)\" on \(hsm) cannot be used: \(reason)"
-        case .anchorAmbiguous(let label, let count):
-            return "\(count) anchor objects are labelled \"\(label)\": refusing to sign the log"
         case .anchorUnreadable(let label):
             return "the log anchor \"\(label)\" cannot be read: refusing to sign the log"
         }

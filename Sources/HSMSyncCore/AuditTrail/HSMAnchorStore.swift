@@ -16,32 +16,34 @@ public final class HSMAnchorStore: CheckpointAnchorStore {
 
     public func load() async throws -> TreeHead? {
         let label = label
-        let value: [UInt8]? = try await worker.withSession { session in
-            let objects = try session.findObjects(matching: [.class(.data), .label(label)])
-            guard objects.count <= 1 else { throw AuditTrailError.anchorAmbiguous(label: label, count: objects.count) }
-            return try objects.first.flatMap { try session.attributes([.value], of: $0).bytes(.value) }
+        let values: [[UInt8]] = try await worker.withSession { session in
+            try session.findObjects(matching: [.class(.data), .label(label)]).compactMap {
+                try session.attributes([.value], of: $0).bytes(.value)
+            }
         }
-        guard let value else { return nil }
-        let parts = String(decoding: value, as: UTF8.self).split(separator: " ")
-        guard parts.count == 2, let size = UInt64(parts[0]), let root = MerkleHash(hex: String(parts[1])) else {
-            throw AuditTrailError.anchorUnreadable(label: label)
-        }
-        return TreeHead(size: size, rootHash: root)
+        // Two anchors only exist after a crash between `store`'s create and destroy: the larger
+        // tree is the newer one (both were signed by this log).
+        return try values.map { value in
+            let parts = String(decoding: value, as: UTF8.self).split(separator: " ")
+            guard parts.count == 2, let size = UInt64(parts[0]), let root = MerkleHash(hex: String(parts[1])) else {
+                throw AuditTrailError.anchorUnreadable(label: label)
+            }
+            return TreeHead(size: size, rootHash: root)
+        }.max { $0.size < $1.size }
     }
 
+    /// Creates the new anchor, then destroys the old ones: CKA_VALUE of a data object is read-only
+    /// on SoftHSM2 (and other tokens), and this order never leaves the token without an anchor.
     public func store(_ head: TreeHead) async throws {
         let label = label
         let value = Array("\(head.size) \(head.rootHash.hex)".utf8)
         try await worker.withSession { session in
-            let objects = try session.findObjects(matching: [.class(.data), .label(label)])
-            if let object = objects.first {
-                try session.setAttributes([.bytes(.value, value)], of: object)
-            } else {
-                _ = try session.createObject([
-                    .class(.data), .bool(.token, true), .bool(.private, true), .label(label),
-                    .bytes(.application, Array("hsmsync".utf8)), .bytes(.value, value),
-                ])
-            }
+            let old = try session.findObjects(matching: [.class(.data), .label(label)])
+            _ = try session.createObject([
+                .class(.data), .bool(.token, true), .bool(.private, true), .label(label),
+                .bytes(.application, Array("hsmsync".utf8)), .bytes(.value, value),
+            ])
+            for object in old { try session.destroyObject(object) }
         }
     }
 }

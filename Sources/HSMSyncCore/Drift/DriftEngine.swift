@@ -32,7 +32,8 @@ public struct DriftEngine: Sendable {
         for (configuration, inventory) in reachable {
             var byIdentity: [KeyIdentity: [KeyRecord]] = [:]
             for record in inventory.objects {
-                guard record.label != fleet.transport.label, fleet.keys.contains(label: record.label ?? "") else {
+                guard !fleet.isInfrastructure(label: record.label), fleet.keys.contains(label: record.label ?? "")
+                else {
                     continue
                 }
                 if record.isOdd {

@@ -4,10 +4,10 @@
 /// keys, names, URIs, PIN sources) is checked first, with the YAML path in every message.
 public struct Fleet: Sendable, Hashable {
     public let name: String
-    public let hsms: [HSMConfiguration]
+    public internal(set) var hsms: [HSMConfiguration]
     public let keys: KeyScope
     public let transport: TransportSettings
-    public let log: LogSettings?
+    public internal(set) var log: LogSettings?
     /// The `backup:` section (defaults when absent).
     public let backup: BackupSettings
     /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).

@@ -32,14 +32,22 @@ struct TransportAgreeCommand: AsyncParsableCommand {
     func run() async throws {
         let fleet = try fleetOptions.load()
         let environment = Environment.shared
-        let workers = try await environment.workers(named: [from, to], in: fleet)
+        let trail = try await environment.trail(for: fleet)
+        let workers: [HSMWorker]
+        do { workers = try await environment.workers(named: [from, to], in: fleet) } catch {
+            await trail.fail(.transportAgree, hsms: [from, to], error: error)
+            throw error
+        }
         do {
             let agreement = TransportKeyAgreement(label: fleet.transport.label, fleet: fleet.name)
             let result = try await agreement.run(from: workers[0], to: workers[1])
             for worker in workers { await worker.close() }
+            try await trail.recordOutcome(.transportAgree, result)
+            try await trail.close()
             TransportRenderer.renderAgreed(result)
         } catch {
             for worker in workers { await worker.close() }
+            await trail.fail(.transportAgree, hsms: [from, to], error: error)
             throw error
         }
     }

@@ -60,16 +60,33 @@ struct TransportCreateCommand: AsyncParsableCommand {
         }
 
         let environment = Environment.shared
-        let worker = try await environment.worker(named: hsm, in: fleet)
+        let trail = try await environment.trail(for: fleet)
+        let worker: HSMWorker
+        do { worker = try await environment.worker(named: hsm, in: fleet) } catch {
+            await trail.fail(.transportGenerate, hsms: [hsm], error: error)
+            throw error
+        }
         let label = fleet.transport.label
+        var action = AuditAction.transportGenerate
         do {
             let generated = try await TransportKeyCreation(label: label, parameters: parameters).generate(on: worker)
+            try await trail.recordOutcome(.transportGenerate, generated.summary)
+            action = .transportSharesDelivered
             var written: [String] = []
             if let plan {
                 written = try plan.write(generated, fleet: fleet.name)
             } else if let screen {
                 try screen.show(generated, fleet: fleet.name)
             }
+            try await trail.record(
+                .transportSharesDelivered,
+                outputs: [
+                    "set": .integer(Int64(generated.material.shareSet.identifier)),
+                    "count": .integer(Int64(parameters.count)), "threshold": .integer(Int64(parameters.threshold)),
+                    "delivery": .string(written.isEmpty ? "screen" : "files"),
+                    "files": .array(written.map { .string($0) }),
+                ])
+            action = .transportInstall
             let result: TransportKeyInstallResult
             do {
                 result = try await TransportKeyInstaller(label: label).install(generated.material, on: worker)
@@ -85,9 +102,12 @@ struct TransportCreateCommand: AsyncParsableCommand {
                 throw error
             }
             await worker.close()
+            try await trail.recordOutcome(.transportInstall, result)
+            try await trail.close()
             TransportRenderer.renderCreated(result, generated: generated.summary, files: written)
         } catch {
             await worker.close()
+            await trail.fail(action, hsms: [hsm], error: error)
             throw error
         }
     }

@@ -57,7 +57,12 @@ struct TransportInstallCommand: AsyncParsableCommand {
             throw TransportError.shareFileUnreadable(path: path, reason: "no such file, or not readable")
         }
         let environment = Environment.shared
-        let worker = try await environment.worker(named: hsm, in: fleet)
+        let trail = try await environment.trail(for: fleet)
+        let worker: HSMWorker
+        do { worker = try await environment.worker(named: hsm, in: fleet) } catch {
+            await trail.fail(.transportInstall, hsms: [hsm], error: error)
+            throw error
+        }
         let installer = TransportKeyInstaller(label: fleet.transport.label)
         do {
             try await installer.preflight(on: worker)
@@ -65,9 +70,12 @@ struct TransportInstallCommand: AsyncParsableCommand {
             let material = try TransportKeyMaterial.recover(from: recovery, expectedKCV: expected)
             let result = try await installer.install(material, on: worker)
             await worker.close()
+            try await trail.recordOutcome(.transportInstall, result)
+            try await trail.close()
             TransportRenderer.renderInstalled(result)
         } catch {
             await worker.close()
+            await trail.fail(.transportInstall, hsms: [hsm], error: error)
             throw error
         }
     }

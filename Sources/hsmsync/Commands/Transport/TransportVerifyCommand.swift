@@ -22,6 +22,12 @@ struct TransportVerifyCommand: AsyncParsableCommand {
         let fleet = try fleetOptions.load()
         let environment = Environment.shared
         let report = await TransportVerification(connector: environment.connector).run(fleet)
+        if fleet.log != nil {
+            // Recorded after the checks (a read-only command), before the answer is printed.
+            let trail = try await environment.trail(for: fleet)
+            try await trail.recordOutcome(.transportVerify, report)
+            try await trail.close()
+        }
         if output.json {
             try JSONOutput.print(report)
         } else {
