@@ -40,7 +40,7 @@ struct AuditCommand: AsyncParsableCommand {
             try AtomicFile.write(Array(MarkdownAuditReport.render(report).utf8), to: out)
         }
         if let metrics {
-            try AtomicFile.write(AuditMetrics.exposition(report), to: metrics)
+            try AtomicFile.write(AuditMetrics.exposition(report, drill: BackupDrillState.read(for: fleet)), to: metrics)
         }
         if output.json {
             try JSONOutput.print(report)
