@@ -38,7 +38,8 @@ public enum BackupSourceComparison {
             }
             return live == digest
                 ? Result(key: identity, matches: true, detail: "source fingerprint \(digest.prefix(16)) (\(method))")
-                : Result(key: identity, matches: false, detail: "the source now holds other material (\(live.prefix(16)))")
+                : Result(
+                    key: identity, matches: false, detail: "the source now holds other material (\(live.prefix(16)))")
         }
     }
 }

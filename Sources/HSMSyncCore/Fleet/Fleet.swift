@@ -21,7 +21,8 @@ public struct Fleet: Sendable, Hashable {
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
-        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(), policy: ReplicationPolicy = ReplicationPolicy(),
+        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(),
+        policy: ReplicationPolicy = ReplicationPolicy(),
         stateDirectory: String? = nil, path: String
     ) {
         self.name = name

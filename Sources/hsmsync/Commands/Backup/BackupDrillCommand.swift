@@ -37,7 +37,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !shareFiles.isEmpty else {
-            throw ValidationError("--share is required: the throwaway token needs the backup key from M custodian shares")
+            throw ValidationError(
+                "--share is required: the throwaway token needs the backup key from M custodian shares")
         }
     }
 
@@ -85,7 +86,9 @@ struct BackupDrillCommand: AsyncParsableCommand {
         }
         guard ok else {
             Console.error(outcome.restoreStatus == 0 ? "" : outcome.restoreOutput)
-            Console.out("drill failed: \(proven) of \(outcome.comparisons.count) objects proven; the throwaway token was destroyed")
+            Console.out(
+                "drill failed: \(proven) of \(outcome.comparisons.count) objects proven; the throwaway token was destroyed"
+            )
             throw ExitStatus.driftOrIntegrityFailure.exitCode
         }
         try BackupDrillState(
