@@ -26,6 +26,7 @@ struct HSMSync: AsyncParsableCommand {
             TransportCommand.self,
             LogCommand.self,
             CeremonyCommand.self,
+            BackupCommand.self,
         ]
     )
 

@@ -36,7 +36,7 @@ extension Fleet {
         }
 
         let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: [
-            "name", "log", "hsms", "keys", "transport", "policy", "state",
+            "name", "log", "hsms", "keys", "transport", "backup", "policy", "state",
         ])
         let name = try root.required("name").nonEmptyString()
 
@@ -73,26 +73,42 @@ extension Fleet {
             transport = TransportSettings(label: try mapping.required("label").nonEmptyString())
         }
 
-        var log: LogSettings?
-        if let value = root.optional("log") {
-            let mapping = try value.mapping(allowedKeys: ["dir", "key"])
-            let directory = resolve(try mapping.required("dir").nonEmptyString())
-            let keyValue = try mapping.required("key")
-            let key: LogSettings.LogKey
+        /// `file:PATH` or `{hsm: NAME, label: LABEL}` (log.key, backup.signing-key).
+        func signingKey(_ keyValue: YAMLValue) throws(YAMLError) -> LogSettings.LogKey {
             if let text = try? keyValue.string() {
                 guard text.hasPrefix("file:"), text.count > 5 else {
                     throw keyValue.error("expected file:PATH or a mapping {hsm: NAME, label: LABEL}")
                 }
-                key = .file(path: resolve(String(text.dropFirst(5))))
-            } else {
-                let keyMapping = try keyValue.mapping(allowedKeys: ["hsm", "label"])
-                let hsmName = try keyMapping.required("hsm").nonEmptyString()
-                guard firstPath[hsmName] != nil else {
-                    throw try keyMapping.required("hsm").error("no HSM named \"\(hsmName)\" in hsms")
-                }
-                key = .hsm(name: hsmName, label: try keyMapping.required("label").nonEmptyString())
+                return .file(path: resolve(String(text.dropFirst(5))))
             }
-            log = LogSettings(directory: directory, key: key)
+            let keyMapping = try keyValue.mapping(allowedKeys: ["hsm", "label"])
+            let hsmName = try keyMapping.required("hsm").nonEmptyString()
+            guard firstPath[hsmName] != nil else {
+                throw try keyMapping.required("hsm").error("no HSM named \"\(hsmName)\" in hsms")
+            }
+            return .hsm(name: hsmName, label: try keyMapping.required("label").nonEmptyString())
+        }
+
+        var log: LogSettings?
+        if let value = root.optional("log") {
+            let mapping = try value.mapping(allowedKeys: ["dir", "key"])
+            let directory = resolve(try mapping.required("dir").nonEmptyString())
+            log = LogSettings(directory: directory, key: try signingKey(try mapping.required("key")))
+        }
+
+        var backup = BackupSettings()
+        if let value = root.optional("backup") {
+            let mapping = try value.mapping(allowedKeys: ["key-label", "signing-key", "vkey"])
+            let keyLabel = try mapping.optional("key-label")?.nonEmptyString()
+            if let keyLabel, keyLabel == transport.label {
+                throw try mapping.required("key-label").error(
+                    "the backup key label equals the transport label; leave key-label out to use the transport key")
+            }
+            backup = BackupSettings(
+                keyLabel: keyLabel,
+                signingKey: try mapping.optional("signing-key").map { (value) throws(YAMLError) in try signingKey(value)
+                },
+                verifierKeyPath: (try mapping.optional("vkey")?.nonEmptyString()).map(resolve))
         }
 
         var policy = ReplicationPolicy()
@@ -110,7 +126,7 @@ extension Fleet {
         }
 
         return Fleet(
-            name: name, hsms: hsms, keys: keys, transport: transport, log: log, policy: policy,
+            name: name, hsms: hsms, keys: keys, transport: transport, log: log, backup: backup, policy: policy,
             stateDirectory: stateDirectory, path: path)
     }
 

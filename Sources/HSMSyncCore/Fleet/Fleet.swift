@@ -8,6 +8,8 @@ public struct Fleet: Sendable, Hashable {
     public let keys: KeyScope
     public let transport: TransportSettings
     public internal(set) var log: LogSettings?
+    /// The `backup:` section (defaults when absent).
+    public let backup: BackupSettings
     /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).
     public let policy: ReplicationPolicy
     /// Where `hsmsync reconcile` keeps its journal and lock (`state.dir`; default
@@ -19,14 +21,16 @@ public struct Fleet: Sendable, Hashable {
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
-        log: LogSettings? = nil, policy: ReplicationPolicy = ReplicationPolicy(), stateDirectory: String? = nil,
-        path: String
+        log: LogSettings? = nil, backup: BackupSettings = BackupSettings(),
+        policy: ReplicationPolicy = ReplicationPolicy(),
+        stateDirectory: String? = nil, path: String
     ) {
         self.name = name
         self.hsms = hsms
         self.keys = keys
         self.transport = transport
         self.log = log
+        self.backup = backup
         self.policy = policy
         self.stateDirectory = stateDirectory ?? Self.defaultStateDirectory(forFleetAt: path)
         self.path = path
@@ -44,6 +48,8 @@ public struct Fleet: Sendable, Hashable {
     public func isInfrastructure(label: String?) -> Bool {
         guard let label else { return false }
         if label == transport.label || label.hasPrefix("hsmsync-log-anchor ") { return true }
+        if label == backup.keyLabel { return true }
+        if case .hsm(_, let signingLabel) = backup.signingKey, label == signingLabel { return true }
         if case .hsm(_, let logKeyLabel) = log?.key, label == logKeyLabel { return true }
         return false
     }

@@ -40,7 +40,8 @@ struct AuditCommand: AsyncParsableCommand {
             try DurableFile.replace(out, with: Array(MarkdownAuditReport.render(report).utf8))
         }
         if let metrics {
-            try DurableFile.replace(metrics, with: AuditMetrics.exposition(report))
+            let drill = BackupDrillState.read(for: fleet)
+            try DurableFile.replace(metrics, with: AuditMetrics.exposition(report, drill: drill))
         }
         if output.json {
             try JSONOutput.print(report)

@@ -4,7 +4,9 @@ import Prometheus
 
 /// The audit as Prometheus text exposition, for node_exporter's textfile collector.
 enum AuditMetrics {
-    static func exposition(_ report: AuditReport) -> [UInt8] {
+    /// - Parameter drill: the fleet's last successful `backup drill` (`backup-drill.json` in its
+    ///   state directory), exported as "last verified restorable"; absent until a drill succeeded.
+    static func exposition(_ report: AuditReport, drill: BackupDrillState? = nil) -> [UInt8] {
         let registry = PrometheusCollectorRegistry()
         func gauge(_ subsystem: String, _ name: String, unit: String = "", _ help: String, _ labels: [(String, String)])
             -> Gauge
@@ -36,6 +38,13 @@ enum AuditMetrics {
             gauge("hsm", "findings", "Findings about the HSM in the last audit.", labels).set(to: Double(hsm.findings))
             gauge("hsm", "odd_objects", "Odd objects (ghosts, vendor classes) on the HSM.", labels)
                 .set(to: Double(report.oddObjects.filter { $0.hsm == hsm.name }.count))
+        }
+        if let drill {
+            gauge(
+                "backup", "last_verified_restorable_timestamp", unit: "seconds",
+                "When a backup bundle was last proven restorable by hsmsync backup drill (Unix time).",
+                fleet + [("source", drill.source)]
+            ).set(to: Double(drill.verifiedAt))
         }
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)

@@ -1,0 +1,137 @@
+/// Restores a verified bundle into one HSM: preconditions, the read-only plan, then for each key
+/// to restore the replication protocol's stage → verify → promote (SECURITY.md §5), and a final
+/// proof of every restored key by fingerprint from a fresh scan.
+///
+/// Never overwrites: a key whose identity is already on the target is skipped when its fingerprint
+/// is the bundle's, and left untouched and reported otherwise. The only objects ever destroyed are
+/// this run's own session-object stages, and a just-promoted copy that failed its read-back.
+public struct BackupRestore: Sendable {
+    public let fleet: Fleet
+
+    public init(fleet: Fleet) {
+        self.fleet = fleet
+    }
+
+    /// Checks what can be checked without an HSM: the target's role and the bundle's fleet.
+    public func checkTarget(_ hsm: HSMConfiguration, bundle: VerifiedBackup) throws {
+        guard hsm.role != .primary else { throw BackupError.targetIsPrimary(hsm: hsm.name) }
+        guard bundle.content.manifest.fleet == fleet.name else {
+            throw BackupError.otherFleet(bundle: bundle.content.manifest.fleet, fleet: fleet.name)
+        }
+    }
+
+    /// Proves the worker's token holds the bundle's backup key (by check value) and compares the
+    /// bundle with the token's inventory. Read-only.
+    public func plan(_ bundle: VerifiedBackup, on worker: HSMWorker) async throws -> BackupRestorePlan {
+        let label = bundle.content.manifest.backupKey.label
+        let expected = bundle.content.manifest.backupKey.checkValue
+        let fleet = fleet
+        let hsm = worker.name
+        let (inspection, scan) = try await worker.withSession { session in
+            let inspection = try session.inspectTransportKey(label: label)
+            guard inspection.isSound, inspection.checkValue == expected else { return (inspection, [KeyRecord]?.none) }
+            return (
+                inspection, try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
+            )
+        }
+        guard inspection.isSound, let checkValue = inspection.checkValue else {
+            let reason =
+                inspection.objects == 0
+                ? "there is no key labelled \"\(label)\" (load it from the custodians' shares: hsmsync transport install)"
+                : inspection.violations.isEmpty
+                    ? (inspection.checkValueUnavailable ?? "no check value")
+                    : "the key \(inspection.violations.joined(separator: "; "))"
+            throw BackupError.backupKeyUnusable(hsm: hsm, label: label, reason: reason)
+        }
+        guard checkValue == expected, let scan else {
+            throw BackupError.backupKeyMismatch(hsm: hsm, label: label, bundle: expected, target: checkValue)
+        }
+        return BackupRestorePlan.make(bundle: bundle, hsm: hsm, target: scan, backupKeyCheckValue: checkValue)
+    }
+
+    /// Restores every `restore` item of `plan`, one at a time, calling `report` after each (the
+    /// command logs it), then rescans and proves each restored key by fingerprint.
+    public func apply(
+        _ plan: BackupRestorePlan, bundle: VerifiedBackup, on worker: HSMWorker,
+        report: (BackupRestoreOutcome) async throws -> Void
+    ) async throws -> [BackupRestoreOutcome] {
+        let label = bundle.content.manifest.backupKey.label
+        var outcomes: [BackupRestoreOutcome] = []
+        for (item, object) in zip(plan.objects, bundle.content.objects) where item.action == .restore {
+            let outcome = await BackupStaging.restore(object, on: worker)
+            outcomes.append(outcome)
+            try await report(outcome)
+        }
+        for (item, key) in zip(plan.keys, bundle.content.keys) where item.action == .restore {
+            let outcome = await BackupStaging.restore(key, backupKeyLabel: label, on: worker)
+            outcomes.append(outcome)
+            try await report(outcome)
+        }
+        return try await prove(outcomes, bundle: bundle, on: worker)
+    }
+
+    /// A fresh scan: each promoted object's fingerprint must be the bundle's wherever the two were
+    /// computed the same way (for secret keys: under transport keys with the same check value).
+    private func prove(_ outcomes: [BackupRestoreOutcome], bundle: VerifiedBackup, on worker: HSMWorker) async throws
+        -> [BackupRestoreOutcome]
+    {
+        let fleet = fleet
+        let records = try await worker.withSession { session in
+            try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
+        }
+        var byIdentity: [KeyIdentity: KeyRecord] = [:]
+        for record in records { byIdentity[record.identity] = record }
+        return outcomes.map { outcome in
+            guard outcome.status == .restored else { return outcome }
+            var proven = outcome
+            switch (outcome.fingerprint, byIdentity[outcome.key]?.fingerprint) {
+            case (.available(let method, let digest), .available(let targetMethod, let targetDigest))
+            where method == targetMethod:
+                if digest == targetDigest {
+                    proven.proof.append("fingerprint \(digest.prefix(16)) (\(method)) equals the bundle's")
+                } else {
+                    proven.status = .failed
+                    proven.detail =
+                        "after promotion its fingerprint is \(targetDigest.prefix(16)), the bundle's \(digest.prefix(16))"
+                }
+            case (_, .none):
+                proven.status = .failed
+                proven.detail = "the promoted object is not found by a fresh scan"
+            case (_, .some(let fingerprint)):
+                proven.proof.append(
+                    "fingerprint not comparable on this HSM (\(fingerprint.method.map { "\($0)" } ?? fingerprint.unavailableReason ?? "?"))"
+                )
+            }
+            return proven
+        }
+    }
+}
+
+extension Fingerprint {
+    /// Why there is no fingerprint, when there is none.
+    var unavailableReason: String? {
+        if case .unavailable(let reason) = self { return reason }
+        return nil
+    }
+}
+
+/// What happened to one bundle object in a restore.
+public struct BackupRestoreOutcome: Sendable, Codable, Hashable {
+    public enum Status: String, Sendable, Codable, Hashable {
+        /// Staged, verified, promoted and proven.
+        case restored
+        /// Not restored: a check failed or the token refused; nothing of it is left on the token.
+        case failed
+    }
+
+    public let key: KeyIdentity
+    public var status: Status
+    /// The bundle's fingerprint.
+    public let fingerprint: Fingerprint
+    /// How the key was proven (re-wrap equality, attribute read-back, fingerprint).
+    public var proof: [String]
+    /// For `failed`: why, and what was undone.
+    public var detail: String?
+    /// Attributes the restored copy could not keep (e.g. `CKA_COPYABLE` on SoftHSM2).
+    public var notes: [String]
+}

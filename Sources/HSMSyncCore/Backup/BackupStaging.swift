@@ -1,0 +1,135 @@
+import PKCS11
+
+/// Stage → verify → promote for one bundle object (SECURITY.md §5, R21): the key is unwrapped as a
+/// *session* object with its complete template, read back and re-wrapped under the backup key (the
+/// bytes must equal the bundle's, since key wrap is deterministic), promoted to the token, and the
+/// token object read back. Promotion is `C_CopyObject(CKA_TOKEN=true)` for a copyable, modifiable
+/// object; SoftHSM2 refuses to copy any other (`CKR_ATTRIBUTE_READ_ONLY`), so it is unwrapped (or
+/// created) a second time, straight to the token, from the bytes just proven — as replication
+/// does. A process that dies before the promotion leaves nothing: session objects vanish with it.
+enum BackupStaging {
+    /// Attributes compared on read-back: everything the template sets except the one staging changes.
+    private static let stagingOverrides: Set<String> = ["CKA_TOKEN"]
+
+    /// Whether `template` may be promoted by `C_CopyObject`.
+    private static func isCopyable(_ template: BackupTemplate) -> Bool {
+        template.bool("CKA_COPYABLE") != false && template.bool("CKA_MODIFIABLE") != false
+    }
+
+    static func restore(_ key: BackupWrappedKey, backupKeyLabel: String, on worker: HSMWorker) async
+        -> BackupRestoreOutcome
+    {
+        let identity = key.template.identity
+        var outcome = BackupRestoreOutcome(
+            key: identity, status: .failed, fingerprint: key.fingerprint, proof: [], detail: nil, notes: [])
+        guard let blob = Base64.decode(key.wrapped), let objectClass = key.template.objectClass else {
+            outcome.detail = "the bundle's wrapped key cannot be decoded"
+            return outcome
+        }
+        let mechanism: Mechanism = key.mechanism == "CKM_AES_KEY_WRAP" ? .aesKeyWrap : .aesKeyWrapPad
+        let initial = outcome
+        do {
+            return try await worker.withSession { session in
+                var outcome = initial
+                let backupKey = try session.findObject(matching: [.class(.secretKey), .label(backupKeyLabel)])
+                let template = key.template.attributes(
+                    only: BackupAttributeTable.unwrapNames, overrides: ["CKA_TOKEN": .bool(false)])
+                let staged: ObjectHandle
+                do {
+                    staged = try session.unwrapKey(blob, with: backupKey, mechanism: mechanism, template: template)
+                } catch {
+                    outcome.detail = "C_UnwrapKey refused the staging copy (\(error)); nothing was created on the token"
+                    return outcome
+                }
+                defer { try? session.destroyObject(staged) }
+                let stagedTemplate = try BackupTemplate.read(staged, objectClass: objectClass, session: session)
+                let differences = Self.differences(key.template, stagedTemplate, ignoring: stagingOverrides)
+                guard differences.isEmpty else {
+                    outcome.detail =
+                        "the staged copy's attributes differ: \(differences.joined(separator: ", ")); not promoted"
+                    return outcome
+                }
+                let rewrapped = try session.wrapKey(staged, with: backupKey, mechanism: mechanism)
+                guard rewrapped == blob else {
+                    outcome.detail = "the staged copy wraps to other bytes than the bundle's; not promoted"
+                    return outcome
+                }
+                outcome.proof.append("re-wrap under the backup key equals the bundle's \(blob.count) bytes")
+                let promoted =
+                    Self.isCopyable(key.template)
+                    ? try session.copyObject(staged, template: [.bool(.token, true)])
+                    : try session.unwrapKey(
+                        blob, with: backupKey, mechanism: mechanism,
+                        template: key.template.attributes(only: BackupAttributeTable.unwrapNames))
+                let promotedTemplate = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
+                let promotedDifferences = Self.differences(key.template, promotedTemplate, ignoring: [])
+                guard promotedDifferences.isEmpty else {
+                    // Our own object, seconds old and not yet trusted by anyone: compensate.
+                    try? session.destroyObject(promoted)
+                    outcome.detail =
+                        "the token copy's attributes differ: \(promotedDifferences.joined(separator: ", ")); "
+                        + "it was destroyed again (only this run's own object)"
+                    return outcome
+                }
+                outcome.proof.append("token copy read back: every template attribute as in the bundle")
+                outcome.status = .restored
+                return outcome
+            }
+        } catch {
+            outcome.detail = "\(error)"
+            return outcome
+        }
+    }
+
+    static func restore(_ object: BackupPublicObject, on worker: HSMWorker) async -> BackupRestoreOutcome {
+        let identity = object.template.identity
+        var outcome = BackupRestoreOutcome(
+            key: identity, status: .failed, fingerprint: object.fingerprint, proof: [], detail: nil, notes: [])
+        guard let objectClass = object.template.objectClass else {
+            outcome.detail = "no CKA_CLASS"
+            return outcome
+        }
+        let initial = outcome
+        do {
+            return try await worker.withSession { session in
+                var outcome = initial
+                let staged = try session.createObject(
+                    object.template.attributes(overrides: ["CKA_TOKEN": .bool(false)]))
+                defer { try? session.destroyObject(staged) }
+                let stagedTemplate = try BackupTemplate.read(staged, objectClass: objectClass, session: session)
+                let fingerprint = BackupPublicObjects.fingerprint(of: stagedTemplate)
+                guard fingerprint.digest == object.fingerprint.digest else {
+                    outcome.detail = "the staged copy's fingerprint differs from the bundle's; not promoted"
+                    return outcome
+                }
+                let promoted =
+                    Self.isCopyable(object.template)
+                    ? try session.copyObject(staged, template: [.bool(.token, true)])
+                    : try session.createObject(object.template.attributes())
+                let promotedTemplate = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
+                let differences = Self.differences(object.template, promotedTemplate, ignoring: [])
+                guard differences.isEmpty else {
+                    try? session.destroyObject(promoted)
+                    outcome.detail =
+                        "the token copy's attributes differ: \(differences.joined(separator: ", ")); it was destroyed again"
+                    return outcome
+                }
+                outcome.proof.append("fingerprint of the staged copy equals the bundle's; token copy read back")
+                outcome.status = .restored
+                return outcome
+            }
+        } catch {
+            outcome.detail = "\(error)"
+            return outcome
+        }
+    }
+
+    /// Names of the attributes `expected` records that `actual` lacks or holds with another value.
+    private static func differences(_ expected: BackupTemplate, _ actual: BackupTemplate, ignoring: Set<String>)
+        -> [String]
+    {
+        expected.values.keys.sorted().filter { name in
+            !ignoring.contains(name) && expected[name] != actual[name]
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import HSMSyncCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `hsmsync backup create --fleet F --hsm NAME --out FILE`.
+struct BackupCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Write a signed bundle of an HSM's in-scope keys.",
+        discussion: """
+            Secret and private keys are wrapped under the backup key (CKM_AES_KEY_WRAP for AES keys, \
+            CKM_AES_KEY_WRAP_PAD otherwise) with their complete attribute templates and fingerprints; public keys \
+            and certificates are kept as they are; in-scope keys that cannot be wrapped are listed with the reason. \
+            The file is created exclusively (never overwritten) and synced; the HSM is not changed. Logged as \
+            backup.create.
+            """
+    )
+
+    @OptionGroup var fleetOptions: FleetOptions
+
+    @Option(name: .long, help: ArgumentHelp("The HSM to back up.", valueName: "name"))
+    var hsm: String
+
+    @Option(name: .long, help: ArgumentHelp("The bundle to create (must not exist).", valueName: "file"))
+    var out: String
+
+    func run() async throws {
+        let fleet = try fleetOptions.load()
+        guard fleet.hsm(named: hsm) != nil else {
+            throw BackupError.unknownHSM(name: hsm, fleet: fleet.name, known: fleet.hsms.map(\.name))
+        }
+        if access(out, F_OK) == 0 { throw BackupError.outputExists(path: out) }
+        let environment = Environment.shared
+        let trail = try await AuditTrail.open(for: fleet, connector: environment.connector)
+        let (signer, signerWorker) = try await BackupSigning.signer(for: fleet, connector: environment.connector)
+        let worker: HSMWorker
+        do {
+            worker = try await environment.worker(named: hsm, in: fleet)
+        } catch {
+            await signerWorker?.close()
+            try await trail.close()
+            throw error
+        }
+        let content: BackupContent
+        let bytes: [UInt8]
+        do {
+            content = try await BackupCreation(fleet: fleet).read(from: worker)
+            await worker.close()
+            bytes = try await BackupCodec.encode(content, signer: signer)
+            await signerWorker?.close()
+            try BackupCodec.write(bytes, to: out)
+        } catch {
+            await worker.close()
+            await signerWorker?.close()
+            try await trail.record(
+                .backupCreate, outputs: ["hsm": .string(hsm)], result: .failed,
+                detail: ["error": .string("\(error)")])
+            try await trail.close()
+            throw error
+        }
+        let digest = AuditDigest.sha256(of: bytes)
+        let manifest = content.manifest
+        try await trail.record(
+            .backupCreate, inputs: ["bundle": digest],
+            outputs: [
+                "hsm": .string(manifest.source.hsm), "serial": .string(manifest.source.serial),
+                "backupKey": .string(manifest.backupKey.label),
+                "backupKeyCheckValue": .string(manifest.backupKey.checkValue),
+                "keys": .integer(Int64(content.keys.count)), "objects": .integer(Int64(content.objects.count)),
+                "excluded": .integer(Int64(content.excluded.count)),
+                "signer": .string(signer.verifierKey.description),
+            ],
+            detail: ["file": .string(out), "bytes": .integer(Int64(bytes.count))])
+        try await trail.checkpoint()
+        try await trail.close()
+        BackupRenderer.renderCreated(content, path: out, size: bytes.count, signer: signer.verifierKey, digest: digest)
+    }
+}
