@@ -107,10 +107,10 @@ struct BackupDrillCommand: AsyncParsableCommand {
         var comparisons: [BackupSourceComparison.Result]
     }
 
-    /// The throwaway token is served by its own `p11-kit server` (``ScratchHSMs``) only to be
-    /// initialised with random PINs; the restore runs in child `hsmsync` processes that load SoftHSM2
-    /// directly on the same token directory, because p11-kit 0.24.1's client filters
-    /// `CKM_AES_KEY_WRAP(_PAD)` (SECURITY.md P1) and SoftHSM2 reads its configuration once per process.
+    /// The throwaway token is initialised with random PINs by ``ScratchHSMs``; the restore runs in
+    /// child `hsmsync` processes that load SoftHSM2 with that token's own configuration
+    /// (`<scratch>/0/softhsm2.conf`, PIN file `<scratch>/0.pin`), so the drill exercises exactly
+    /// the `backup restore --apply` an operator runs.
     private func drill(_ bundle: VerifiedBackup, fleet: Fleet, trusted: VerifierKey, environment: Environment)
         async throws -> DrillOutcome
     {
