@@ -56,27 +56,92 @@ struct CeremonyCommandTests {
         ("sign-off", "Ivy (external witness)", "Ivy (external witness)"),
     ]
 
-    @Test("every shipped ceremony validates, or names the one action this build cannot run (backups, exit 2)")
+    @Test("every shipped ceremony validates (exit 0)")
     func shippedCeremoniesValidate() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.ceremonies.path)
             .filter { $0.hasSuffix(".yaml") && !$0.hasPrefix("fleet") }.sorted()
         #expect(files.count == 5)
-        var valid: [String] = []
         for file in files {
             let result = try CommandRunner.hsmsync([
                 "ceremony", "validate", Self.ceremonies.appendingPathComponent(file).path,
             ])
-            if result.status == 0 {
-                valid.append(file)
-            } else {
-                #expect(result.status == 2, "\(file): \(result)")
-                #expect(result.stderr.contains("not available in this build"), "\(file): \(result)")
-            }
+            #expect(result.status == 0, "\(file): \(result)")
         }
-        #expect(valid.contains("establish-transport-key.yaml"))
-        #expect(valid.contains("rotate-transport-key.yaml"))
-        #expect(valid.contains("replicate-ca-keys.yaml"))
-        #expect(!valid.contains("backup-primary.yaml") && !valid.contains("restore-secondary.yaml"))
+    }
+
+    /// The shipped backup-primary, then restore-secondary rehearsed and run, non-interactively:
+    /// the DR restore as a ceremony. Shares come from `transport create` into the inputs directory.
+    @Test(
+        "backup-primary then restore-secondary (rehearsed, then run): dr-1 restored and proven, parity, both logs verify"
+    )
+    func backupAndRestoreCeremonies() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("bp")
+        let dr = try await SoftHSMFixture.shared.makeToken("bd")
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ],
+            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let initialized = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
+        #expect(initialized.status == 0, "\(initialized)")
+        let inputs = try Self.answers(
+            fleet,
+            [
+                ("room-ready", "Morgan (master of ceremonies)", "yes"),
+                ("sign-off", "Harper (internal witness)", "Harper (internal witness)"),
+                ("sign-off", "Ivy (external witness)", "Ivy (external witness)"),
+            ])
+        let shares = inputs + "/shares/hsmsync-transport"
+        try FileManager.default.createDirectory(
+            atPath: shares, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let created = try fleet.hsmsync([
+            "transport", "create", "--fleet", fleet.path, "--hsm", "primary-1", "--shares", "5", "--threshold", "3",
+            "--out-dir", shares,
+        ])
+        #expect(created.status == 0, "\(created)")
+        let kcv = try #require(
+            created.stdout.split(separator: "\n").first { $0.contains("key check value") }?
+                .split(separator: " ").dropFirst(3).first.map(String.init), "\(created)")
+        _ = try Self.answers(fleet, [("install-dr", "Morgan (master of ceremonies)", kcv)])
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)
+        try session.importTestAESKey(label: "ca-aes", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        try session.importTestECPair(
+            label: "ca-issuing", id: [2], key: TestMaterial.ecKey(2), extractable: true,
+            privateExtra: [.bool(.wrapWithTrusted, false)])
+
+        let backup = Self.ceremonies.appendingPathComponent("backup-primary.yaml").path
+        let backedUp = try fleet.hsmsync(["ceremony", "run", backup, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(backedUp.status == 0, "\(backedUp)")
+        let bundle = fleet.directory.path("backups/primary-1.hsmbackup")
+        #expect(FileManager.default.fileExists(atPath: bundle))
+        let verified = try fleet.hsmsync(["backup", "verify", bundle])
+        #expect(verified.status == 0, "\(verified)")
+
+        let restore = Self.ceremonies.appendingPathComponent("restore-secondary.yaml").path
+        let drBefore = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
+        let rehearsalLog = fleet.directory.path("rehearsal-log")
+        let rehearsed = try fleet.hsmsync([
+            "ceremony", "run", restore, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
+            rehearsalLog,
+        ])
+        #expect(rehearsed.status == 0, "\(rehearsed)")
+        #expect(try Self.begins(fleet, log: "rehearsal-log")["restore"] == 1)
+        let drAfterRehearsal = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
+        #expect(drAfterRehearsal == drBefore, "a rehearsal never touches the real dr-1")
+
+        let restored = try fleet.hsmsync(["ceremony", "run", restore, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(restored.status == 0, "\(restored)")
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(audit.status == 0, "the restored dr-1 is in parity with primary-1: \(audit)")
+        let entries = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+        let step = try #require(
+            entries.first { $0.action == "ceremony.step" && $0.step == "restore" && $0.result == "ok" })
+        #expect("\(step.outputs)".contains("proofs"), "\(step.outputs)")
+        for log in ["audit-log", "rehearsal-log"] {
+            let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path(log)])
+            #expect(verify.status == 0, "\(log): \(verify)")
+        }
     }
 
     static let validScript = """

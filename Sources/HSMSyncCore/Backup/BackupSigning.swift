@@ -3,16 +3,17 @@ import Foundation
 /// Which key signs a fleet's bundles and which verifier key a restore trusts: the fleet's
 /// `backup.signing-key` when set, else the audit log's key.
 public enum BackupSigning {
-    /// The signer for new bundles (and the worker holding it, to close, when HSM-held).
+    /// The signer for new bundles (and the worker holding it, to close, when HSM-held and not one
+    /// of `workers`: a ceremony passes its own, so no PIN is asked again).
     ///
     /// - Throws: ``BackupError/noSigningKey(_:)`` when the fleet has neither a backup signing key
     ///   nor a log; errors of the key itself.
-    public static func signer(for fleet: Fleet, connector: FleetConnector) async throws
-        -> (signer: any AuditSigner, worker: HSMWorker?)
+    public static func signer(for fleet: Fleet, connector: FleetConnector, workers: [String: HSMWorker] = [:])
+        async throws -> (signer: any AuditSigner, worker: HSMWorker?)
     {
         if let key = fleet.backup.signingKey {
             let (signer, _, worker) = try await AuditTrail.signer(
-                for: key, fleet: fleet, origin: backupKeyName(fleet), connector: connector)
+                for: key, fleet: fleet, origin: backupKeyName(fleet), connector: connector, workers: workers)
             return (signer, worker)
         }
         guard let log = fleet.log else {
@@ -22,7 +23,7 @@ public enum BackupSigning {
         }
         let origin = try LogVerifier.readVerifierKey(at: log.directory + "/log.vkey").name
         let (signer, _, worker) = try await AuditTrail.signer(
-            for: log.key, fleet: fleet, origin: origin, connector: connector)
+            for: log.key, fleet: fleet, origin: origin, connector: connector, workers: workers)
         return (signer, worker)
     }
 

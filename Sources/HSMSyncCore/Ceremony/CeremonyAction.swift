@@ -62,17 +62,9 @@ public enum CeremonyAction: Sendable {
         "witness-sign-off", "destroy-key", "close",
     ]
 
-    /// Why this build cannot execute the action, or `nil` when it can. Backups are defined in the
-    /// format and validated, but their engine is not part of this build yet: a ceremony using them
-    /// is refused at validation rather than half-run.
-    public var unavailableReason: String? {
-        switch self {
-        case .backupCreate, .backupVerify, .backupRestore:
-            return "backups (hsmsync backup create/verify/restore) are not available in this build"
-        default:
-            return nil
-        }
-    }
+    /// Why this build cannot execute the action, or `nil` when it can (every action now; kept so a
+    /// script using an action a future format adds is refused at validation rather than half-run).
+    public var unavailableReason: String? { nil }
 
     /// The HSMs the step works on (for validation and the plan).
     public var hsms: [String] {

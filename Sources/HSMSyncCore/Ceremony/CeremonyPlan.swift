@@ -28,6 +28,8 @@ struct CeremonyPlanner {
         var counts: [String: Int] = [:]
         /// Keys earlier generate-key steps of the plan create, by HSM.
         var generated: [String: [KeyGenerationSpec]] = [:]
+        /// Bundle files earlier backup-create steps of the plan write.
+        var bundles: Set<String> = []
         func key(_ hsm: String, _ label: String) -> String { hsm + "\u{0}" + label }
     }
 
@@ -62,6 +64,25 @@ struct CeremonyPlanner {
             }
             simulation.counts[simulation.key(hsm, label)] = 1
             return "✓ \(hsm): \"\(label)\" is free"
+        }
+
+        func requireBundle(_ bundle: String, _ step: CeremonyStep) -> String {
+            let path = runner.bundlePath(bundle, creating: false)
+            let created = runner.bundlePath(bundle, creating: true)
+            if simulation.bundles.contains(created) { return "✓ \(bundle): made by an earlier step" }
+            guard FileManager.default.fileExists(atPath: path) else {
+                problems.append("step \(step.id): no bundle at \(path)")
+                return "✗ \(path) is missing"
+            }
+            return "✓ \(path) exists"
+        }
+        func requireBackupKey(_ hsm: String, _ step: CeremonyStep) async throws -> String {
+            let label = fleet.backupKeyLabel
+            guard try await count(hsm, label) >= 1 else {
+                problems.append("step \(step.id): \(hsm) holds no backup key \"\(label)\"")
+                return "✗ \(hsm): backup key \"\(label)\" is missing"
+            }
+            return "✓ \(hsm): backup key \"\(label)\""
         }
 
         for (index, step) in script.steps.enumerated() {
@@ -144,9 +165,24 @@ struct CeremonyPlanner {
                 details += try await planReplicate(
                     step, from: from, to: to, include: include, exclude: exclude, simulation: simulation,
                     count: count, problems: &problems)
-            case .backupCreate, .backupVerify, .backupRestore:
-                problems.append(
-                    "step \(step.id): \(step.action.unavailableReason ?? "\(step.action.name) is not available")")
+            case .backupCreate(let hsm, let out):
+                let path = runner.bundlePath(out, creating: true)
+                if FileManager.default.fileExists(atPath: path) || simulation.bundles.contains(path) {
+                    problems.append("step \(step.id): \(path) exists; a backup never overwrites a file")
+                    details.append("✗ \(path) exists")
+                } else {
+                    details.append("✓ \(path) is free")
+                }
+                simulation.bundles.insert(path)
+                details.append(try await requireBackupKey(hsm, step))
+            case .backupVerify(let bundle):
+                details.append(requireBundle(bundle, step))
+            case .backupRestore(let bundle, let hsm):
+                details.append(requireBundle(bundle, step))
+                if fleet.hsm(named: hsm)?.role == .primary {
+                    problems.append("step \(step.id): \(hsm) is a primary; a restore never targets a primary")
+                }
+                details.append(try await requireBackupKey(hsm, step))
             }
             lines += details.map { "     " + $0 }
         }

@@ -45,10 +45,12 @@ extension CeremonyRunner {
             return ["statement": .string(statement)]
         case .replicate(let from, let to, let include, let exclude):
             return try await replicate(step, from: from, to: to, include: include, exclude: exclude)
-        case .backupCreate, .backupVerify, .backupRestore:
-            throw CeremonyError.actionUnavailable(
-                step: step.id, path: step.path, action: step.action.name,
-                reason: step.action.unavailableReason ?? "not available")
+        case .backupCreate(let hsm, let out):
+            return try await backupCreate(step, hsm: hsm, out: out)
+        case .backupVerify(let bundle):
+            return try await backupVerify(step, bundle: bundle)
+        case .backupRestore(let bundle, let hsm):
+            return try await backupRestore(step, bundle: bundle, hsm: hsm)
         }
     }
 

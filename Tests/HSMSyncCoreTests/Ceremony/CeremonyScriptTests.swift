@@ -115,14 +115,17 @@ struct CeremonyScriptTests {
         }
     }
 
-    @Test("replicate is available; backups decode but this build refuses them, naming the step")
-    func unavailable() throws {
+    @Test("replicate and the backup steps decode and are available to run")
+    func available() throws {
         let replicate = try Self.parse(
             "  - {id: r, title: R, by: M, action: replicate, with: {from: p, to: [d], scope: {include: ['*'], exclude: []}}}\n"
                 + Self.close)
         try replicate.checkAvailability()
         let backup = try Self.parse(
             "  - {id: b, title: B, by: M, action: backup-create, with: {hsm: p, out: x.hsmbackup}}\n" + Self.close)
-        #expect(throws: CeremonyError.self) { try backup.checkAvailability() }
+        try backup.checkAvailability()
+        let restore = try Self.parse(
+            "  - {id: b, title: B, by: M, action: backup-restore, with: {bundle: x.hsmbackup, hsm: d}}\n" + Self.close)
+        try restore.checkAvailability()
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The backup steps: the same engine as `hsmsync backup create|verify|restore`, on the ceremony's
+/// workers, with the step's outputs (bundle digest, counts, check values, proofs) in the log.
+///
+/// Bundle paths are relative to the fleet file's directory, like the fleet's own paths. A rehearsal
+/// never writes beside the real bundles: what it creates goes to `<rehearsal log>.bundles/`, and
+/// a bundle it did not create is read from the real path and trusted as the real fleet trusts it.
+extension CeremonyRunner {
+    func backupCreate(_ step: CeremonyStep, hsm: String, out: String) async throws -> [String: JSONValue] {
+        let path = bundlePath(out, creating: true)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw CeremonyError.stepFailed(
+                step: step.id, reason: "\(path) exists: a backup never overwrites a file", category: .invalidInput)
+        }
+        let worker = try await worker(hsm)
+        let content = try await BackupCreation(fleet: fleet).read(from: worker)
+        let (signer, signerWorker) = try await BackupSigning.signer(
+            for: fleet, connector: connector, workers: workers)
+        let bytes: [UInt8]
+        do {
+            bytes = try await BackupCodec.encode(content, signer: signer)
+        } catch {
+            await signerWorker?.close()
+            throw error
+        }
+        await signerWorker?.close()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try BackupCodec.write(bytes, to: path)
+        let manifest = content.manifest
+        say(
+            "  backup of \(hsm): \(content.keys.count) keys, \(content.objects.count) public objects, "
+                + "\(content.excluded.count) excluded → \(path)")
+        return [
+            "hsm": .string(hsm), "serial": .string(manifest.source.serial), "bundle": .string(path),
+            "sha256": .string(AuditDigest.sha256(of: bytes).description),
+            "backup_key": .string(manifest.backupKey.label),
+            "backup_key_check_value": .string(manifest.backupKey.checkValue),
+            "keys": .integer(Int64(content.keys.count)), "objects": .integer(Int64(content.objects.count)),
+            "excluded": .array(
+                content.excluded.map { .string("\($0.identity.description): \($0.reason)") }),
+            "signer": .string(signer.verifierKey.description),
+        ]
+    }
+
+    func backupVerify(_ step: CeremonyStep, bundle: String) async throws -> [String: JSONValue] {
+        let verified = try loadBundle(step, bundle)
+        let manifest = verified.content.manifest
+        say("  \(bundle) verifies: \(verified.content.keys.count) keys, signed by \(verified.signer.name)")
+        return [
+            "bundle": .string(bundlePath(bundle, creating: false)), "sha256": .string("sha256:\(verified.sha256)"),
+            "source": .string(manifest.source.hsm), "source_serial": .string(manifest.source.serial),
+            "created": .string(manifest.createdAt),
+            "backup_key_check_value": .string(manifest.backupKey.checkValue),
+            "keys": .integer(Int64(verified.content.keys.count)),
+            "objects": .integer(Int64(verified.content.objects.count)),
+            "signer": .string(verified.signer.description),
+        ]
+    }
+
+    /// Restores only when nothing conflicts: a ceremony step never leaves a half-restored HSM with
+    /// conflicts to sort out in the room. Every restored object is proven by fingerprint.
+    func backupRestore(_ step: CeremonyStep, bundle: String, hsm: String) async throws -> [String: JSONValue] {
+        let verified = try loadBundle(step, bundle)
+        guard let target = fleet.hsm(named: hsm) else { throw CeremonyError.invalid("no HSM called \(hsm)") }
+        let restore = BackupRestore(fleet: fleet)
+        try restore.checkTarget(target, bundle: verified)
+        let worker = try await worker(hsm)
+        let plan = try await restore.plan(verified, on: worker)
+        let items = plan.keys + plan.objects
+        let conflicts = items.filter { $0.action == .conflict }
+        guard conflicts.isEmpty else {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "\(hsm) holds other material under \(conflicts.count) of the bundle's identities ("
+                    + conflicts.map { $0.key.description }.joined(separator: ", ")
+                    + "); nothing was restored", category: .integrity)
+        }
+        let outcomes = try await restore.apply(plan, bundle: verified, on: worker) { outcome in
+            self.say("  \(outcome.status.rawValue) \(outcome.key.description)")
+        }
+        let failed = outcomes.filter { $0.status != .restored }
+        guard failed.isEmpty else {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "\(failed.count) object(s) not restored: "
+                    + failed.map { "\($0.key.description): \($0.detail ?? "failed")" }.joined(separator: "; "),
+                category: .runtime)
+        }
+        return [
+            "hsm": .string(hsm), "bundle": .string(bundlePath(bundle, creating: false)),
+            "sha256": .string("sha256:\(verified.sha256)"),
+            "backup_key_check_value": .string(plan.backupKeyCheckValue),
+            "present": .integer(Int64(items.filter { $0.action == .present }.count)),
+            "restored": .array(
+                outcomes.map { outcome in
+                    .object([
+                        "key": .string(outcome.key.description),
+                        "fingerprint": .string(outcome.fingerprint.digest.map { "sha256:\($0)" } ?? "unavailable"),
+                        "proofs": .array(outcome.proof.map(JSONValue.string)),
+                    ])
+                }),
+        ]
+    }
+
+    /// Where a step's bundle is: relative paths from the fleet file's directory; in a rehearsal,
+    /// bundles it creates (and later reads) are under the rehearsal log's `.bundles` directory.
+    nonisolated func bundlePath(_ path: String, creating: Bool) -> String {
+        if rehearsal {
+            let rehearsed = logDirectory + ".bundles/" + path.split(separator: "/").joined(separator: "_")
+            if creating || FileManager.default.fileExists(atPath: rehearsed) { return rehearsed }
+        }
+        return path.hasPrefix("/") ? path : Self.directory(of: fleet.path) + "/" + path
+    }
+
+    private func loadBundle(_ step: CeremonyStep, _ bundle: String) throws -> VerifiedBackup {
+        let path = bundlePath(bundle, creating: false)
+        // A bundle this rehearsal made is signed by the rehearsal's log; any other by the real fleet's key.
+        let trustFleet =
+            rehearsal && !path.hasPrefix(logDirectory + ".bundles/")
+            ? try Fleet.load(from: fleet.path) : fleet
+        return try BackupCodec.load(path, trusted: try BackupSigning.trustedKey(for: trustFleet, explicit: nil))
+    }
+
+    private static func directory(of path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
+    }
+}
