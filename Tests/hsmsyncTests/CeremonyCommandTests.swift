@@ -111,6 +111,14 @@ struct CeremonyCommandTests {
             privateExtra: [.bool(.wrapWithTrusted, false)])
 
         let backup = Self.ceremonies.appendingPathComponent("backup-primary.yaml").path
+        let backupRehearsal = try fleet.hsmsync([
+            "ceremony", "run", backup, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
+            fleet.directory.path("backup-rehearsal-log"),
+        ])
+        #expect(backupRehearsal.status == 0, "\(backupRehearsal)")
+        #expect(
+            FileManager.default.fileExists(
+                atPath: fleet.directory.path("backup-rehearsal-log.bundles/backups_primary-1.hsmbackup")))
         let backedUp = try fleet.hsmsync(["ceremony", "run", backup, "--fleet", fleet.path, "--inputs", inputs])
         #expect(backedUp.status == 0, "\(backedUp)")
         let bundle = fleet.directory.path("backups/primary-1.hsmbackup")
@@ -427,6 +435,20 @@ struct CeremonyCommandTests {
                 ("sign-off", witness, witness),
             ])
         let file = Self.ceremonies.appendingPathComponent("rotate-transport-key.yaml").path
+        // Rehearsed first, on stand-ins for the old keys, with its own answers (its transport-create
+        // writes share files, which the real run's must not find).
+        let rehearsalInputs = fleet.directory.path("rehearsal-inputs")
+        try FileManager.default.copyItem(atPath: inputs, toPath: rehearsalInputs)
+        try "hsmsync-transport\n".write(
+            toFile: rehearsalInputs + "/destroy-old-primary/\(witness).txt", atomically: true, encoding: .utf8)
+        let rehearsed = try fleet.hsmsync([
+            "ceremony", "run", file, "--fleet", rotated, "--inputs", rehearsalInputs, "--rehearse", "--rehearsal-log",
+            fleet.directory.path("rehearsal-log"),
+        ])
+        #expect(rehearsed.status == 0, "\(rehearsed)")
+        #expect(rehearsed.stdout.contains("stand-in transport key") || rehearsed.stdout.contains("stand-in key"))
+        let untouched = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
+        #expect(untouched.status == 0, "the rehearsal destroyed nothing real: \(untouched)")
         let first = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs])
         #expect(first.status == 2, "\(first)")
         #expect(first.stderr.contains("stopped at step destroy-old-primary"), "\(first)")
@@ -544,6 +566,14 @@ struct CeremonyCommandTests {
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("✓ primary-1: secret-key \"ca-aes\""), "\(plan)")
         #expect(plan.stdout.contains("✓ dr-1: transport key"), "\(plan)")
+        let rehearsed = try fleet.hsmsync([
+            "ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
+            fleet.directory.path("rehearsal-log"),
+        ])
+        #expect(rehearsed.status == 0, "rehearsed on stand-ins of the CA keys: \(rehearsed)")
+        #expect(try Self.begins(fleet, log: "rehearsal-log")["replicate"] == 1)
+        let stillDrift = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(stillDrift.status != 0, "the rehearsal copied nothing real: \(stillDrift)")
         let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
         #expect(run.status == 0, "\(run)")
         #expect(

@@ -12,7 +12,9 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             failing step stops the ceremony with an account of what was done and what was not; after a fix, \
             --resume continues from the failed step (completed steps are read from the verified signed log and \
             never repeated). --rehearse runs the whole ceremony on throwaway SoftHSM2 tokens that mirror the \
-            fleet's HSM names, token labels and roles, into a log of its own; the real fleet is never touched. \
+            fleet's HSM names, token labels and roles, seeded with stand-ins (fresh keys with the labels, IDs, \
+            types and extractability of the real in-scope keys, and a stand-in transport key where the real HSM \
+            has one; the real HSMs are only read), into a log of its own; the real fleet is never changed. \
             --inputs DIR answers every prompt from files (docs/ceremony-format.md); without it, people answer \
             at the terminal and custodians type shares at a hidden prompt.
             """
@@ -59,6 +61,9 @@ struct CeremonyRunCommand: AsyncParsableCommand {
                 let log = try await RehearsalLog.create(directory: directory, ceremony: script.name)
                 runFleet = started.fleet(replacing: fleet, log: log)
                 Console.out("REHEARSAL: throwaway tokens for \(fleet.hsms.map(\.name).joined(separator: ", "))")
+                for line in await RehearsalStandIns.seed(from: fleet, into: started, connector: environment.connector) {
+                    Console.out("REHEARSAL: \(line)")
+                }
                 Console.out("REHEARSAL: log \(directory) (the fleet's own log is not written)")
             } catch {
                 await started.destroy()

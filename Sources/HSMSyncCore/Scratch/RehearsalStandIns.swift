@@ -1,0 +1,102 @@
+import PKCS11
+
+/// Stand-ins on a rehearsal's scratch tokens for what the real HSMs hold, so a ceremony that works
+/// on existing keys (replicate them, back them up, destroy an old transport key) rehearses end to
+/// end: for each real in-scope key, a key of the same class, type, size or curve, label and
+/// `CKA_ID`, with the real key's extractability, generated afresh in the scratch token — never the
+/// real material — and, where the real HSM holds the fleet's transport key, one stand-in transport
+/// key shared by every scratch token that mirrors one.
+///
+/// The real HSMs are only read (read-only sessions, one scan each); one that cannot be reached
+/// leaves its scratch token empty, said in the returned lines.
+public enum RehearsalStandIns {
+    /// Seeds `scratch` from `fleet`'s HSMs; returns one human line per HSM.
+    public static func seed(from fleet: Fleet, into scratch: ScratchHSMs, connector: FleetConnector) async -> [String] {
+        let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
+        var transportValue: [UInt8] = []
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<32 { transportValue.append(UInt8.random(in: 0...255, using: &generator)) }
+        let value = transportValue
+        let transportLabel = fleet.transport.label
+        var lines: [String] = []
+        let connections = await connector.connect(scratch.hsms, readWrite: true)
+        for scan in scans {
+            let name = scan.configuration.name
+            guard let inventory = scan.inventory else {
+                lines.append(
+                    "\(name): not readable (\(scan.error?.reason ?? "unreachable")); its scratch token is empty")
+                continue
+            }
+            guard let worker = connections.first(where: { $0.configuration.name == name })?.worker else {
+                lines.append("\(name): no scratch token")
+                continue
+            }
+            let records = inventory.objects.filter {
+                !$0.isOdd && !fleet.isInfrastructure(label: $0.label ?? "")
+                    && ($0.objectClass == "secret-key" || $0.objectClass == "private-key")
+            }
+            let withTransport = inventory.transport.objects == 1
+            do {
+                let made = try await worker.withSession { session in
+                    if withTransport {
+                        _ = try session.createObject(
+                            TransportKeyTemplate.attributes(label: transportLabel),
+                            secretValue: SecretBytes(copying: value))
+                    }
+                    var made = 0
+                    for record in records where try standIn(for: record, in: session) { made += 1 }
+                    return made
+                }
+                let skipped = records.count - made
+                lines.append(
+                    "\(name): \(made) stand-in key(s) with fresh material"
+                        + (withTransport ? ", a stand-in transport key" : "")
+                        + (skipped > 0 ? "; \(skipped) key(s) of a type rehearsals cannot stand in for" : ""))
+            } catch {
+                lines.append("\(name): stand-ins could not be made (\(error)); its scratch token may be incomplete")
+            }
+        }
+        for connection in connections { await connection.worker?.close() }
+        return lines
+    }
+
+    /// Generates one stand-in (for a private key: the key pair); `false` for a type it cannot make.
+    private static func standIn(for record: KeyRecord, in session: borrowing Session) throws -> Bool {
+        let identity: [Attribute] =
+            [.bool(.token, true), .label(record.label ?? "")]
+            + (record.id.flatMap { Hex.decode($0) }.map { [.id($0)] } ?? [])
+        let extractable = record.attributes.extractable ?? false
+        let privatePart: [Attribute] =
+            identity + [
+                .bool(.private, true), .bool(.sensitive, true), .bool(.extractable, extractable),
+                .bool(.wrapWithTrusted, record.attributes.wrapWithTrusted ?? false),
+            ]
+        switch (record.objectClass, record.keyType) {
+        case ("secret-key", "aes"):
+            _ = try session.generateKey(
+                .aesKeyGen,
+                template: privatePart + [
+                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, UInt((record.size ?? 256) / 8)),
+                    .bool(.encrypt, true), .bool(.decrypt, true),
+                ])
+        case ("private-key", "ec"):
+            guard let curve = NamedCurve.all.first(where: { $0.name == record.curve && !$0.isEdwards }) else {
+                return false
+            }
+            _ = try session.generateKeyPair(
+                .ecKeyPairGen, publicKeyTemplate: identity + [.bytes(.ecParams, curve.oidDER), .bool(.verify, true)],
+                privateKeyTemplate: privatePart + [.bool(.sign, true)])
+        case ("private-key", "rsa"):
+            _ = try session.generateKeyPair(
+                .rsaKeyPairGen,
+                publicKeyTemplate: identity + [
+                    .ulong(.modulusBits, UInt(record.size ?? 2048)), .bytes(.publicExponent, [1, 0, 1]),
+                    .bool(.verify, true),
+                ],
+                privateKeyTemplate: privatePart + [.bool(.sign, true)])
+        default:
+            return false
+        }
+        return true
+    }
+}
