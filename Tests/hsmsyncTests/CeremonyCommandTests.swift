@@ -146,7 +146,7 @@ struct CeremonyCommandTests {
         let step = try #require(
             entries.first { $0.action == "ceremony.step" && $0.step == "restore" && $0.result == "ok" })
         #expect("\(step.outputs)".contains("proofs"), "\(step.outputs)")
-        for log in ["audit-log", "rehearsal-log"] {
+        for log in ["audit-log", "rehearsal-log", "backup-rehearsal-log"] {
             let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path(log)])
             #expect(verify.status == 0, "\(log): \(verify)")
         }
@@ -449,6 +449,8 @@ struct CeremonyCommandTests {
         #expect(rehearsed.stdout.contains("stand-in transport key") || rehearsed.stdout.contains("stand-in key"))
         let untouched = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
         #expect(untouched.status == 0, "the rehearsal destroyed nothing real: \(untouched)")
+        let rehearsalVerified = try fleet.hsmsync(["log", "verify", fleet.directory.path("rehearsal-log")])
+        #expect(rehearsalVerified.status == 0, "\(rehearsalVerified)")
         let first = try fleet.hsmsync(["ceremony", "run", file, "--fleet", rotated, "--inputs", inputs])
         #expect(first.status == 2, "\(first)")
         #expect(first.stderr.contains("stopped at step destroy-old-primary"), "\(first)")
@@ -574,6 +576,8 @@ struct CeremonyCommandTests {
         #expect(try Self.begins(fleet, log: "rehearsal-log")["replicate"] == 1)
         let stillDrift = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
         #expect(stillDrift.status != 0, "the rehearsal copied nothing real: \(stillDrift)")
+        let rehearsalVerified = try fleet.hsmsync(["log", "verify", fleet.directory.path("rehearsal-log")])
+        #expect(rehearsalVerified.status == 0, "\(rehearsalVerified)")
         let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
         #expect(run.status == 0, "\(run)")
         #expect(
