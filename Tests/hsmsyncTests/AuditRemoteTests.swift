@@ -71,7 +71,7 @@ struct AuditRemoteTests {
         #expect(FileManager.default.fileExists(atPath: flag + ".paused"), "the scan never reached the pause")
         server.kill()
         _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        audit.done.wait()
+        try #require(audit.done.wait(timeout: .now() + 120) == .success, "the audit never ended after the kill")
         let result = try #require(audit.result).get()
 
         #expect(result.status == 3, "\(result)")

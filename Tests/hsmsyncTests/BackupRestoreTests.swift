@@ -36,6 +36,22 @@ struct BackupRestoreTests {
         return (fleet, tokens, try Support.createBundle(fleet))
     }
 
+    /// A fleet whose primary made its transport key and split it 2 of 3 (share files in the returned
+    /// directory), holds the restorable keys, and has been backed up (the bundle's path).
+    static func primaryWithShares(_ hint: String) async throws
+        -> (fleet: TestFleet, tokens: [TestToken], shares: TemporaryDirectory, bundle: String)
+    {
+        let (fleet, tokens) = try await Support.fleet(hint)
+        let shares = try TemporaryDirectory(prefix: hint + "-shares")
+        let created = try fleet.hsmsync([
+            "transport", "create", "--fleet", fleet.path, "--hsm", "primary-1", "--shares", "3", "--threshold", "2",
+            "--out-dir", shares.url.path,
+        ])
+        #expect(created.status == 0, "\(created)")
+        try await plantRestorableKeys(tokens[0])
+        return (fleet, tokens, shares, try Support.createBundle(fleet))
+    }
+
     static func restore(
         _ fleet: TestFleet, _ bundle: String, apply: Bool = true, hsm: String = "dr-1", json: Bool = false
     )
@@ -50,15 +66,7 @@ struct BackupRestoreTests {
         "DR end to end: primary (AES, EC, RSA) → bundle → fresh secondary → transport key from 2 of 3 shares → restore → audit parity; twice is a no-op"
     )
     func disasterRecovery() async throws {
-        let (fleet, tokens) = try await Support.fleet("dr-e2e")
-        let shares = try TemporaryDirectory(prefix: "shares")
-        let created = try fleet.hsmsync([
-            "transport", "create", "--fleet", fleet.path, "--hsm", "primary-1", "--shares", "3", "--threshold", "2",
-            "--out-dir", shares.url.path,
-        ])
-        #expect(created.status == 0, "\(created)")
-        try await Self.plantRestorableKeys(tokens[0])
-        let bundle = try Support.createBundle(fleet)
+        let (fleet, tokens, shares, bundle) = try await Self.primaryWithShares("dr-e2e")
 
         let files = (1...3).map { shares.path("transport-share-\($0)-of-3.txt") }
         let installed = try fleet.hsmsync([
@@ -109,15 +117,7 @@ struct BackupRestoreTests {
         "drill: the bundle restored into a throwaway token from 2 of 3 shares, proven against the live primary, logged, exported as a metric"
     )
     func drill() async throws {
-        let (fleet, tokens) = try await Support.fleet("drill")
-        let shares = try TemporaryDirectory(prefix: "drill-shares")
-        let created = try fleet.hsmsync([
-            "transport", "create", "--fleet", fleet.path, "--hsm", "primary-1", "--shares", "3", "--threshold", "2",
-            "--out-dir", shares.url.path,
-        ])
-        #expect(created.status == 0, "\(created)")
-        try await Self.plantRestorableKeys(tokens[0])
-        let bundle = try Support.createBundle(fleet)
+        let (fleet, tokens, shares, bundle) = try await Self.primaryWithShares("drill")
         let secondaryBefore = try await Support.objectCount(tokens[1])
         let primaryBefore = try await Support.objectCount(tokens[0])
 
@@ -129,19 +129,31 @@ struct BackupRestoreTests {
         #expect(try await Support.objectCount(tokens[1]) == secondaryBefore, "a drill never touches the fleet's HSMs")
         #expect(try await Support.objectCount(tokens[0]) == primaryBefore, "a drill never touches the fleet's HSMs")
 
-        let entries = try String(contentsOfFile: fleet.directory.path("log/entries.jsonl"), encoding: .utf8)
-        let drillEntries = entries.split(separator: "\n").filter { $0.contains("\"backup.drill\"") }
-        #expect(drillEntries.count == 1)
-        #expect(drillEntries.first?.contains("\"lastVerifiedRestorable\":null") == false, "\(drillEntries)")
+        func drillEntries() throws -> [[String: Any]] {
+            try String(contentsOfFile: fleet.directory.path("log/entries.jsonl"), encoding: .utf8)
+                .split(separator: "\n").filter { $0.contains("\"backup.drill\"") }
+                .map { try Support.json(String($0)) }
+        }
+        let first = try #require(try drillEntries().first, "no backup.drill entry")
+        let outputs = try #require(first["outputs"] as? [String: Any], "\(first)")
+        // Every object of the bundle (AES, locked AES, EC pair, RSA pair) proven; a drill of nothing would say 0.
+        #expect(first["result"] as? String == "ok", "\(first)")
+        #expect(outputs["proven"] as? Int == 6 && outputs["objects"] as? Int == 6, "\(outputs)")
+        #expect(outputs["lastVerifiedRestorable"] is Int, "\(outputs)")
         let metrics = fleet.directory.path("audit.prom")
         let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--metrics", metrics])
-        #expect([0, 1].contains(audit.status), "\(audit)")
+        #expect(audit.status == 1, "dr-1 holds none of the keys: drift \(audit)")
         let exposition = try String(contentsOfFile: metrics, encoding: .utf8)
         #expect(exposition.contains("hsmsync_backup_last_verified_restorable_timestamp_seconds"), "\(exposition)")
 
         // One share is not enough: nothing is proven, nothing recorded as restorable.
         let short = try fleet.hsmsync(["backup", "drill", "--fleet", fleet.path, bundle, "--share", files[0]])
-        #expect(short.status != 0, "\(short)")
+        #expect(short.status == 3, "\(short)")
+        let entries = try drillEntries()
+        #expect(entries.count == 2)
+        #expect(entries.last?["result"] as? String == "failed", "\(entries)")
+        let lastOutputs = entries.last?["outputs"] as? [String: Any]
+        #expect(lastOutputs?["lastVerifiedRestorable"] as? Int == nil, "nothing recorded as restorable: \(entries)")
     }
 
     @Test("one byte changed anywhere → restore refuses before the HSM is touched (object count unchanged), exit 1")
@@ -211,6 +223,17 @@ struct BackupRestoreTests {
             _ = try session.importTestAESKey(
                 label: "ca-data-key", id: [0x01], value: TestMaterial.aesKey(9), wrapWithTrusted: false)
         }
+        // dr-1's own ca-data-key, by fingerprint: it must be exactly this key after the restore.
+        func conflictingFingerprint() throws -> String? {
+            let inventory = try fleet.hsmsync(["inventory", "--fleet", fleet.path, "--hsm", "dr-1", "--json"])
+            let hsm = try #require((try Support.json(inventory.stdout)["hsms"] as? [[String: Any]])?.first)
+            let keys = (hsm["objects"] as? [[String: Any]] ?? []).filter {
+                $0["label"] as? String == "ca-data-key" && $0["objectClass"] as? String == "secret-key"
+            }
+            #expect(keys.count == 1, "\(keys)")
+            return (keys.first?["fingerprint"] as? [String: Any])?["sha256"] as? String
+        }
+        let ownKey = try #require(try conflictingFingerprint())
         let dryRun = try Self.restore(fleet, bundle, apply: false)
         #expect(dryRun.status == 1, "\(dryRun)")
         #expect(dryRun.stdout.contains("CONFLICT    secret-key \"ca-data-key\" id 01 (aes): other material"))
@@ -220,11 +243,8 @@ struct BackupRestoreTests {
         #expect(result.stdout.contains("CONFLICT    secret-key \"ca-data-key\""))
         #expect(result.stdout.contains("5 restored and proven, 0 failed, 1 conflicts"))
         #expect(try await Support.objectCount(tokens[1]) == before + 5)
-        // The conflicting key still holds its own material: it encrypts a block like the value 9 key.
-        let kept = try await Support.on(tokens[1]) { session in
-            try session.findObjects(matching: [.class(.secretKey), .label("ca-data-key")]).count
-        }
-        #expect(kept == 1)
+        // The conflicting key is still dr-1's own: same fingerprint, never overwritten or replaced.
+        #expect(try conflictingFingerprint() == ownKey)
         let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
         #expect(audit.status == 1, "the conflict is still drift: \(audit.stdout)")
         #expect(audit.stdout.contains("material-mismatch"))

@@ -14,8 +14,15 @@ struct CeremonyCommandTests {
 
     /// A two-HSM fleet (primary-1, dr-1) on fresh tokens, with a signed log created.
     static func makeFleet() async throws -> TestFleet {
-        let primary = try await SoftHSMFixture.shared.makeToken("cp")
-        let dr = try await SoftHSMFixture.shared.makeToken("cd")
+        try await makeFleetAndTokens().fleet
+    }
+
+    /// primary-1 and dr-1 on fresh tokens, with an initialised signed log (file key).
+    static func makeFleetAndTokens(_ hint: String = "c") async throws
+        -> (fleet: TestFleet, primary: TestToken, dr: TestToken)
+    {
+        let primary = try await SoftHSMFixture.shared.makeToken(hint + "p")
+        let dr = try await SoftHSMFixture.shared.makeToken(hint + "d")
         let fleet = try TestFleet(
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
@@ -24,7 +31,17 @@ struct CeremonyCommandTests {
         let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
         #expect(created.status == 0, "\(created)")
-        return fleet
+        return (fleet, primary, dr)
+    }
+
+    /// The CA keys the shipped ceremonies work on: an AES key and an EC pair on `token`, extractable,
+    /// without CKA_WRAP_WITH_TRUSTED (SoftHSM2's transport key cannot be CKA_TRUSTED).
+    static func plantCAKeys(_ token: TestToken) async throws {
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
+        try session.importTestAESKey(label: "ca-aes", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        try session.importTestECPair(
+            label: "ca-issuing", id: [2], key: TestMaterial.ecKey(2), extractable: true,
+            privateExtra: [.bool(.wrapWithTrusted, false)])
     }
 
     /// Writes `DIR/<step>/<person>.txt` answers.
@@ -75,23 +92,8 @@ struct CeremonyCommandTests {
         "backup-primary then restore-secondary (rehearsed, then run): dr-1 restored and proven, parity, both logs verify"
     )
     func backupAndRestoreCeremonies() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("bp")
-        let dr = try await SoftHSMFixture.shared.makeToken("bd")
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ],
-            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
-        let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let initialized = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
-        #expect(initialized.status == 0, "\(initialized)")
-        let inputs = try Self.answers(
-            fleet,
-            [
-                ("room-ready", "Morgan (master of ceremonies)", "yes"),
-                ("sign-off", "Harper (internal witness)", "Harper (internal witness)"),
-                ("sign-off", "Ivy (external witness)", "Ivy (external witness)"),
-            ])
+        let (fleet, primary, dr) = try await Self.makeFleetAndTokens("b")
+        let inputs = try Self.answers(fleet, Self.establishAnswers)
         let shares = inputs + "/shares/hsmsync-transport"
         try FileManager.default.createDirectory(
             atPath: shares, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -101,14 +103,9 @@ struct CeremonyCommandTests {
         ])
         #expect(created.status == 0, "\(created)")
         let kcv = try #require(
-            created.stdout.split(separator: "\n").first { $0.contains("key check value") }?
-                .split(separator: " ").dropFirst(3).first.map(String.init), "\(created)")
+            TransportCommandTests.values(in: created.stdout, after: "key check value"), "\(created)")
         _ = try Self.answers(fleet, [("install-dr", "Morgan (master of ceremonies)", kcv)])
-        let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)
-        try session.importTestAESKey(label: "ca-aes", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
-        try session.importTestECPair(
-            label: "ca-issuing", id: [2], key: TestMaterial.ecKey(2), extractable: true,
-            privateExtra: [.bool(.wrapWithTrusted, false)])
+        try await Self.plantCAKeys(primary)
 
         let backup = Self.ceremonies.appendingPathComponent("backup-primary.yaml").path
         let backupRehearsal = try fleet.hsmsync([
@@ -117,14 +114,36 @@ struct CeremonyCommandTests {
         ])
         #expect(backupRehearsal.status == 0, "\(backupRehearsal)")
         #expect(
-            FileManager.default.fileExists(
-                atPath: fleet.directory.path("backup-rehearsal-log.bundles/backups_primary-1.hsmbackup")))
+            backupRehearsal.stdout.contains(
+                "REHEARSAL: primary-1: 2 stand-in key(s) with fresh material, a stand-in transport key"),
+            "\(backupRehearsal)")
+        let rehearsalBundle = fleet.directory.path("backup-rehearsal-log.bundles/backups_primary-1.hsmbackup")
+        #expect(FileManager.default.fileExists(atPath: rehearsalBundle))
+        #expect(!FileManager.default.fileExists(atPath: fleet.directory.path("backups/primary-1.hsmbackup")))
         let backedUp = try fleet.hsmsync(["ceremony", "run", backup, "--fleet", fleet.path, "--inputs", inputs])
         #expect(backedUp.status == 0, "\(backedUp)")
         let bundle = fleet.directory.path("backups/primary-1.hsmbackup")
         #expect(FileManager.default.fileExists(atPath: bundle))
-        let verified = try fleet.hsmsync(["backup", "verify", bundle])
-        #expect(verified.status == 0, "\(verified)")
+        // Signed with the fleet's log key; the rehearsal's bundle holds the same labels under another
+        // (stand-in) backup key, so no real material went into it, and the fleet does not trust it.
+        func manifest(_ path: String) throws -> [String: Any] {
+            let verified = try fleet.hsmsync([
+                "backup", "verify", path, "--vkey", fleet.directory.path("audit-log/log.vkey"), "--json",
+            ])
+            #expect(verified.status == (path == bundle ? 0 : 1), "\(path): \(verified)")
+            return try #require(
+                try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any], "\(verified)")
+        }
+        let real = try #require(try manifest(bundle)["manifest"] as? [String: Any])
+        #expect(try manifest(rehearsalBundle)["status"] as? String == "damaged")
+        let rehearsalManifest = try fleet.hsmsync(["backup", "verify", rehearsalBundle, "--json"])
+        let standIn = try #require(
+            (try JSONSerialization.jsonObject(with: Data(rehearsalManifest.stdout.utf8)) as? [String: Any])?[
+                "manifest"] as? [String: Any], "\(rehearsalManifest)")
+        let checkValue = { (manifest: [String: Any]) in
+            (manifest["backupKey"] as? [String: Any])?["checkValue"] as? String
+        }
+        #expect(checkValue(real) != nil && checkValue(real) != checkValue(standIn), "\(real) \(standIn)")
 
         let restore = Self.ceremonies.appendingPathComponent("restore-secondary.yaml").path
         let drBefore = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
@@ -145,7 +164,14 @@ struct CeremonyCommandTests {
         let entries = try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
         let step = try #require(
             entries.first { $0.action == "ceremony.step" && $0.step == "restore" && $0.result == "ok" })
-        #expect("\(step.outputs)".contains("proofs"), "\(step.outputs)")
+        // The AES key and both halves of the EC pair, each proven; nothing was there before.
+        guard case .array(let restoredKeys) = step.outputs["restored"] else {
+            Issue.record("no restored list: \(step.outputs)")
+            return
+        }
+        #expect(restoredKeys.count == 3, "\(restoredKeys)")
+        #expect(step.outputs["present"] == .integer(0), "\(step.outputs)")
+        #expect(!"\(restoredKeys)".contains("unavailable"), "\(restoredKeys)")
         for log in ["audit-log", "rehearsal-log", "backup-rehearsal-log"] {
             let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path(log)])
             #expect(verify.status == 0, "\(log): \(verify)")
@@ -446,7 +472,10 @@ struct CeremonyCommandTests {
             fleet.directory.path("rehearsal-log"),
         ])
         #expect(rehearsed.status == 0, "\(rehearsed)")
-        #expect(rehearsed.stdout.contains("stand-in transport key") || rehearsed.stdout.contains("stand-in key"))
+        // The old transport key is an ordinary in-scope key under the new label: stood in for.
+        #expect(
+            rehearsed.stdout.contains("REHEARSAL: primary-1: 1 stand-in key(s) with fresh material"), "\(rehearsed)")
+        #expect(rehearsed.stdout.contains("REHEARSAL: dr-1: 1 stand-in key(s) with fresh material"), "\(rehearsed)")
         let untouched = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
         #expect(untouched.status == 0, "the rehearsal destroyed nothing real: \(untouched)")
         let rehearsalVerified = try fleet.hsmsync(["log", "verify", fleet.directory.path("rehearsal-log")])
@@ -535,32 +564,15 @@ struct CeremonyCommandTests {
     /// cannot be CKA_TRUSTED).
     @Test("replicate-ca-keys: the CA keys arrive on dr-1 (fingerprints, parity), the log verifies")
     func replicateCAKeys() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("rp")
-        let dr = try await SoftHSMFixture.shared.makeToken("rd")
-        let module = try await SoftHSMFixture.shared.module()
-        do {
-            let session = try module.loggedInSession(primary)
-            try session.importTestAESKey(
-                label: "ca-aes", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
-            try session.importTestECPair(
-                label: "ca-issuing", id: [2], key: TestMaterial.ecKey(2), extractable: true,
-                privateExtra: [.bool(.wrapWithTrusted, false)])
-        }
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ],
-            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
-        let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
-        #expect(created.status == 0, "\(created)")
+        let (fleet, primary, _) = try await Self.makeFleetAndTokens("r")
+        try await Self.plantCAKeys(primary)
         // A policy-conforming transport key on both (transport-verify is strict).
         let agreed = try fleet.hsmsync([
             "transport", "agree", "--fleet", fleet.path, "--from", "primary-1", "--to", "dr-1",
         ])
         #expect(agreed.status == 0, "\(agreed)")
         let before = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
-        #expect(before.status != 0, "dr-1 lacks the CA keys before the ceremony: \(before)")
+        #expect(before.status == 1, "dr-1 lacks the CA keys before the ceremony: \(before)")
 
         let inputs = try Self.answers(fleet, [("sign-off", "Harper (internal witness)", "Harper (internal witness)")])
         let file = Self.ceremonies.appendingPathComponent("replicate-ca-keys.yaml").path
@@ -573,9 +585,20 @@ struct CeremonyCommandTests {
             fleet.directory.path("rehearsal-log"),
         ])
         #expect(rehearsed.status == 0, "rehearsed on stand-ins of the CA keys: \(rehearsed)")
-        #expect(try Self.begins(fleet, log: "rehearsal-log")["replicate"] == 1)
+        #expect(
+            rehearsed.stdout.contains(
+                "REHEARSAL: primary-1: 2 stand-in key(s) with fresh material, a stand-in transport key"),
+            "\(rehearsed)")
+        let rehearsedStep = try #require(
+            try CeremonyLogReader.entries(logDirectory: fleet.directory.path("rehearsal-log")).first {
+                $0.action == "ceremony.step" && $0.step == "replicate" && $0.result == "ok"
+            })
+        #expect(
+            "\(rehearsedStep.outputs["copied"] ?? .null)".contains("ca-aes")
+                && "\(rehearsedStep.outputs["copied"] ?? .null)".contains("ca-issuing"),
+            "the stand-ins were copied in the rehearsal: \(rehearsedStep.outputs)")
         let stillDrift = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
-        #expect(stillDrift.status != 0, "the rehearsal copied nothing real: \(stillDrift)")
+        #expect(stillDrift.status == 1, "the rehearsal copied nothing real: \(stillDrift)")
         let rehearsalVerified = try fleet.hsmsync(["log", "verify", fleet.directory.path("rehearsal-log")])
         #expect(rehearsalVerified.status == 0, "\(rehearsalVerified)")
         let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])

@@ -164,7 +164,10 @@ struct ReconcileCommandTests {
         // The fleet's log does not exist yet: refused before any HSM is touched.
         let refused = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("does not exist yet"), "refused for the missing log: \(refused)")
         #expect(try await Self.objectCount(dr) == before, "recovery destroyed an object with no log open")
+        let journal = try String(contentsOfFile: state + "/journal.jsonl", encoding: .utf8)
+        #expect(journal == intent, "the refused run decided nothing: \(journal)")
 
         let created = try CommandRunner.hsmsync(
             [
@@ -188,6 +191,9 @@ struct ReconcileCommandTests {
         #expect(destroying < decided && decided < planned)
         let verified = try CommandRunner.hsmsync(["log", "verify", directory.path("log")])
         #expect(verified.status == 0, "\(verified)")
+        // The copy made after the recovery is the source's key, attributes included.
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(audit.status == 0, "\(audit)")
     }
 
     @Test("A fleet already in parity: exit 0, nothing planned")

@@ -34,17 +34,11 @@ public enum BackupCodec {
 
     /// Creates `path` with `bytes` (`O_CREAT|O_EXCL`, fsync of the file and its directory).
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let failure: LogIOError? = bytes.withUnsafeBytes { buffer in
-            do throws(LogIOError) {
-                try PosixFile.createExclusively(path, with: buffer, mode: 0o640)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure {
-            if failure.code == EEXIST { throw BackupError.outputExists(path: path) }
-            throw BackupError.outputFailed(path: path, reason: "\(failure)")
+        do {
+            try DurableFile.create(path, with: bytes, mode: 0o640)
+        } catch {
+            if error.code == EEXIST { throw BackupError.outputExists(path: path) }
+            throw BackupError.outputFailed(path: path, reason: "\(error)")
         }
     }
 
@@ -111,7 +105,7 @@ public enum BackupCodec {
         try BackupConsistency.check(content, offsets: offsets, manifestOffset: first.offset, path: path)
         return VerifiedBackup(
             content: content, signer: signer, pinned: trusted != nil, size: framed.size,
-            sha256: Array(SHA256.hash(data: bytes)).hexString, offsets: offsets)
+            sha256: Array(SHA256.hash(data: bytes)).hexString)
     }
 
     private static func verifySignature(_ framed: BackupFile.Framed, trusted: VerifierKey?, path: String)
@@ -184,5 +178,4 @@ public struct VerifiedBackup: Sendable {
     public let size: Int
     /// SHA-256 of the whole file (hex).
     public let sha256: String
-    public let offsets: BackupOffsets
 }

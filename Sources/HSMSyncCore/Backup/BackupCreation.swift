@@ -40,6 +40,19 @@ public struct BackupCreation: Sendable {
         .keyNotWrappable, .keyUnextractable, .keyFunctionNotPermitted, .mechanismInvalid,
     ]
 
+    /// Reads the worker's token, signs the bundle with `signer` and creates `path` (never
+    /// overwriting it): `backup create` and a ceremony's `backup-create` step.
+    ///
+    /// - Returns: what the bundle holds, and its bytes (for the digest the log records).
+    public func create(from worker: HSMWorker, signer: any AuditSigner, at path: String) async throws
+        -> (content: BackupContent, bytes: [UInt8])
+    {
+        let content = try await read(from: worker)
+        let bytes = try await BackupCodec.encode(content, signer: signer)
+        try BackupCodec.write(bytes, to: path)
+        return (content, bytes)
+    }
+
     /// Everything on the worker's thread, in one pass over one scan.
     private static func collect(session: borrowing Session, fleet: Fleet, hsm: String) throws
         -> (BackupKeyReference, [BackupWrappedKey], [BackupPublicObject], [BackupExclusion])
@@ -49,13 +62,8 @@ public struct BackupCreation: Sendable {
         guard inspection.isSound, let checkValue = inspection.checkValue,
             let backupKey = try session.objects(labelled: label).first
         else {
-            let reason =
-                inspection.objects == 0
-                ? "there is no key labelled \"\(label)\""
-                : inspection.violations.isEmpty
-                    ? (inspection.checkValueUnavailable ?? "no check value")
-                    : "the key \(inspection.violations.joined(separator: "; "))"
-            throw BackupError.backupKeyUnusable(hsm: hsm, label: label, reason: reason)
+            throw BackupError.backupKeyUnusable(
+                hsm: hsm, label: label, reason: inspection.unsoundReason ?? "it vanished while being read")
         }
         let reference = BackupKeyReference(
             label: label, isTransportKey: label == fleet.transport.label, checkValue: checkValue)
@@ -69,10 +77,15 @@ public struct BackupCreation: Sendable {
         var excluded: [BackupExclusion] = []
         for (record, handle) in zip(scan.objects, scan.handles) {
             guard let objectLabel = record.label, !fleet.isInfrastructure(label: objectLabel),
-                fleet.keys.contains(label: objectLabel), !record.isOdd
+                fleet.keys.contains(label: objectLabel)
             else { continue }
             func exclude(_ reason: String) {
                 excluded.append(BackupExclusion(identity: record.identity, keyType: record.keyType, reason: reason))
+            }
+            // An in-scope object the token would not let us read whole is left out, and said.
+            if record.isOdd {
+                exclude("unreadable: " + record.oddities.joined(separator: "; "))
+                continue
             }
             if counts[record.identity, default: 0] > 1 {
                 exclude("\(counts[record.identity]!) objects share this class, label and CKA_ID (SECURITY.md R14)")

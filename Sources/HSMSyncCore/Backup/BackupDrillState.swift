@@ -46,7 +46,7 @@ public struct BackupDrillState: Codable, Sendable, Hashable {
         let bytes = Array(try encoder.encode(self)) + [0x0A]
         do {
             try PosixFile.makeDirectory(fleet.stateDirectory, mode: 0o700, mayExist: true)
-            try PosixFile.replaceAtomically(Self.path(for: fleet), with: bytes, mode: 0o644)
+            try DurableFile.replace(Self.path(for: fleet), with: bytes)
         } catch {
             throw BackupError.outputFailed(path: Self.path(for: fleet), reason: "\(error)")
         }

@@ -19,12 +19,8 @@ public enum BackupError: CategorizedError, Hashable {
 
     /// The bundle was made for another fleet.
     case otherFleet(bundle: String, fleet: String)
-    /// The bundle is not signed by the key this fleet trusts for backups.
-    case untrustedSigner(signer: String, expected: String)
     /// The target's backup key is not the key the bundle's keys are wrapped under.
     case backupKeyMismatch(hsm: String, label: String, bundle: String, target: String)
-    /// A restored key could not be proven equal to the bundle's; it was not promoted.
-    case restoreVerificationFailed(hsm: String, key: String, reason: String)
 
     // MARK: Runtime (exit 3)
 
@@ -39,7 +35,7 @@ public enum BackupError: CategorizedError, Hashable {
         switch self {
         case .outputExists, .unknownHSM, .targetIsPrimary, .noSigningKey, .verifierKeyUnusable:
             return .invalidInput
-        case .otherFleet, .untrustedSigner, .backupKeyMismatch, .restoreVerificationFailed:
+        case .otherFleet, .backupKeyMismatch:
             return .integrity
         case .backupKeyUnusable, .hsmFailure, .outputFailed:
             return .runtime
@@ -61,15 +57,10 @@ public enum BackupError: CategorizedError, Hashable {
             return "verifier key \(path): \(reason)"
         case .otherFleet(let bundle, let fleet):
             return "the bundle belongs to fleet \"\(bundle)\", not \"\(fleet)\"; refused, nothing was changed"
-        case .untrustedSigner(let signer, let expected):
-            return "the bundle is signed by \(signer), not by this fleet's backup signing key \(expected); "
-                + "refused, nothing was changed"
         case .backupKeyMismatch(let hsm, let label, let bundle, let target):
             return "\(hsm): the backup key \"\(label)\" has check value \(target), the bundle's keys are wrapped "
                 + "under a key with check value \(bundle); refused, nothing was changed (load the right key from "
                 + "the custodians' shares first: docs/runbooks/restore-secondary.md)"
-        case .restoreVerificationFailed(let hsm, let key, let reason):
-            return "\(hsm): \(key) did not verify: \(reason); it was not promoted"
         case .backupKeyUnusable(let hsm, let label, let reason):
             return "\(hsm): the backup key \"\(label)\" cannot be used: \(reason); nothing was wrapped"
         case .hsmFailure(let hsm, let operation, let detail):

@@ -1,3 +1,4 @@
+import PKCS11
 /// Restores a verified bundle into one HSM: preconditions, the read-only plan, then for each key
 /// to restore the replication protocol's stage → verify → promote (SECURITY.md §5), and a final
 /// proof of every restored key by fingerprint from a fresh scan.
@@ -35,13 +36,10 @@ public struct BackupRestore: Sendable {
             )
         }
         guard inspection.isSound, let checkValue = inspection.checkValue else {
-            let reason =
-                inspection.objects == 0
-                ? "there is no key labelled \"\(label)\" (load it from the custodians' shares: hsmsync transport install)"
-                : inspection.violations.isEmpty
-                    ? (inspection.checkValueUnavailable ?? "no check value")
-                    : "the key \(inspection.violations.joined(separator: "; "))"
-            throw BackupError.backupKeyUnusable(hsm: hsm, label: label, reason: reason)
+            let hint =
+                inspection.objects == 0 ? " (load it from the custodians' shares: hsmsync transport install)" : ""
+            throw BackupError.backupKeyUnusable(
+                hsm: hsm, label: label, reason: (inspection.unsoundReason ?? "no check value") + hint)
         }
         guard checkValue == expected, let scan else {
             throw BackupError.backupKeyMismatch(hsm: hsm, label: label, bundle: expected, target: checkValue)
@@ -50,7 +48,8 @@ public struct BackupRestore: Sendable {
     }
 
     /// Restores every `restore` item of `plan`, one at a time, calling `report` after each (the
-    /// command logs it), then rescans and proves each restored key by fingerprint.
+    /// command logs it), then rescans and proves each restored key by fingerprint, calling
+    /// `report` again for each key that proof turned into a failure.
     public func apply(
         _ plan: BackupRestorePlan, bundle: VerifiedBackup, on worker: HSMWorker,
         report: (BackupRestoreOutcome) async throws -> Void
@@ -67,21 +66,32 @@ public struct BackupRestore: Sendable {
             outcomes.append(outcome)
             try await report(outcome)
         }
-        return try await prove(outcomes, bundle: bundle, on: worker)
+        let proven = try await prove(outcomes, bundle: bundle, on: worker)
+        for (before, after) in zip(outcomes, proven) where before.status != after.status {
+            try await report(after)
+        }
+        return proven
     }
 
     /// A fresh scan: each promoted object's fingerprint must be the bundle's wherever the two were
-    /// computed the same way (for secret keys: under transport keys with the same check value).
+    /// computed the same way (for secret keys: under transport keys with the same check value). A
+    /// promoted object whose fingerprint is not the bundle's is destroyed again: its identity was
+    /// absent when the plan was made, so it is this run's own object.
     private func prove(_ outcomes: [BackupRestoreOutcome], bundle: VerifiedBackup, on worker: HSMWorker) async throws
         -> [BackupRestoreOutcome]
     {
         let fleet = fleet
-        let records = try await worker.withSession { session in
-            try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
+        let scan = try await worker.withSession { session in
+            let scan = try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys)
+            return zip(scan.objects, scan.handles).map { ($0, $1) }
         }
         var byIdentity: [KeyIdentity: KeyRecord] = [:]
-        for record in records { byIdentity[record.identity] = record }
-        return outcomes.map { outcome in
+        var handles: [KeyIdentity: ObjectHandle] = [:]
+        for (record, handle) in scan {
+            byIdentity[record.identity] = record
+            handles[record.identity] = handle
+        }
+        let proven = outcomes.map { outcome in
             guard outcome.status == .restored else { return outcome }
             var proven = outcome
             switch (outcome.fingerprint, byIdentity[outcome.key]?.fingerprint) {
@@ -92,7 +102,8 @@ public struct BackupRestore: Sendable {
                 } else {
                     proven.status = .failed
                     proven.detail =
-                        "after promotion its fingerprint is \(targetDigest.prefix(16)), the bundle's \(digest.prefix(16))"
+                        "after promotion its fingerprint is \(targetDigest.prefix(16)), the bundle's \(digest.prefix(16)); "
+                        + "it was destroyed again (only this run's own object)"
                 }
             case (_, .none):
                 proven.status = .failed
@@ -104,6 +115,16 @@ public struct BackupRestore: Sendable {
             }
             return proven
         }
+        // Promoted, then found with other material: destroyed (a promotion not found needs nothing).
+        let wrong = zip(outcomes, proven).compactMap { before, after in
+            before.status == .restored && after.status == .failed ? handles[after.key] : nil
+        }
+        if !wrong.isEmpty {
+            try await worker.withSession { session in
+                for handle in wrong { try session.destroyObject(handle) }
+            }
+        }
+        return proven
     }
 }
 
@@ -132,6 +153,4 @@ public struct BackupRestoreOutcome: Sendable, Codable, Hashable {
     public var proof: [String]
     /// For `failed`: why, and what was undone.
     public var detail: String?
-    /// Attributes the restored copy could not keep (e.g. `CKA_COPYABLE` on SoftHSM2).
-    public var notes: [String]
 }

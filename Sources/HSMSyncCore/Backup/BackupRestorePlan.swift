@@ -33,6 +33,7 @@ public struct BackupRestorePlan: Sendable, Codable {
 
     public var conflicts: Int { (keys + objects).filter { $0.action == .conflict }.count }
     public var toRestore: Int { (keys + objects).filter { $0.action == .restore }.count }
+    public var present: Int { (keys + objects).filter { $0.action == .present }.count }
 
     /// Compares the bundle with the target's inventory.
     ///

@@ -56,16 +56,10 @@ public enum BackupSigning {
         }
     }
 
-    /// Reads a vkey text file.
+    /// Reads a vkey text file (``LogVerifier/readVerifierKey(at:)``), as a backup error.
     public static func readVerifierKey(_ path: String) throws -> VerifierKey {
-        let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw BackupError.verifierKeyUnusable(path: path, reason: "cannot be read")
-        }
-        do {
-            return try VerifierKey(parsing: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            return try LogVerifier.readVerifierKey(at: path)
         } catch {
             throw BackupError.verifierKeyUnusable(path: path, reason: "\(error)")
         }

@@ -21,7 +21,7 @@ enum BackupStaging {
     {
         let identity = key.template.identity
         var outcome = BackupRestoreOutcome(
-            key: identity, status: .failed, fingerprint: key.fingerprint, proof: [], detail: nil, notes: [])
+            key: identity, status: .failed, fingerprint: key.fingerprint, proof: [], detail: nil)
         guard let blob = Base64.decode(key.wrapped), let objectClass = key.template.objectClass else {
             outcome.detail = "the bundle's wrapped key cannot be decoded"
             return outcome
@@ -61,14 +61,9 @@ enum BackupStaging {
                     : try session.unwrapKey(
                         blob, with: backupKey, mechanism: mechanism,
                         template: key.template.attributes(only: BackupAttributeTable.unwrapNames))
-                let promotedTemplate = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
-                let promotedDifferences = Self.differences(key.template, promotedTemplate, ignoring: [])
-                guard promotedDifferences.isEmpty else {
-                    // Our own object, seconds old and not yet trusted by anyone: compensate.
-                    try? session.destroyObject(promoted)
-                    outcome.detail =
-                        "the token copy's attributes differ: \(promotedDifferences.joined(separator: ", ")); "
-                        + "it was destroyed again (only this run's own object)"
+                if let failure = Self.readBack(promoted, expected: key.template, objectClass: objectClass, in: session)
+                {
+                    outcome.detail = failure
                     return outcome
                 }
                 outcome.proof.append("token copy read back: every template attribute as in the bundle")
@@ -84,7 +79,7 @@ enum BackupStaging {
     static func restore(_ object: BackupPublicObject, on worker: HSMWorker) async -> BackupRestoreOutcome {
         let identity = object.template.identity
         var outcome = BackupRestoreOutcome(
-            key: identity, status: .failed, fingerprint: object.fingerprint, proof: [], detail: nil, notes: [])
+            key: identity, status: .failed, fingerprint: object.fingerprint, proof: [], detail: nil)
         guard let objectClass = object.template.objectClass else {
             outcome.detail = "no CKA_CLASS"
             return outcome
@@ -106,12 +101,10 @@ enum BackupStaging {
                     Self.isCopyable(object.template)
                     ? try session.copyObject(staged, template: [.bool(.token, true)])
                     : try session.createObject(object.template.attributes())
-                let promotedTemplate = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
-                let differences = Self.differences(object.template, promotedTemplate, ignoring: [])
-                guard differences.isEmpty else {
-                    try? session.destroyObject(promoted)
-                    outcome.detail =
-                        "the token copy's attributes differ: \(differences.joined(separator: ", ")); it was destroyed again"
+                if let failure = Self.readBack(
+                    promoted, expected: object.template, objectClass: objectClass, in: session)
+                {
+                    outcome.detail = failure
                     return outcome
                 }
                 outcome.proof.append("fingerprint of the staged copy equals the bundle's; token copy read back")
@@ -122,6 +115,31 @@ enum BackupStaging {
             outcome.detail = "\(error)"
             return outcome
         }
+    }
+
+    /// Reads the promoted object back: it must be a token object with every attribute the bundle
+    /// records. On any failure, reading included, it is destroyed again (this run's own object,
+    /// seconds old) and the reason returned; `nil` when it is right.
+    private static func readBack(
+        _ promoted: ObjectHandle, expected: BackupTemplate, objectClass: String, in session: borrowing Session
+    ) -> String? {
+        let problem: String?
+        do {
+            let actual = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
+            let differences = Self.differences(expected, actual, ignoring: [])
+            if actual.bool("CKA_TOKEN") != true {
+                problem = "the promoted copy is not a token object"
+            } else if !differences.isEmpty {
+                problem = "the token copy's attributes differ: \(differences.joined(separator: ", "))"
+            } else {
+                problem = nil
+            }
+        } catch {
+            problem = "the token copy cannot be read back (\(error))"
+        }
+        guard let problem else { return nil }
+        try? session.destroyObject(promoted)
+        return problem + "; it was destroyed again (only this run's own object)"
     }
 
     /// Names of the attributes `expected` records that `actual` lacks or holds with another value.

@@ -14,20 +14,19 @@ extension CeremonyRunner {
                 step: step.id, reason: "\(path) exists: a backup never overwrites a file", category: .invalidInput)
         }
         let worker = try await worker(hsm)
-        let content = try await BackupCreation(fleet: fleet).read(from: worker)
         let (signer, signerWorker) = try await BackupSigning.signer(
             for: fleet, connector: connector, workers: workers)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let content: BackupContent
         let bytes: [UInt8]
         do {
-            bytes = try await BackupCodec.encode(content, signer: signer)
+            (content, bytes) = try await BackupCreation(fleet: fleet).create(from: worker, signer: signer, at: path)
         } catch {
             await signerWorker?.close()
             throw error
         }
         await signerWorker?.close()
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try BackupCodec.write(bytes, to: path)
         let manifest = content.manifest
         say(
             "  backup of \(hsm): \(content.keys.count) keys, \(content.objects.count) public objects, "
@@ -45,11 +44,11 @@ extension CeremonyRunner {
     }
 
     func backupVerify(_ step: CeremonyStep, bundle: String) async throws -> [String: JSONValue] {
-        let verified = try loadBundle(step, bundle)
+        let (path, verified) = try loadBundle(bundle)
         let manifest = verified.content.manifest
         say("  \(bundle) verifies: \(verified.content.keys.count) keys, signed by \(verified.signer.name)")
         return [
-            "bundle": .string(bundlePath(bundle, creating: false)), "sha256": .string("sha256:\(verified.sha256)"),
+            "bundle": .string(path), "sha256": .string("sha256:\(verified.sha256)"),
             "source": .string(manifest.source.hsm), "source_serial": .string(manifest.source.serial),
             "created": .string(manifest.createdAt),
             "backup_key_check_value": .string(manifest.backupKey.checkValue),
@@ -62,7 +61,7 @@ extension CeremonyRunner {
     /// Restores only when nothing conflicts: a ceremony step never leaves a half-restored HSM with
     /// conflicts to sort out in the room. Every restored object is proven by fingerprint.
     func backupRestore(_ step: CeremonyStep, bundle: String, hsm: String) async throws -> [String: JSONValue] {
-        let verified = try loadBundle(step, bundle)
+        let (path, verified) = try loadBundle(bundle)
         guard let target = fleet.hsm(named: hsm) else { throw CeremonyError.invalid("no HSM called \(hsm)") }
         let restore = BackupRestore(fleet: fleet)
         try restore.checkTarget(target, bundle: verified)
@@ -89,10 +88,10 @@ extension CeremonyRunner {
                 category: .runtime)
         }
         return [
-            "hsm": .string(hsm), "bundle": .string(bundlePath(bundle, creating: false)),
+            "hsm": .string(hsm), "bundle": .string(path),
             "sha256": .string("sha256:\(verified.sha256)"),
             "backup_key_check_value": .string(plan.backupKeyCheckValue),
-            "present": .integer(Int64(items.filter { $0.action == .present }.count)),
+            "present": .integer(Int64(plan.present)),
             "restored": .array(
                 outcomes.map { outcome in
                     .object([
@@ -114,13 +113,14 @@ extension CeremonyRunner {
         return path.hasPrefix("/") ? path : Self.directory(of: fleet.path) + "/" + path
     }
 
-    private func loadBundle(_ step: CeremonyStep, _ bundle: String) throws -> VerifiedBackup {
+    /// The bundle's path and its verified content.
+    private func loadBundle(_ bundle: String) throws -> (String, VerifiedBackup) {
         let path = bundlePath(bundle, creating: false)
         // A bundle this rehearsal made is signed by the rehearsal's log; any other by the real fleet's key.
         let trustFleet =
             rehearsal && !path.hasPrefix(logDirectory + ".bundles/")
             ? try Fleet.load(from: fleet.path) : fleet
-        return try BackupCodec.load(path, trusted: try BackupSigning.trustedKey(for: trustFleet, explicit: nil))
+        return (path, try BackupCodec.load(path, trusted: try BackupSigning.trustedKey(for: trustFleet, explicit: nil)))
     }
 
     private static func directory(of path: String) -> String {

@@ -9,7 +9,7 @@ public struct Fleet: Sendable, Hashable {
     public let transport: TransportSettings
     public internal(set) var log: LogSettings?
     /// The `backup:` section (defaults when absent).
-    public let backup: BackupSettings
+    public internal(set) var backup: BackupSettings
     /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).
     public let policy: ReplicationPolicy
     /// Where `hsmsync reconcile` keeps its journal and lock (`state.dir`; default

@@ -13,11 +13,13 @@ public enum RehearsalStandIns {
     /// Seeds `scratch` from `fleet`'s HSMs; returns one human line per HSM.
     public static func seed(from fleet: Fleet, into scratch: ScratchHSMs, connector: FleetConnector) async -> [String] {
         let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
-        var transportValue: [UInt8] = []
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<32 { transportValue.append(UInt8.random(in: 0...255, using: &generator)) }
-        let value = transportValue
+        let transportValue = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let backupValue = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let transportLabel = fleet.transport.label
+        // A distinct backup key (`backup.key-label`) is infrastructure too: stood in for like the
+        // transport key, one value shared by every scratch token, so backup steps rehearse.
+        let backupLabel = fleet.backup.keyLabel.flatMap { $0 == transportLabel ? nil : $0 }
         var lines: [String] = []
         let connections = await connector.connect(scratch.hsms, readWrite: true)
         for scan in scans {
@@ -33,15 +35,22 @@ public enum RehearsalStandIns {
             }
             let records = inventory.objects.filter {
                 !$0.isOdd && !fleet.isInfrastructure(label: $0.label ?? "")
+                    && fleet.keys.contains(label: $0.label ?? "")
                     && ($0.objectClass == "secret-key" || $0.objectClass == "private-key")
             }
             let withTransport = inventory.transport.objects == 1
+            let withBackupKey = backupLabel.map { label in inventory.objects.contains { $0.label == label } } ?? false
             do {
                 let made = try await worker.withSession { session in
                     if withTransport {
                         _ = try session.createObject(
                             TransportKeyTemplate.attributes(label: transportLabel),
-                            secretValue: SecretBytes(copying: value))
+                            secretValue: SecretBytes(copying: transportValue))
+                    }
+                    if withBackupKey, let backupLabel {
+                        _ = try session.createObject(
+                            TransportKeyTemplate.attributes(label: backupLabel),
+                            secretValue: SecretBytes(copying: backupValue))
                     }
                     var made = 0
                     for record in records where try standIn(for: record, in: session) { made += 1 }
@@ -51,6 +60,7 @@ public enum RehearsalStandIns {
                 lines.append(
                     "\(name): \(made) stand-in key(s) with fresh material"
                         + (withTransport ? ", a stand-in transport key" : "")
+                        + (withBackupKey ? ", a stand-in backup key" : "")
                         + (skipped > 0 ? "; \(skipped) key(s) of a type rehearsals cannot stand in for" : ""))
             } catch {
                 lines.append("\(name): stand-ins could not be made (\(error)); its scratch token may be incomplete")

@@ -125,6 +125,9 @@ public actor ScratchHSMs {
         copy.log = log
         // A rehearsal's reconcile journal and lock must not be the real fleet's.
         copy.stateDirectory = directory + "/state"
+        // Bundles a rehearsal makes are signed by (and trusted as) the rehearsal's own log key:
+        // never by the real backup signing key, which an HSM-held one could not even reach.
+        copy.backup = BackupSettings(keyLabel: fleet.backup.keyLabel)
         return copy
     }
 

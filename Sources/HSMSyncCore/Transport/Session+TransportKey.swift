@@ -29,6 +29,14 @@ public struct TransportKeyInspection: Sendable, Hashable, Codable {
 
     /// Whether there is exactly one, policy-conforming transport key with a check value.
     public var isSound: Bool { objects == 1 && violations.isEmpty && checkValue != nil }
+
+    /// Why the key cannot be used to wrap (`nil` when it is sound), as a phrase for an error.
+    public var unsoundReason: String? {
+        guard !isSound else { return nil }
+        if objects == 0 { return "there is no key labelled \"\(label)\"" }
+        if !violations.isEmpty { return "the key \(violations.joined(separator: "; "))" }
+        return checkValueUnavailable ?? "no check value"
+    }
 }
 
 extension Session {

@@ -19,7 +19,6 @@ enum BackupRestoreRenderer {
                 }
                 if let result = outcome[item.key], result.status == .restored {
                     Console.out("  restored    \(name): \(result.proof.joined(separator: "; "))")
-                    for note in result.notes { Console.out("              note: \(note)") }
                 } else {
                     Console.out("  FAILED      \(name): \(outcome[item.key]?.detail ?? "not attempted")")
                 }

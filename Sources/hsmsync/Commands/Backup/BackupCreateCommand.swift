@@ -41,7 +41,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let (signer, signerWorker) = try await BackupSigning.signer(for: fleet, connector: environment.connector)
         let worker: HSMWorker
         do {
-            worker = try await environment.worker(named: hsm, in: fleet)
+            // Wrapping creates nothing: the source is only read.
+            worker = try await environment.worker(named: hsm, in: fleet, readWrite: false)
         } catch {
             await signerWorker?.close()
             try await trail.close()
@@ -50,11 +51,9 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let content: BackupContent
         let bytes: [UInt8]
         do {
-            content = try await BackupCreation(fleet: fleet).read(from: worker)
+            (content, bytes) = try await BackupCreation(fleet: fleet).create(from: worker, signer: signer, at: out)
             await worker.close()
-            bytes = try await BackupCodec.encode(content, signer: signer)
             await signerWorker?.close()
-            try BackupCodec.write(bytes, to: out)
         } catch {
             await worker.close()
             await signerWorker?.close()

@@ -70,7 +70,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
             throw error
         }
         let proven = outcome.comparisons.filter(\.matches).count
-        let ok = outcome.restoreStatus == 0 && proven == outcome.comparisons.count
+        // A bundle with nothing in it proves nothing restorable.
+        let ok = outcome.restoreStatus == 0 && !outcome.comparisons.isEmpty && proven == outcome.comparisons.count
         let now = Int64(Date().timeIntervalSince1970)
         try await trail.record(
             .backupDrill, inputs: ["bundle": BackupRestoreCommand.digest(bundle)],
@@ -120,13 +121,19 @@ struct BackupDrillCommand: AsyncParsableCommand {
         do {
             let outcome = try await restoreIntoScratch(bundle, fleet: fleet, trusted: trusted, scratch: scratch)
             await scratch.destroy()
-            let source = try await environment.worker(named: bundle.content.manifest.source.hsm, in: fleet)
+            guard outcome.status == 0 else {
+                // Nothing was restored to compare: the live source is not even opened.
+                return DrillOutcome(
+                    restoreStatus: outcome.status, restoreOutput: outcome.stdout + outcome.stderr, comparisons: [])
+            }
+            let source = try await environment.worker(
+                named: bundle.content.manifest.source.hsm, in: fleet, readWrite: false)
             do {
                 let comparisons = try await BackupSourceComparison.compare(bundle, fleet: fleet, source: source)
                 await source.close()
                 return DrillOutcome(
                     restoreStatus: outcome.status, restoreOutput: outcome.stdout + outcome.stderr,
-                    comparisons: outcome.status == 0 ? comparisons : [])
+                    comparisons: comparisons)
             } catch {
                 await source.close()
                 throw error

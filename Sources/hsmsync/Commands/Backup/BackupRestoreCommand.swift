@@ -17,8 +17,10 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             target, a bundle of another fleet, and an HSM whose backup key has another check value are refused \
             before anything is changed. Without --apply: what would be restored, what is already there (same \
             fingerprint: skipped) and what conflicts. With --apply each key is unwrapped as a session object, \
-            read back, re-wrapped and compared with the bundle, copied to the token, read back, and finally \
-            proven by fingerprint from a fresh scan. Nothing is ever overwritten: conflicting keys are left \
+            read back, re-wrapped and compared with the bundle, promoted to the token (C_CopyObject, or a second \
+            unwrap for a non-copyable or non-modifiable key), read back, and finally proven by fingerprint from a \
+            fresh scan; a promoted key that fails either check is destroyed again. Nothing is ever overwritten: \
+            conflicting keys are left \
             untouched and reported. Exit 0 done (or nothing to do), 1 a conflict, a refused bundle or a key that \
             did not verify, 2 invalid input, 3 HSM failure. Logged as backup.restore and backup.restore.key.
             """
@@ -107,7 +109,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             outputs: [
                 "hsm": .string(hsm), "source": .string(source.hsm), "sourceSerial": .string(source.serial),
                 "backupKeyCheckValue": .string(plan.backupKeyCheckValue), "toRestore": .integer(Int64(plan.toRestore)),
-                "present": .integer(Int64((plan.keys + plan.objects).filter { $0.action == .present }.count)),
+                "present": .integer(Int64(plan.present)),
                 "conflicts": .integer(Int64(plan.conflicts)),
             ])
         for item in (plan.keys + plan.objects) where item.action == .conflict {
@@ -121,12 +123,6 @@ struct BackupRestoreCommand: AsyncParsableCommand {
                 result: outcome.status == .restored ? .ok : .failed,
                 detail: ["proof": .array(outcome.proof.map { .string($0) })]
                     .merging(outcome.detail.map { ["error": .string($0)] } ?? [:]) { first, _ in first })
-        }
-        // The final fingerprint proof may turn a promoted key into a failure: record those too.
-        for outcome in outcomes where outcome.status == .failed && !outcome.proof.isEmpty {
-            try await trail.record(
-                .backupRestoreKey, outputs: Self.outputs(outcome.key, hsm: hsm, fingerprint: outcome.fingerprint),
-                result: .failed, detail: ["error": .string(outcome.detail ?? "")])
         }
         try await trail.checkpoint()
         return outcomes

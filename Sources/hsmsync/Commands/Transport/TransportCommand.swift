@@ -24,12 +24,12 @@ extension Environment {
     ///
     /// - Throws: ``TransportError/invalidHSMSelection(_:)`` for a name the fleet lacks; the
     ///   ``HSMError`` of a failed connection (unreachable, wrong PIN: exit 3).
-    func worker(named name: String, in fleet: Fleet) async throws -> HSMWorker {
-        try await workers(named: [name], in: fleet)[0]
+    func worker(named name: String, in fleet: Fleet, readWrite: Bool = true) async throws -> HSMWorker {
+        try await workers(named: [name], in: fleet, readWrite: readWrite)[0]
     }
 
-    /// Opens read-write workers for the fleet HSMs called `names`, in parallel.
-    func workers(named names: [String], in fleet: Fleet) async throws -> [HSMWorker] {
+    /// Opens workers (read-write unless told) for the fleet HSMs called `names`, in parallel.
+    func workers(named names: [String], in fleet: Fleet, readWrite: Bool = true) async throws -> [HSMWorker] {
         let hsms = try names.map { name in
             guard let hsm = fleet.hsm(named: name) else {
                 let known = fleet.hsms.map(\.name).joined(separator: ", ")
@@ -38,7 +38,7 @@ extension Environment {
             }
             return hsm
         }
-        let connections = await connector.connect(hsms, readWrite: true)
+        let connections = await connector.connect(hsms, readWrite: readWrite)
         if let failure = connections.compactMap(\.error).first {
             for connection in connections {
                 await connection.worker?.close()
