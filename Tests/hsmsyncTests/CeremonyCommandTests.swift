@@ -44,6 +44,15 @@ struct CeremonyCommandTests {
             privateExtra: [.bool(.wrapWithTrusted, false)])
     }
 
+    /// `ceremony run FILE --rehearse` with answers from `inputs`, into the rehearsal log `log`.
+    static func rehearse(_ file: String, fleet path: String, inputs: String, log: String, in fleet: TestFleet) throws
+        -> ProcessResult
+    {
+        try fleet.hsmsync([
+            "ceremony", "run", file, "--fleet", path, "--inputs", inputs, "--rehearse", "--rehearsal-log", log,
+        ])
+    }
+
     /// Writes `DIR/<step>/<person>.txt` answers.
     static func answers(_ fleet: TestFleet, _ lines: [(step: String, person: String, text: String)]) throws -> String {
         let directory = fleet.directory.path("inputs")
@@ -108,10 +117,8 @@ struct CeremonyCommandTests {
         try await Self.plantCAKeys(primary)
 
         let backup = Self.ceremonies.appendingPathComponent("backup-primary.yaml").path
-        let backupRehearsal = try fleet.hsmsync([
-            "ceremony", "run", backup, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
-            fleet.directory.path("backup-rehearsal-log"),
-        ])
+        let backupRehearsal = try Self.rehearse(
+            backup, fleet: fleet.path, inputs: inputs, log: fleet.directory.path("backup-rehearsal-log"), in: fleet)
         #expect(backupRehearsal.status == 0, "\(backupRehearsal)")
         #expect(
             backupRehearsal.stdout.contains(
@@ -148,10 +155,7 @@ struct CeremonyCommandTests {
         let restore = Self.ceremonies.appendingPathComponent("restore-secondary.yaml").path
         let drBefore = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
         let rehearsalLog = fleet.directory.path("rehearsal-log")
-        let rehearsed = try fleet.hsmsync([
-            "ceremony", "run", restore, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
-            rehearsalLog,
-        ])
+        let rehearsed = try Self.rehearse(restore, fleet: fleet.path, inputs: inputs, log: rehearsalLog, in: fleet)
         #expect(rehearsed.status == 0, "\(rehearsed)")
         #expect(try Self.begins(fleet, log: "rehearsal-log")["restore"] == 1)
         let drAfterRehearsal = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
@@ -467,10 +471,8 @@ struct CeremonyCommandTests {
         try FileManager.default.copyItem(atPath: inputs, toPath: rehearsalInputs)
         try "hsmsync-transport\n".write(
             toFile: rehearsalInputs + "/destroy-old-primary/\(witness).txt", atomically: true, encoding: .utf8)
-        let rehearsed = try fleet.hsmsync([
-            "ceremony", "run", file, "--fleet", rotated, "--inputs", rehearsalInputs, "--rehearse", "--rehearsal-log",
-            fleet.directory.path("rehearsal-log"),
-        ])
+        let rehearsed = try Self.rehearse(
+            file, fleet: rotated, inputs: rehearsalInputs, log: fleet.directory.path("rehearsal-log"), in: fleet)
         #expect(rehearsed.status == 0, "\(rehearsed)")
         // The old transport key is an ordinary in-scope key under the new label: stood in for.
         #expect(
@@ -538,10 +540,7 @@ struct CeremonyCommandTests {
         let before = try Data(contentsOf: URL(fileURLWithPath: fleet.directory.path("audit-log/entries.jsonl")))
         let rehearsalLog = fleet.directory.path("rehearsal-log")
         let file = Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path
-        let run = try fleet.hsmsync([
-            "ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
-            rehearsalLog,
-        ])
+        let run = try Self.rehearse(file, fleet: fleet.path, inputs: inputs, log: rehearsalLog, in: fleet)
         #expect(run.status == 0, "\(run)")
         #expect(
             try Self.begins(fleet, log: "rehearsal-log") == [
@@ -580,10 +579,8 @@ struct CeremonyCommandTests {
         #expect(plan.status == 0, "\(plan)")
         #expect(plan.stdout.contains("✓ primary-1: secret-key \"ca-aes\""), "\(plan)")
         #expect(plan.stdout.contains("✓ dr-1: transport key"), "\(plan)")
-        let rehearsed = try fleet.hsmsync([
-            "ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs, "--rehearse", "--rehearsal-log",
-            fleet.directory.path("rehearsal-log"),
-        ])
+        let rehearsed = try Self.rehearse(
+            file, fleet: fleet.path, inputs: inputs, log: fleet.directory.path("rehearsal-log"), in: fleet)
         #expect(rehearsed.status == 0, "rehearsed on stand-ins of the CA keys: \(rehearsed)")
         #expect(
             rehearsed.stdout.contains(
