@@ -250,6 +250,46 @@ struct BackupRestoreTests {
         #expect(audit.stdout.contains("material-mismatch"))
     }
 
+    @Test("the same key under another policy on the target is a conflict, named by attribute, and left untouched")
+    func samePolicyRequired() async throws {
+        let (fleet, tokens, bundle) = try await Self.restorable("rs-w")
+        // dr-1 already holds ca-data-key's very material, but allowed to decrypt as well.
+        try await Support.on(tokens[1]) { session in
+            _ = try session.importTestAESKey(
+                label: "ca-data-key", id: [0x01], value: TestMaterial.aesKey(1), wrapWithTrusted: false,
+                extra: [.bool(.decrypt, true)])
+        }
+        let dryRun = try Self.restore(fleet, bundle, apply: false)
+        #expect(dryRun.status == 1, "\(dryRun)")
+        #expect(
+            dryRun.stdout.contains(
+                "CONFLICT    secret-key \"ca-data-key\" id 01 (aes): same material, another policy: "
+                    + "CKA_DECRYPT: bundle false, target true"),
+            "\(dryRun)")
+        let before = try await Support.objectCount(tokens[1])
+        let result = try Self.restore(fleet, bundle)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdout.contains("5 restored and proven, 0 failed, 1 conflicts"), "\(result)")
+        #expect(try await Support.objectCount(tokens[1]) == before + 5)
+    }
+
+    @Test("restore --apply while a reconcile of the fleet holds its lock: refused (exit 3), nothing touched")
+    func lockedOut() async throws {
+        let (fleet, tokens, bundle) = try await Self.restorable("rs-l")
+        let state = fleet.directory.path("hsmsync-state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let fd = open(state + "/reconcile.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(fd) }
+        #expect(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        let before = try await Support.objectCount(tokens[1])
+        let result = try Self.restore(fleet, bundle)
+        #expect(result.status == 3, "\(result)")
+        #expect(result.stderr.contains("another hsmsync reconcile or restore of this fleet is running"), "\(result)")
+        #expect(try await Support.objectCount(tokens[1]) == before)
+        // The dry run takes no lock: it only reads.
+        #expect(try Self.restore(fleet, bundle, apply: false).status == 0)
+    }
+
     @Test("a primary is never a restore target (exit 2, nothing touched)")
     func primaryRefused() async throws {
         let (fleet, tokens, bundle) = try await Self.restorable("rs-p")

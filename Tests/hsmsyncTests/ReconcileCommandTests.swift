@@ -341,7 +341,7 @@ struct ReconcileCommandTests {
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"])
         close(fd)
         #expect(result.status == 3, "\(result)")
-        #expect(result.stderr.contains("another hsmsync reconcile of this fleet is running"), "\(result)")
+        #expect(result.stderr.contains("another hsmsync reconcile or restore of this fleet is running"), "\(result)")
         #expect(try await Self.objectCount(dr) == before)
     }
 }

@@ -38,9 +38,11 @@ public struct BackupRestorePlan: Sendable, Codable {
     /// Compares the bundle with the target's inventory.
     ///
     /// A target object with the bundle object's identity (class, label, `CKA_ID`) is `present` only
-    /// when both fingerprints exist, were computed the same way and are equal; anything else —
-    /// other material, a fingerprint that cannot be compared, several objects with the identity —
-    /// is a `conflict`, because hsmsync never overwrites a key it cannot prove identical (R14).
+    /// when both fingerprints exist, were computed the same way and are equal, and it holds every
+    /// policy attribute the bundle records with the bundle's value; anything else — other material,
+    /// a fingerprint that cannot be compared, the same key under another (perhaps weaker) policy,
+    /// several objects with the identity — is a `conflict`, because hsmsync never overwrites a key
+    /// it cannot prove identical (R14).
     public static func make(
         bundle: VerifiedBackup, hsm: String, target: [KeyRecord], backupKeyCheckValue: String
     ) -> BackupRestorePlan {
@@ -71,6 +73,13 @@ public struct BackupRestorePlan: Sendable, Codable {
                         key: identity, keyType: template.keyType, action: .conflict,
                         detail:
                             "other material: target fingerprint \(targetDigest.prefix(16)), bundle \(digest.prefix(16))",
+                        fingerprint: fingerprint)
+                }
+                let weaker = AttributeComparison.differences(template: template, record: found)
+                guard weaker.isEmpty else {
+                    return Item(
+                        key: identity, keyType: template.keyType, action: .conflict,
+                        detail: "same material, another policy: " + weaker.joined(separator: "; "),
                         fingerprint: fingerprint)
                 }
                 return Item(

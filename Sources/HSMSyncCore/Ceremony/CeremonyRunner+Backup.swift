@@ -66,14 +66,18 @@ extension CeremonyRunner {
         let restore = BackupRestore(fleet: fleet)
         try restore.checkTarget(target, bundle: verified)
         let worker = try await worker(hsm)
+        // Planned under the fleet's lock: no reconcile or other restore installs keys meanwhile.
+        let lock = try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore")
+        defer { withExtendedLifetime(lock) {} }
         let plan = try await restore.plan(verified, on: worker)
         let items = plan.keys + plan.objects
         let conflicts = items.filter { $0.action == .conflict }
         guard conflicts.isEmpty else {
             throw CeremonyError.stepFailed(
                 step: step.id,
-                reason: "\(hsm) holds other material under \(conflicts.count) of the bundle's identities ("
-                    + conflicts.map { $0.key.description }.joined(separator: ", ")
+                reason: "\(hsm) holds other material, or the same under another policy, under \(conflicts.count) "
+                    + "of the bundle's identities ("
+                    + conflicts.map { "\($0.key.description): \($0.detail ?? "conflict")" }.joined(separator: "; ")
                     + "); nothing was restored", category: .integrity)
         }
         let outcomes = try await restore.apply(plan, bundle: verified, on: worker) { outcome in

@@ -29,7 +29,24 @@ enum AttributeComparison {
         return differences
     }
 
-    private static let usageAttributes = [
+    /// The policy attributes `template` records that `record` holds with another value, as
+    /// `CKA_…: bundle value, target value` lines; an attribute either side does not report is not
+    /// a difference.
+    static func differences(template: BackupTemplate, record: KeyRecord) -> [String] {
+        func text(_ value: Bool) -> String { value ? "true" : "false" }
+        var held = Dictionary(
+            uniqueKeysWithValues: record.attributes.named.compactMap { entry in
+                entry.value.map { (entry.name, $0) }
+            })
+        for (attribute, name) in usageAttributes { held[attribute] = record.usage.contains(name) }
+        return held.keys.sorted().compactMap { name in
+            guard let expected = template.bool(name), let actual = held[name], expected != actual else { return nil }
+            return "\(name): bundle \(text(expected)), target \(text(actual))"
+        }
+    }
+
+    /// The usage attributes by spec name, with the short name ``KeyRecord/usage`` lists.
+    static let usageAttributes = [
         ("CKA_ENCRYPT", "encrypt"), ("CKA_DECRYPT", "decrypt"), ("CKA_SIGN", "sign"), ("CKA_VERIFY", "verify"),
         ("CKA_WRAP", "wrap"), ("CKA_UNWRAP", "unwrap"), ("CKA_DERIVE", "derive"), ("CKA_SIGN_RECOVER", "sign-recover"),
         ("CKA_VERIFY_RECOVER", "verify-recover"),

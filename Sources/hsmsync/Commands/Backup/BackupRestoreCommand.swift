@@ -16,12 +16,13 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             The bundle is verified first (signature by the fleet's trusted key, structure, consistency); a primary \
             target, a bundle of another fleet, and an HSM whose backup key has another check value are refused \
             before anything is changed. Without --apply: what would be restored, what is already there (same \
-            fingerprint: skipped) and what conflicts. With --apply each key is unwrapped as a session object, \
-            read back, re-wrapped and compared with the bundle, promoted to the token (C_CopyObject, or a second \
-            unwrap for a non-copyable or non-modifiable key), read back, and finally proven by fingerprint from a \
-            fresh scan; a promoted key that fails either check is destroyed again. Nothing is ever overwritten: \
-            conflicting keys are left \
-            untouched and reported. Exit 0 done (or nothing to do), 1 a conflict, a refused bundle or a key that \
+            fingerprint and policy: skipped) and what conflicts (other material, or the same key under another \
+            policy). With --apply each key is unwrapped as a session object, read back, re-wrapped and compared \
+            with the bundle, promoted to the token (C_CopyObject, or a second unwrap for a non-copyable or \
+            non-modifiable key), read back, and finally proven by fingerprint from a fresh scan; a promoted key \
+            that fails either check is destroyed again. --apply plans and restores under the fleet's lock \
+            (state.dir/reconcile.lock): while a reconcile or another restore of the fleet runs it is refused \
+            (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done (or nothing to do), 1 a conflict, a refused bundle or a key that \
             did not verify, 2 invalid input, 3 HSM failure. Logged as backup.restore and backup.restore.key.
             """
     )
@@ -72,6 +73,10 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             throw error
         }
         do {
+            // Planned under the fleet's lock when applying: no reconcile or other restore installs
+            // keys between this plan and its application.
+            let lock = apply ? try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore") : nil
+            defer { withExtendedLifetime(lock) {} }
             let plan: BackupRestorePlan
             do {
                 plan = try await restore.plan(bundle, on: worker)
