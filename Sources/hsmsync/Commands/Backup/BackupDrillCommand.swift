@@ -150,29 +150,22 @@ struct BackupDrillCommand: AsyncParsableCommand {
         // ScratchHSMs' layout: token 0's SoftHSM2 configuration and its user PIN file (0600).
         let configuration = scratch.directory + "/0/softhsm2.conf"
         let pin = scratch.directory + "/0.pin"
-        guard FileManager.default.fileExists(atPath: configuration), let token = scratch.hsms.first?.token.label else {
+        guard FileManager.default.fileExists(atPath: configuration), let token = scratch.hsms.first?.token.text else {
             throw BackupError.hsmFailure(hsm: "drill", operation: "setting up the throwaway token", detail: "no token")
         }
-        let backupLabel = bundle.content.manifest.backupKey.label
-        let quotedScope = { (globs: [String]) in "[" + globs.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
         let fleetFile = scratch.directory + "/drill-fleet.yaml"
         let vkeyFile = scratch.directory + "/trusted.vkey"
         try "\(trusted)\n".write(toFile: vkeyFile, atomically: true, encoding: .utf8)
-        try """
-        name: \(fleet.name)
-        hsms:
-          - name: drill
-            role: member
-            module: \(ScratchHSMs.defaultSoftHSMModule)
-            token: "pkcs11:token=\(token)"
-            pin: file:\(pin)
-        keys:
-          include: \(quotedScope(fleet.keys.include))
-          exclude: \(quotedScope(fleet.keys.exclude))
-        transport:
-          label: \(backupLabel)
-
-        """.write(toFile: fleetFile, atomically: true, encoding: .utf8)
+        try DrillFleetFile(
+            name: fleet.name,
+            hsms: [
+                .init(
+                    name: "drill", role: "member", module: ScratchHSMs.defaultSoftHSMModule,
+                    token: token, pin: "file:" + pin)
+            ],
+            keys: .init(include: fleet.keys.include, exclude: fleet.keys.exclude),
+            transport: .init(label: bundle.content.manifest.backupKey.label)
+        ).write(to: fleetFile)
         let environment = ["SOFTHSM2_CONF": configuration]
         let install = try ChildResult.hsmsync(
             ["transport", "install", "--fleet", fleetFile, "--hsm", "drill", "--share"] + shareFiles,
@@ -185,6 +178,32 @@ struct BackupDrillCommand: AsyncParsableCommand {
         return try ChildResult.hsmsync(
             ["backup", "restore", "--fleet", fleetFile, "--hsm", "drill", file, "--apply", "--vkey", vkeyFile],
             environment: environment, directory: scratch.directory)
+    }
+}
+
+/// The fleet file of a drill's throwaway token. Written as JSON, which every YAML 1.2 parser
+/// reads: the encoder escapes what the real fleet's names, labels and scope globs may contain
+/// (quotes, `#`, `: `), where interpolating them into YAML text would break or change the file.
+private struct DrillFleetFile: Encodable {
+    struct HSM: Encodable {
+        var name, role, module, token, pin: String
+    }
+    struct Keys: Encodable {
+        var include, exclude: [String]
+    }
+    struct Transport: Encodable {
+        var label: String
+    }
+
+    var name: String
+    var hsms: [HSM]
+    var keys: Keys
+    var transport: Transport
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
 
