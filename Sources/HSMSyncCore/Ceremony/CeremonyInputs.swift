@@ -14,10 +14,7 @@ public protocol CeremonyInputs: Sendable {
     func share(step: String, custodian: String, number: Int, count: Int, label: String) throws -> SecretBytes
     /// Hands new shares to the custodians (share *i* to custodian *i*); returns the files written,
     /// so they can be removed if the key is not installed.
-    func deliver(
-        _ generated: GeneratedTransportKey, custodians: [String], fleet: String, step: String,
-        delivery: ShareDelivery
-    ) throws -> [String]
+    func deliver(_ generated: GeneratedTransportKey, custodians: [String], fleet: String) throws -> [String]
     /// The path of `witness`'s tlog-cosignature key file.
     func witnessKeyPath(step: String, witness: String) throws -> String
     /// Checks, before any HSM is touched, that every answer the steps will need can be given.
@@ -65,10 +62,7 @@ public struct DirectoryCeremonyInputs: CeremonyInputs {
         return try ShareFileReader.read(path)
     }
 
-    public func deliver(
-        _ generated: GeneratedTransportKey, custodians: [String], fleet: String, step: String,
-        delivery: ShareDelivery
-    ) throws -> [String] {
+    public func deliver(_ generated: GeneratedTransportKey, custodians: [String], fleet: String) throws -> [String] {
         let target = sharesDirectory(generated.label)
         try FileManager.default.createDirectory(
             atPath: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -10,8 +10,8 @@ extension CeremonyRunner {
         case .confirm(let prompt):
             try await confirm(step, person: step.by, prompt: "\(prompt)\nType yes to confirm", expected: "yes")
             return ["confirmed_by": .string(step.by)]
-        case .transportCreate(let hsm, let shares, let threshold, let delivery):
-            return try await transportCreate(step, hsm: hsm, shares: shares, threshold: threshold, delivery: delivery)
+        case .transportCreate(let hsm, let shares, let threshold, _):
+            return try await transportCreate(step, hsm: hsm, shares: shares, threshold: threshold)
         case .transportInstall(let hsm, let custodians, let kcv):
             return try await transportInstall(step, hsm: hsm, custodians: custodians, kcv: kcv)
         case .transportAgree(let from, let to):
@@ -107,15 +107,14 @@ extension CeremonyRunner {
     }
 
     private func transportCreate(
-        _ step: CeremonyStep, hsm: String, shares: Int, threshold: Int, delivery: ShareDelivery
+        _ step: CeremonyStep, hsm: String, shares: Int, threshold: Int
     ) async throws -> [String: JSONValue] {
         let parameters = try TransportShareParameters(threshold: threshold, count: shares)
         let worker = try await worker(hsm)
         let label = fleet.transport.label
         let generated = try await TransportKeyCreation(label: label, parameters: parameters).generate(on: worker)
         let custodians = script.roles.custodians
-        let written = try inputs.deliver(
-            generated, custodians: custodians, fleet: fleet.name, step: step.id, delivery: delivery)
+        let written = try inputs.deliver(generated, custodians: custodians, fleet: fleet.name)
         let result: TransportKeyInstallResult
         do {
             result = try await TransportKeyInstaller(label: label).install(generated.material, on: worker)

@@ -137,7 +137,7 @@ extension CeremonyScript {
                 "unknown action \"\(actionName)\" (known: \(CeremonyAction.names.joined(separator: ", ")))")
         }
         let with = try mapping.required("with")
-        let parameters = try ActionParameters(with, action: actionName, roles: roles, earlier: earlier)
+        let parameters = ActionParameters(with, action: actionName, roles: roles, earlier: earlier)
         return CeremonyStep(id: id, title: title, by: by, action: try parameters.action(), path: value.path)
     }
 }
@@ -149,7 +149,7 @@ private struct ActionParameters {
     let roles: CeremonyRoles
     let earlier: [CeremonyStep]
 
-    init(_ value: YAMLValue, action: String, roles: CeremonyRoles, earlier: [CeremonyStep]) throws(YAMLError) {
+    init(_ value: YAMLValue, action: String, roles: CeremonyRoles, earlier: [CeremonyStep]) {
         self.value = value
         self.actionName = action
         self.roles = roles

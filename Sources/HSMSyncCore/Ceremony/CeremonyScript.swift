@@ -15,8 +15,6 @@ public struct CeremonyScript: Sendable {
     public let roles: CeremonyRoles
     public let steps: [CeremonyStep]
 
-    /// The step with this id.
-    public func step(_ id: String) -> CeremonyStep? { steps.first { $0.id == id } }
 }
 
 /// Who takes part: one master of ceremonies, the custodians of the transport key's shares (with

@@ -136,8 +136,8 @@ private struct PlanOnlyInputs: CeremonyInputs {
     func share(step: String, custodian: String, number: Int, count: Int, label: String) throws -> SecretBytes {
         throw Refused()
     }
-    func deliver(
-        _ generated: GeneratedTransportKey, custodians: [String], fleet: String, step: String, delivery: ShareDelivery
-    ) throws -> [String] { throw Refused() }
+    func deliver(_ generated: GeneratedTransportKey, custodians: [String], fleet: String) throws -> [String] {
+        throw Refused()
+    }
     func witnessKeyPath(step: String, witness: String) throws -> String { throw Refused() }
 }

@@ -49,10 +49,7 @@ struct TerminalCeremonyInputs: CeremonyInputs {
         }
     }
 
-    func deliver(
-        _ generated: GeneratedTransportKey, custodians: [String], fleet: String, step: String,
-        delivery: ShareDelivery
-    ) throws -> [String] {
+    func deliver(_ generated: GeneratedTransportKey, custodians: [String], fleet: String) throws -> [String] {
         for (index, custodian) in custodians.enumerated() {
             Console.out("  share \(index + 1) goes to \(custodian)")
         }
