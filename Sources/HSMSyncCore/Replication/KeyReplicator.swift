@@ -61,15 +61,26 @@ public struct KeyReplicator: Sendable {
     /// Verifies `envelope` against the destination's transport check value and the policy, then
     /// stages, proves, promotes and reads back on `worker`.
     ///
+    /// The check value is the one `worker`'s last scan measured on the very transport key object it
+    /// unwraps with (the scan's handle): an object's value cannot change, so a transport key replaced
+    /// since the scan is a different handle and fails, never a silent unwrap under another key.
+    ///
     /// - Parameter presentPublicKey: the destination already holds the envelope's public key object.
-    public func install(
-        _ envelope: KeyEnvelope, on worker: HSMWorker, transportCheckValue: String, presentPublicKey: Bool = false
-    ) async throws(ReplicationError) -> InstalledKey {
+    public func install(_ envelope: KeyEnvelope, on worker: HSMWorker, presentPublicKey: Bool = false)
+        async throws(ReplicationError) -> InstalledKey
+    {
         let hsm = worker.name
-        try envelope.verify(transportCheckValue: transportCheckValue, destination: hsm, policy: policy)
+        let destinationValue = await worker.scannedTransportCheckValue
+        if let destinationValue {
+            try envelope.verify(transportCheckValue: destinationValue, destination: hsm, policy: policy)
+        }
         return try await Self.run(hsm: hsm, "installing \(envelope.key.identity)") {
             try await worker.withTransportKey { session, transport throws(ReplicationError) in
                 try TransportKeyGate.check(session, transportKey: transport, hsm: hsm)
+                // A key that passes the gate but had no check value in the scan is never unwrapped under.
+                guard destinationValue != nil else {
+                    throw .transportKeyRefused(hsm: hsm, problems: ["had no check value in the last scan"])
+                }
                 return try session.installVerifiedEnvelope(
                     envelope, transportKey: transport, hsm: hsm, presentPublicKey: presentPublicKey)
             }

@@ -188,8 +188,7 @@ public struct ReconcileRun: Sendable {
                         wrapped["mechanism"] = .string(envelope.mechanism)
                         drafts.append(entry("replicate.wrap", wrapped))
                         installed = try await replicator.install(
-                            envelope, on: destination, transportCheckValue: copy.transportCheckValue,
-                            presentPublicKey: copy.publicKeyPresent)
+                            envelope, on: destination, presentPublicKey: copy.publicKeyPresent)
                         drafts.append(entry("replicate.stage", base))
                     }
                     var verified = base

@@ -21,6 +21,8 @@ public actor HSMWorker {
     /// Handles from the last scan, by key identity (for later work in the same run; never exported).
     private var index: [KeyIdentity: [ObjectHandle]] = [:]
     private var transportHandle: ObjectHandle?
+    /// The transport key's check value from the last scan (`nil`: none, or not computable).
+    public private(set) var scannedTransportCheckValue: String?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
@@ -166,6 +168,7 @@ public actor HSMWorker {
         session = nil
         index = [:]
         transportHandle = nil
+        scannedTransportCheckValue = nil
     }
 
     /// Scans the token (``Session/scanInventory(transportLabel:scope:progress:)``) and remembers every
@@ -182,6 +185,7 @@ public actor HSMWorker {
         }
         self.index = index
         transportHandle = scan.transportHandle
+        scannedTransportCheckValue = scan.transportHandle == nil ? nil : scan.transport.checkValue
         return scan
     }
 

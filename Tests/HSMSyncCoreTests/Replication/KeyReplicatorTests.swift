@@ -66,13 +66,13 @@ struct KeyReplicatorTests {
     func replicatesEveryKind() async throws {
         let rig = try await Self.rig("rep-ok")
         #expect(try await rig.findings().filter { $0.hasPrefix("missing dr-1") }.count == 5)
-        let destinationValue = try await Self.checkValue(rig.secondary, rig.fleet)
+        // Scans dr-1: install checks envelopes against this scan's transport check value.
+        _ = try await Self.checkValue(rig.secondary, rig.fleet)
         let replicator = KeyReplicator()
         for (identity, publicKey) in [(Self.aes, nil), (Self.ec, Self.ecPublic), (Self.rsa, Self.rsaPublic)] {
             let envelope = try await Self.envelope(rig, identity, publicKey: publicKey)
             #expect(envelope.mechanism == (identity == Self.aes ? "CKM_AES_KEY_WRAP" : "CKM_AES_KEY_WRAP_PAD"))
-            let installed = try await replicator.install(
-                envelope, on: rig.secondary, transportCheckValue: destinationValue)
+            let installed = try await replicator.install(envelope, on: rig.secondary)
             #expect(installed.promoted.first == identity)
             #expect(installed.proofs.contains("rewrap"))
             if identity == Self.ec { #expect(installed.proofs.contains("sign-verify")) }
@@ -107,7 +107,7 @@ struct KeyReplicatorTests {
             #expect(tampered != json)
             let decoded = try KeyEnvelope.decode(Data(tampered.utf8))
             await #expect(throws: ReplicationError.self) {
-                try await KeyReplicator().install(decoded, on: rig.secondary, transportCheckValue: destinationValue)
+                try await KeyReplicator().install(decoded, on: rig.secondary)
             }
             do {
                 try decoded.verify(transportCheckValue: destinationValue)
@@ -129,7 +129,7 @@ struct KeyReplicatorTests {
     @Test("A tampered blob that passes the envelope checks fails C_UnwrapKey: a security event, nothing left behind")
     func tamperedBlobAtUnwrap() async throws {
         let rig = try await Self.rig("rep-blob")
-        let destinationValue = try await Self.checkValue(rig.secondary, rig.fleet)
+        _ = try await Self.checkValue(rig.secondary, rig.fleet)
         let envelope = try await Self.envelope(rig, Self.aes)
         var blob = envelope.wrappedKeyBytes
         blob[12] ^= 0x01
@@ -140,7 +140,7 @@ struct KeyReplicatorTests {
             mechanism: envelope.mechanism, wrappedKey: blob)
         let before = try await rig.objectCount(rig.secondary)
         do {
-            _ = try await KeyReplicator().install(forged, on: rig.secondary, transportCheckValue: destinationValue)
+            _ = try await KeyReplicator().install(forged, on: rig.secondary)
             Issue.record("a tampered blob was installed")
         } catch {
             #expect(error.reason == "integrity", "\(error)")
@@ -168,8 +168,7 @@ struct KeyReplicatorTests {
         let envelope = try await Self.envelope(rig, Self.aes)
         let before = try await rig.objectCount(rig.secondary)
         do {
-            _ = try await KeyReplicator().install(
-                envelope, on: rig.secondary, transportCheckValue: envelope.transportCheckValue)
+            _ = try await KeyReplicator().install(envelope, on: rig.secondary)
             Issue.record("a weak transport key was used")
         } catch {
             #expect(error.reason == "transport", "\(error)")
@@ -186,7 +185,7 @@ struct KeyReplicatorTests {
         let envelope = try await Self.envelope(rig, Self.aes)
         #expect(destinationValue != envelope.transportCheckValue)
         do {
-            _ = try await KeyReplicator().install(envelope, on: rig.secondary, transportCheckValue: destinationValue)
+            _ = try await KeyReplicator().install(envelope, on: rig.secondary)
             Issue.record("installed under a different transport key")
         } catch {
             guard case .transportKeysDiffer = error else { Issue.record("\(error)"); return }
