@@ -283,11 +283,21 @@ struct CeremonyCommandTests {
             ])
         let verify = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
         #expect(verify.status == 0, "\(verify)")
+        // Logged after the close: the transcript still shows the run's own final checkpoint, the
+        // root words `run` printed for the witnesses to compare.
+        let note = try fleet.hsmsync([
+            "log", "note", fleet.directory.path("audit-log"), "--key", fleet.directory.path("log.key"), "--text",
+            "tamper-evident bags sealed",
+        ])
+        #expect(note.status == 0, "\(note)")
+        let rootWords = try #require(
+            run.stdout.split(separator: "\n").first { $0.hasPrefix("root (words)") }
+                .map { $0.dropFirst("root (words)".count).trimmingCharacters(in: .whitespaces) })
         let out = fleet.directory.path("transcript.md")
         let transcript = try fleet.hsmsync(["ceremony", "transcript", fleet.directory.path("audit-log"), "--out", out])
         #expect(transcript.status == 0, "\(transcript)")
         let text = try String(contentsOfFile: out, encoding: .utf8)
-        #expect(text.contains("## Final checkpoint") && text.contains("Root (PGP words)"))
+        #expect(text.contains("## Final checkpoint") && text.contains("| Root (PGP words) | \(rootWords) |"), "\(text)")
         #expect(text.contains("Signature: ____") && text.contains("Ivy (external witness)"))
         #expect(text.contains("kcv:"))
         // No share word reaches the log or the transcript: the first words of a share file are not there.

@@ -2,7 +2,8 @@ import Foundation
 
 /// The printable record of one ceremony run, rendered from the signed log only (never from the
 /// ceremony file, which may have changed since): steps, who did what and when, outputs and check
-/// values, the final checkpoint (also as PGP words), and signature lines for the paper record.
+/// values, the run's final checkpoint (the first covering its last entry, also as PGP words), and
+/// signature lines for the paper record.
 ///
 /// The log is verified first; a log that does not verify is refused, never rendered.
 public enum CeremonyTranscript {
@@ -108,7 +109,12 @@ public enum CeremonyTranscript {
         out.append("")
         out.append("## Final checkpoint")
         out.append("")
-        if let last = report.checkpoints.last {
+        // The run's own final checkpoint: the first that covers its last entry, so the words match
+        // what `ceremony run` printed at the close however much was logged after it.
+        let lastEntry = UInt64(entries.lastIndex { $0.ceremony == run } ?? entries.count - 1)
+        if let last = report.checkpoints.filter({ $0.size > lastEntry }).min(by: { $0.size < $1.size })
+            ?? report.checkpoints.last
+        {
             out.append("| | |")
             out.append("|---|---|")
             out.append("| Tree size | \(last.size) |")
