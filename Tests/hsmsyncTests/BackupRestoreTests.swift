@@ -148,9 +148,11 @@ struct BackupRestoreTests {
         let exposition = try String(contentsOfFile: metrics, encoding: .utf8)
         #expect(exposition.contains("hsmsync_backup_last_verified_restorable_timestamp_seconds"), "\(exposition)")
 
-        // One share is not enough: nothing is proven, nothing recorded as restorable.
+        // One share is not enough: invalid input (exit 2, as `transport install` says), nothing
+        // proven, nothing recorded as restorable.
         let short = try fleet.hsmsync(["backup", "drill", "--fleet", fleet.path, bundle, "--share", files[0]])
-        #expect(short.status == 3, "\(short)")
+        #expect(short.status == 2, "\(short)")
+        #expect(short.stderr.contains("loading the backup key into the throwaway token"), "\(short)")
         let entries = try drillEntries()
         #expect(entries.count == 2)
         #expect(entries.last?["result"] as? String == "failed", "\(entries)")

@@ -17,7 +17,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
             directory are destroyed whatever happens. On success the drill is recorded in the log (backup.drill) \
             and in the fleet's state directory (backup-drill.json), which `audit --metrics` exports as \
             hsmsync_backup_last_verified_restorable_timestamp_seconds. Exit 0 proven, 1 not proven, 2 invalid \
-            input, 3 runtime failure.
+            input (too few or bad shares included), 3 runtime failure; a failed step in the throwaway token \
+            exits as that step did.
             """
     )
 
@@ -91,7 +92,10 @@ struct BackupDrillCommand: AsyncParsableCommand {
             Console.out(
                 "drill failed: \(proven) of \(outcome.comparisons.count) objects proven; the throwaway token was destroyed"
             )
-            throw ExitStatus.driftOrIntegrityFailure.exitCode
+            // A restore refused as invalid input (2) or failed at runtime (3) says so; anything
+            // else not proven is an integrity failure (1).
+            throw ExitStatus(rawValue: outcome.restoreStatus).flatMap { $0 == .success ? nil : $0 }?.exitCode
+                ?? ExitStatus.driftOrIntegrityFailure.exitCode
         }
         try BackupDrillState(
             fleet: fleet.name, bundleSHA256: bundle.sha256, bundleCreatedAt: bundle.content.manifest.createdAt,
@@ -171,14 +175,32 @@ struct BackupDrillCommand: AsyncParsableCommand {
             ["transport", "install", "--fleet", fleetFile, "--hsm", "drill", "--share"] + shareFiles,
             environment: environment, directory: scratch.directory)
         guard install.status == 0 else {
-            throw BackupError.hsmFailure(
-                hsm: "drill", operation: "loading the backup key into the throwaway token from the shares",
+            throw DrillStepFailed(
+                operation: "loading the backup key into the throwaway token from the shares", status: install.status,
                 detail: install.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return try ChildResult.hsmsync(
             ["backup", "restore", "--fleet", fleetFile, "--hsm", "drill", file, "--apply", "--vkey", vkeyFile],
             environment: environment, directory: scratch.directory)
     }
+}
+
+/// A drill step run as a child `hsmsync` that failed: its exit status keeps its meaning (a bad
+/// share is invalid input, exit 2; an HSM failure exit 3; a check value unlike the record exit 1).
+struct DrillStepFailed: CategorizedError {
+    var operation: String
+    var status: Int32
+    var detail: String
+
+    var category: FailureCategory {
+        switch status {
+        case ExitStatus.driftOrIntegrityFailure.rawValue: return .integrity
+        case ExitStatus.invalidInput.rawValue: return .invalidInput
+        default: return .runtime
+        }
+    }
+
+    var description: String { "drill: \(operation) failed (exit \(status)): \(detail)" }
 }
 
 /// The fleet file of a drill's throwaway token. Written as JSON, which every YAML 1.2 parser
