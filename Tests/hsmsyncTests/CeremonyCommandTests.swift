@@ -240,6 +240,20 @@ struct CeremonyCommandTests {
             ("- id: two", "- id: one", "steps[2].id"),
             ("title: Confirm", "title: Confirm\n    colour: red", "steps[1].colour"),
             ("by: M\n    action: confirm", "by: Nobody\n    action: confirm", "steps[1].by"),
+            (
+                "action: confirm\n    with: {prompt: Ready?}",
+                "action: replicate\n    with: {from: primary-1, to: [dr-1, primary-1], scope: {include: [\"*\"], exclude: []}}",
+                "steps[1].with.to"
+            ),
+            (
+                "action: confirm\n    with: {prompt: Ready?}",
+                "action: replicate\n    with: {from: primary-1, to: [dr-1, dr-1], scope: {include: [\"*\"], exclude: []}}",
+                "steps[1].with.to"
+            ),
+            (
+                "action: confirm\n    with: {prompt: Ready?}",
+                "action: backup-restore\n    with: {bundle: b.hsb, hsm: primary-1}", "steps[1].with.hsm"
+            ),
         ])
     func malformed(original: String, replacement: String, path: String) throws {
         // A module that does not exist: loading it would fail with exit 3, so exit 2 shows nothing was loaded.

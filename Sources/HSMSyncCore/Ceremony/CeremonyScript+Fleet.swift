@@ -1,7 +1,7 @@
 extension CeremonyScript {
     /// Checks the script against its fleet, without touching an HSM: every HSM a step names exists,
-    /// the fleet keeps a signed log (a ceremony is never run unrecorded), and every action can be
-    /// executed by this build.
+    /// no `backup-restore` targets a primary, the fleet keeps a signed log (a ceremony is never run
+    /// unrecorded), and every action can be executed by this build.
     ///
     /// - Throws: ``YAMLError`` with the step's YAML path, or ``CeremonyError/actionUnavailable(step:path:action:reason:)``.
     public func validate(against fleet: Fleet) throws {
@@ -17,6 +17,11 @@ extension CeremonyScript {
                     file: path, path: "\(step.path).with", line: nil,
                     reason: "step \(step.id) names HSM \"\(hsm)\", which the fleet \(fleet.name) does not have "
                         + "(its HSMs: \(known.joined(separator: ", ")))")
+            }
+            if case .backupRestore(_, let hsm) = step.action, fleet.hsm(named: hsm)?.role == .primary {
+                throw YAMLError(
+                    file: path, path: "\(step.path).with.hsm", line: nil,
+                    reason: "step \(step.id) restores into \(hsm), a primary: a primary is never a restore target")
             }
         }
         try checkAvailability()

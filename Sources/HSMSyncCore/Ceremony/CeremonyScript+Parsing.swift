@@ -274,8 +274,12 @@ private struct ActionParameters {
             let toValue = try m.required("to")
             let to = try toValue.stringList()
             guard !to.isEmpty else { throw toValue.error("name at least one HSM") }
+            guard Set(to).count == to.count else { throw toValue.error("names an HSM twice") }
+            let fromValue = try m.required("from")
+            let from = try hsmName(fromValue)
+            guard !to.contains(from) else { throw toValue.error("names \(from), the HSM keys are copied from") }
             return .replicate(
-                from: try hsmName(try m.required("from")), to: to,
+                from: from, to: to,
                 include: try scope.required("include").stringList(), exclude: try scope.required("exclude").stringList()
             )
         case "audit":
