@@ -53,12 +53,19 @@ struct BackupRestoreCommand: AsyncParsableCommand {
         let trusted = try BackupSigning.trustedKey(for: fleet, explicit: vkey)
         let restore = BackupRestore(fleet: fleet)
         let environment = Environment.shared
+        // The bundle is judged before any HSM is touched (an HSM-held log key included); only then
+        // is the log opened, to record the refusal or the restore.
+        let judged = Result { () throws -> VerifiedBackup in
+            let bundle = try BackupCodec.load(file, trusted: trusted)
+            try restore.checkTarget(target, bundle: bundle)
+            return bundle
+        }
         let trail = try await AuditTrail.open(for: fleet, connector: environment.connector)
         let bundle: VerifiedBackup
-        do {
-            bundle = try BackupCodec.load(file, trusted: trusted)
-            try restore.checkTarget(target, bundle: bundle)
-        } catch {
+        switch judged {
+        case .success(let verified):
+            bundle = verified
+        case .failure(let error):
             try await trail.record(
                 .backupRestore, outputs: ["hsm": .string(hsm)], result: .refused,
                 detail: ["error": .string("\(error)"), "file": .string(file)])
