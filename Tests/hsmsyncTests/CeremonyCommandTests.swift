@@ -582,6 +582,19 @@ struct CeremonyCommandTests {
         #expect(plan.status == 0 && plan.stdout.contains("✓ primary-1: \"hsmsync-transport\" is free"), "\(plan)")
     }
 
+    @Test("--rehearse with an answer file missing is refused (exit 2) before the real HSMs are read; no rehearsal log")
+    func rehearsalPreflight() async throws {
+        let fleet = try await Self.makeFleet()
+        let inputs = try Self.answers(fleet, [])  // no sign-off answer
+        let log = fleet.directory.path("rehearsal-log")
+        let file = Self.ceremonies.appendingPathComponent("replicate-ca-keys.yaml").path
+        let result = try Self.rehearse(file, fleet: fleet.path, inputs: inputs, log: log, in: fleet)
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr.contains("sign-off"), "the missing answer is named: \(result)")
+        #expect(!result.stdout.contains("REHEARSAL: throwaway tokens"), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: log))
+    }
+
     /// The shipped replicate-ca-keys, non-interactively, on tokens holding the same transport key and
     /// CA keys on primary-1 only (imported without CKA_WRAP_WITH_TRUSTED: SoftHSM2's transport key
     /// cannot be CKA_TRUSTED).

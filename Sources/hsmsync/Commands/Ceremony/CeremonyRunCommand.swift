@@ -54,6 +54,9 @@ struct CeremonyRunCommand: AsyncParsableCommand {
         var scratch: ScratchHSMs?
         var runFleet = fleet
         if rehearse {
+            // Before the real HSMs are read and throwaway tokens built: a missing answer file stops
+            // a rehearsal here, as it stops a run before any HSM is touched.
+            try answers.preflight(script.steps, roles: script.roles, transportLabel: fleet.transport.label)
             let directory = rehearsalLog ?? "\(fleet.log!.directory).rehearsal-\(Self.timestamp())"
             let started = try await ScratchHSMs.mirroring(fleet, registry: environment.registry)
             scratch = started
