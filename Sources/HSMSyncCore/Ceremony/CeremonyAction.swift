@@ -143,7 +143,7 @@ public struct KeyGenerationSpec: Sendable, Hashable {
     public let label: String
     public let id: [UInt8]
     public let type: KeyType
-    /// Bits (AES: 128, 192 or 256; RSA: 2048–8192); `nil` for EC.
+    /// Bits (AES: 128, 192 or 256; RSA: 2048, 3072 or 4096); `nil` for EC.
     public let size: Int?
     /// `P-256` or `P-384` for EC; `nil` otherwise.
     public let curve: String?

@@ -84,7 +84,7 @@ public enum CeremonyLogReader {
 }
 
 extension AuditAction {
-    /// A ceremony step is about to run (`step`, `actor`, the action and its parameters).
+    /// A ceremony step is about to run (`step`, `actor`, the action and the step's title).
     public static let ceremonyStepBegin = AuditAction("ceremony.step.begin")
     /// A ceremony step ended: `result` ok, failed, refused or unknown, with its outputs.
     public static let ceremonyStep = AuditAction("ceremony.step")
