@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
 import Testing
@@ -238,9 +239,12 @@ struct ReconcileCommandTests {
                 ])
             }
         }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", "test.example/rc-t"])
+        #expect(created.status == 0, "\(created)")
         let before = try await Self.objectCount(dr)
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(result.status == 1, "\(result)")
@@ -251,6 +255,15 @@ struct ReconcileCommandTests {
         let word = problem == "second-object" ? "2 objects carry the transport label" : problem
         #expect(skipped.allSatisfy { ($0["detail"] as? String ?? "").contains(word) }, "\(skipped)")
         #expect(try await Self.objectCount(dr) == before)
+        // The refusal's reason is in the signed log, once.
+        let plan = try #require(
+            try CeremonyLogReader.entries(logDirectory: fleet.directory.path("audit-log"))
+                .first { $0.action == "replicate.plan" })
+        guard case .array(let refused) = plan.outputs["transportRefused"] else {
+            Issue.record("no transportRefused in \(plan.outputs)")
+            return
+        }
+        #expect(refused.count == 1 && "\(refused)".contains(word), "\(refused)")
         let human = try fleet.hsmsync(["reconcile", "--fleet", fleet.path])
         #expect(human.stdout.contains("dr-1's transport key") && human.stdout.contains(word), "\(human)")
     }

@@ -128,12 +128,19 @@ public struct ReconcileRun: Sendable {
         func entry(_ action: String, _ outputs: [String: JSONValue], result: AuditResult = .ok) -> AuditEntryDraft {
             AuditEntryDraft(action: AuditAction(action), actor: actor, outputs: outputs, result: result)
         }
+        // Why transport keys were refused (an attribute too many, another check value): what an
+        // auditor needs to see in the signed log, once per distinct reason, not once per key.
+        var transportRefusals: [String] = []
+        for skip in plan.skipped where skip.reason == "transport" && !transportRefusals.contains(skip.detail) {
+            transportRefusals.append(skip.detail)
+        }
         try await trail.record(
             entry(
                 "replicate.plan",
                 [
                     "fleet": .string(fleet.name), "copies": .integer(Int64(plan.copies.count)),
                     "skipped": .integer(Int64(plan.skipped.count)), "conflicts": .integer(Int64(plan.conflicts.count)),
+                    "transportRefused": .array(transportRefusals.map(JSONValue.string)),
                 ]))
 
         let replicator = KeyReplicator(policy: fleet.policy)
