@@ -85,6 +85,12 @@ struct BackupRestoreTests {
         let applied = try Self.restore(fleet, bundle, json: true)
         #expect(applied.status == 0, "\(applied)")
         let report = try Support.json(applied.stdout)
+        // The shape docs/backup-format.md documents.
+        let plan = try #require(report["plan"] as? [String: Any])
+        #expect(report["applied"] as? Bool == true)
+        #expect(plan["hsm"] as? String == "dr-1" && (plan["bundleSHA256"] as? String)?.count == 64, "\(plan)")
+        let planned = (plan["keys"] as? [[String: Any]] ?? []) + (plan["objects"] as? [[String: Any]] ?? [])
+        #expect(planned.count == 6 && planned.allSatisfy { $0["action"] as? String == "restore" }, "\(planned)")
         let outcomes = try #require(report["outcomes"] as? [[String: Any]])
         #expect(outcomes.count == 6)
         #expect(outcomes.allSatisfy { $0["status"] as? String == "restored" }, "\(outcomes)")
