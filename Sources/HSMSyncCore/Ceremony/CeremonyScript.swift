@@ -14,7 +14,6 @@ public struct CeremonyScript: Sendable {
     public let fleetPath: String
     public let roles: CeremonyRoles
     public let steps: [CeremonyStep]
-
 }
 
 /// Who takes part: one master of ceremonies, the custodians of the transport key's shares (with

@@ -22,8 +22,9 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             non-modifiable key), read back, and finally proven by fingerprint from a fresh scan; a promoted key \
             that fails either check is destroyed again. --apply plans and restores under the fleet's lock \
             (state.dir/reconcile.lock): while a reconcile or another restore of the fleet runs it is refused \
-            (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done (or nothing to do), 1 a conflict, a refused bundle or a key that \
-            did not verify, 2 invalid input, 3 HSM failure. Logged as backup.restore and backup.restore.key.
+            (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done \
+            (or nothing to do), 1 a conflict, a refused bundle or a key that did not verify, 2 invalid input, 3 HSM \
+            failure. Logged as backup.restore and backup.restore.key.
             """
     )
 
