@@ -197,6 +197,82 @@ struct ReconcileCommandTests {
         #expect(audit.status == 0, "\(audit)")
     }
 
+    @Test(
+        "Roles: a key only on a member reaches the primary and the secondary; a key only on the secondary is extra, left alone"
+    )
+    func roleSemantics() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-rp")
+        let member = try await SoftHSMFixture.shared.makeToken("rc-rm")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-rd")
+        try await Self.on(primary) { try $0.installTestTransportKey() }
+        try await Self.on(member) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "member-key", id: [7], value: TestMaterial.aesKey(7), wrapWithTrusted: false)
+        }
+        try await Self.on(dr) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "dr-only", id: [8], value: TestMaterial.aesKey(8), wrapWithTrusted: false)
+        }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("member-1", role: "member", token: member),
+            .init("dr-1", role: "secondary", token: dr),
+        ])
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        let copied = try #require(try Self.json(result)["copied"] as? [[String: Any]], "\(result)")
+        let routes = copied.map { "\($0["source"] ?? "?")→\($0["destination"] ?? "?")" }.sorted()
+        #expect(routes == ["member-1→dr-1", "member-1→primary-1"], "\(result)")
+        // The secondary's own key went nowhere and is still there; nothing was deleted anywhere.
+        #expect(try await Self.objectCount(primary) == 2)
+        #expect(try await Self.objectCount(member) == 2)
+        #expect(try await Self.objectCount(dr) == 3)
+        let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
+        #expect(audit.status == 1, "the secondary's own key is drift: \(audit)")
+        let findings = try #require(try Self.json(audit)["findings"] as? [[String: Any]])
+            .filter { $0["kind"] as? String != "policy" }
+        #expect(findings.count == 1 && findings.first?["kind"] as? String == "extra", "\(findings)")
+        #expect("\(findings)".contains("dr-only"), "\(findings)")
+    }
+
+    @Test(
+        "Two objects under one identity on the source, or a source transport key that may decrypt: nothing copied, the reason named"
+    )
+    func unusableSource() async throws {
+        for problem in ["duplicate", "source-transport"] {
+            let primary = try await SoftHSMFixture.shared.makeToken("rc-u\(problem.prefix(1))p")
+            let dr = try await SoftHSMFixture.shared.makeToken("rc-u\(problem.prefix(1))d")
+            try await Self.on(primary) { session in
+                _ = try session.createObject(
+                    Self.transportTemplate(problem == "source-transport" ? .bool(.decrypt, true) : nil),
+                    secretValue: SecretBytes(copying: TestMaterial.transportKey))
+                _ = try session.importTestAESKey(
+                    label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+                if problem == "duplicate" {
+                    _ = try session.importTestAESKey(
+                        label: "aes-1", id: [1], value: TestMaterial.aesKey(2), wrapWithTrusted: false)
+                }
+            }
+            try await Self.on(dr) { try $0.installTestTransportKey() }
+            let fleet = try TestFleet(members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ])
+            let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+            #expect(result.status == 1, "\(problem): \(result)")
+            let json = try Self.json(result)
+            #expect((json["copied"] as? [Any])?.isEmpty == true, "\(problem): \(result)")
+            let skipped = try #require(json["skipped"] as? [[String: Any]])
+            let expected = problem == "duplicate" ? "duplicate" : "transport"
+            #expect(
+                !skipped.isEmpty && skipped.allSatisfy { $0["reason"] as? String == expected }, "\(problem): \(skipped)"
+            )
+            if problem == "source-transport" {
+                #expect("\(skipped)".contains("primary-1") && "\(skipped)".contains("decrypt"), "\(skipped)")
+            }
+            #expect(try await Self.objectCount(dr) == 1, "\(problem): only dr-1's transport key")
+        }
+    }
+
     @Test("A fleet already in parity: exit 0, nothing planned")
     func parity() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rc-pp")
