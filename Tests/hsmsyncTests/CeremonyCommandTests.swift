@@ -18,11 +18,11 @@ struct CeremonyCommandTests {
     }
 
     /// primary-1 and dr-1 on fresh tokens, with an initialised signed log (file key).
-    static func makeFleetAndTokens(_ hint: String = "c") async throws
+    static func makeFleetAndTokens(_ hint: String = "c", pin: String = "1234") async throws
         -> (fleet: TestFleet, primary: TestToken, dr: TestToken)
     {
-        let primary = try await SoftHSMFixture.shared.makeToken(hint + "p")
-        let dr = try await SoftHSMFixture.shared.makeToken(hint + "d")
+        let primary = try await SoftHSMFixture.shared.makeToken(hint + "p", userPIN: pin)
+        let dr = try await SoftHSMFixture.shared.makeToken(hint + "d", userPIN: pin)
         let fleet = try TestFleet(
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
@@ -279,7 +279,9 @@ struct CeremonyCommandTests {
 
     @Test("establish-transport-key: non-interactive run, every step once, the log verifies, transcript")
     func establishTransportKey() async throws {
-        let fleet = try await Self.makeFleet()
+        // A PIN distinctive enough to search for in everything the ceremony wrote and printed.
+        let pin = "pin-" + Hex.random(byteCount: 6)
+        let fleet = try await Self.makeFleetAndTokens(pin: pin).fleet
         let inputs = try Self.answers(fleet, Self.establishAnswers)
         let file = Self.ceremonies.appendingPathComponent("establish-transport-key.yaml").path
         let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
@@ -322,6 +324,12 @@ struct CeremonyCommandTests {
         let log = try String(contentsOfFile: fleet.directory.path("audit-log/entries.jsonl"), encoding: .utf8)
         #expect(!log.contains(words[4..<10].joined(separator: " ")))
         #expect(!text.contains(words[4..<10].joined(separator: " ")))
+        // Nor does a PIN: not in the log, the transcript, or anything plan and run printed.
+        for (place, content) in [
+            ("log", log), ("transcript", text), ("plan", plan.stdout + plan.stderr), ("run", run.stdout + run.stderr),
+        ] {
+            #expect(!content.contains(pin), "the PIN is in the \(place)")
+        }
         // A second run is refused: the transport label is in use now (plan, exit 2, nothing changed).
         let again = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
         #expect(again.status == 2, "\(again)")
