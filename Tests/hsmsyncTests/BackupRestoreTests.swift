@@ -130,10 +130,14 @@ struct BackupRestoreTests {
         let primaryBefore = try await Support.objectCount(tokens[0])
 
         let files = (1...3).map { shares.path("transport-share-\($0)-of-3.txt") }
-        let drilled = try fleet.hsmsync([
-            "backup", "drill", "--fleet", fleet.path, bundle, "--share", files[1], files[2],
-        ])
+        // The drill's temporary directory of its own, to see that the throwaway token is gone after.
+        let temporary = try TemporaryDirectory(prefix: "drill-tmp")
+        let drilled = try fleet.hsmsync(
+            ["backup", "drill", "--fleet", fleet.path, bundle, "--share", files[1], files[2]],
+            environment: ["TMPDIR": temporary.url.path])
         #expect(drilled.status == 0, "\(drilled)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary.url.path)
+        #expect(left.isEmpty, "the throwaway token, its PINs and library copy are destroyed: \(left)")
         #expect(try await Support.objectCount(tokens[1]) == secondaryBefore, "a drill never touches the fleet's HSMs")
         #expect(try await Support.objectCount(tokens[0]) == primaryBefore, "a drill never touches the fleet's HSMs")
 

@@ -188,7 +188,8 @@ public actor ScratchHSMs {
     }
 
     private static func makePrivateDirectory() throws(ScratchError) -> String {
-        var template = Array((NSTemporaryDirectory() + "/hsmsync-scratch-XXXXXX").utf8CString)
+        let temporary = URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true)
+        var template = Array(temporary.appendingPathComponent("hsmsync-scratch-XXXXXX").path.utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw .setupFailed("cannot create a private directory in \(NSTemporaryDirectory()): errno \(errno)")
         }
