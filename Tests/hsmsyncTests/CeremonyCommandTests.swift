@@ -603,6 +603,35 @@ struct CeremonyCommandTests {
         #expect(!FileManager.default.fileExists(atPath: log))
     }
 
+    @Test(
+        "replicate-ca-keys with a non-extractable CA key in scope: plan and run refuse (exit 2), the key named, nothing copied"
+    )
+    func replicateRefusesUnextractable() async throws {
+        let (fleet, primary, dr) = try await Self.makeFleetAndTokens("rx")
+        try await Self.plantCAKeys(primary)
+        do {
+            let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)
+            _ = try session.importTestAESKey(
+                label: "ca-locked", id: [9], value: TestMaterial.aesKey(9), extractable: false, wrapWithTrusted: false)
+        }
+        let agreed = try fleet.hsmsync([
+            "transport", "agree", "--fleet", fleet.path, "--from", "primary-1", "--to", "dr-1",
+        ])
+        #expect(agreed.status == 0, "\(agreed)")
+        let drBefore = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
+        let file = Self.ceremonies.appendingPathComponent("replicate-ca-keys.yaml").path
+        let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
+        #expect(plan.status == 2, "\(plan)")
+        #expect(plan.stderr.contains("secret-key \"ca-locked\" on primary-1 is not extractable"), "\(plan)")
+        let inputs = try Self.answers(fleet, [("sign-off", "Harper (internal witness)", "Harper (internal witness)")])
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--fleet", fleet.path, "--inputs", inputs])
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("is not extractable"), "\(run)")
+        #expect(try Self.begins(fleet).isEmpty, "no step began")
+        let drAfter = try await SoftHSMFixture.shared.module().loggedInSession(dr).findObjects().count
+        #expect(drAfter == drBefore, "nothing was copied to dr-1")
+    }
+
     /// The shipped replicate-ca-keys, non-interactively, on tokens holding the same transport key and
     /// CA keys on primary-1 only (imported without CKA_WRAP_WITH_TRUSTED: SoftHSM2's transport key
     /// cannot be CKA_TRUSTED).
