@@ -273,6 +273,38 @@ struct ReconcileCommandTests {
         }
     }
 
+    @Test(
+        "T11: an Ed25519 pair SoftHSM2 cannot wrap is skipped as unsupported, named; the other keys are copied; exit 1")
+    func edwardsSkipped() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-ep")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-ed")
+        try await Self.on(primary) { session in
+            try Self.fillPrimary(session)
+            _ = try session.generateKeyPair(
+                .ecEdwardsKeyPairGen,
+                publicKeyTemplate: [
+                    .bytes(.ecParams, [0x06, 0x03, 0x2b, 0x65, 0x70]), .bool(.token, true), .label("ed-1"), .id([4]),
+                    .bool(.verify, true),
+                ],
+                privateKeyTemplate: [
+                    .bool(.token, true), .label("ed-1"), .id([4]), .bool(.private, true), .bool(.sensitive, true),
+                    .bool(.extractable, true), .bool(.wrapWithTrusted, false), .bool(.sign, true),
+                ])
+        }
+        try await Self.on(dr) { try $0.installTestTransportKey() }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 1, "the Ed25519 pair is still missing: \(result)")
+        let json = try Self.json(result)
+        #expect((json["copied"] as? [Any])?.count == 3, "AES, EC and RSA still copied: \(result)")
+        let skipped = try #require(json["skipped"] as? [[String: Any]])
+        let edwards = skipped.filter { ($0["key"] as? [String: Any])?["label"] as? String == "ed-1" }
+        #expect(!edwards.isEmpty && edwards.allSatisfy { $0["reason"] as? String == "unsupported" }, "\(skipped)")
+        #expect((json["failures"] as? [Any])?.isEmpty == true, "\(result)")
+    }
+
     @Test("A fleet already in parity: exit 0, nothing planned")
     func parity() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rc-pp")
