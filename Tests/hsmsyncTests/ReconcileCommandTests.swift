@@ -305,6 +305,41 @@ struct ReconcileCommandTests {
         #expect((json["failures"] as? [Any])?.isEmpty == true, "\(result)")
     }
 
+    @Test(
+        "Two different keys under one identity (material-mismatch): never copied over, reported as a conflict, exit 1")
+    func conflictLeftAlone() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("rc-cp")
+        let dr = try await SoftHSMFixture.shared.makeToken("rc-cd")
+        try await Self.on(primary) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
+        }
+        try await Self.on(dr) { session in
+            try session.installTestTransportKey()
+            _ = try session.importTestAESKey(
+                label: "aes-1", id: [1], value: TestMaterial.aesKey(2), wrapWithTrusted: false)
+        }
+        let fleet = try TestFleet(members: [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ])
+        func drFingerprint() throws -> String? {
+            let inventory = try fleet.hsmsync(["inventory", "--fleet", fleet.path, "--hsm", "dr-1", "--json"])
+            let hsm = (try Self.json(inventory)["hsms"] as? [[String: Any]])?.first
+            let key = (hsm?["objects"] as? [[String: Any]] ?? []).first { $0["label"] as? String == "aes-1" }
+            return (key?["fingerprint"] as? [String: Any])?["sha256"] as? String
+        }
+        let own = try #require(try drFingerprint())
+        let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+        #expect(result.status == 1, "\(result)")
+        let json = try Self.json(result)
+        #expect((json["copied"] as? [Any])?.isEmpty == true, "\(result)")
+        let conflicts = try #require(json["conflicts"] as? [[String: Any]])
+        #expect(conflicts.count == 1 && conflicts.first?["kind"] as? String == "material-mismatch", "\(conflicts)")
+        #expect(try drFingerprint() == own, "dr-1 still holds its own aes-1")
+        #expect(try await Self.objectCount(dr) == 2)
+    }
+
     @Test("A fleet already in parity: exit 0, nothing planned")
     func parity() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rc-pp")
