@@ -304,6 +304,38 @@ struct BackupRestoreTests {
         #expect(try Self.restore(fleet, bundle, apply: false).status == 0)
     }
 
+    @Test(
+        "backup.key-label: the bundle is wrapped under the distinct backup key, not the transport key, and restores where only the backup keys agree"
+    )
+    func distinctBackupKey() async throws {
+        let (fleet, tokens) = try await Support.fleet("rs-bk", extra: "backup:\n  key-label: hsmsync-backup\n")
+        // The two HSMs' transport keys differ; their backup keys are one key.
+        for (token, transportValue) in zip(tokens, [TestMaterial.transportKey, TestMaterial.aesKey(42)]) {
+            try await Support.on(token) { session in
+                _ = try session.createObject(
+                    TransportKeyTemplate.attributes(label: "hsmsync-transport"),
+                    secretValue: SecretBytes(copying: transportValue))
+                _ = try session.createObject(
+                    TransportKeyTemplate.attributes(label: "hsmsync-backup"),
+                    secretValue: SecretBytes(copying: TestMaterial.otherTransportKey))
+            }
+        }
+        try await Self.plantRestorableKeys(tokens[0])
+        let bundle = try Support.createBundle(fleet)
+        let verified = try fleet.hsmsync(["backup", "verify", bundle, "--json"])
+        #expect(verified.status == 0, "\(verified)")
+        let manifest = try #require(try Support.json(verified.stdout)["manifest"] as? [String: Any])
+        let backupKey = try #require(manifest["backupKey"] as? [String: Any])
+        #expect(backupKey["label"] as? String == "hsmsync-backup", "\(backupKey)")
+        #expect(backupKey["isTransportKey"] as? Bool == false, "\(backupKey)")
+        let before = try await Support.objectCount(tokens[1])
+        let restored = try Self.restore(fleet, bundle, json: true)
+        #expect(restored.status == 0, "\(restored)")
+        let outcomes = try #require(try Support.json(restored.stdout)["outcomes"] as? [[String: Any]])
+        #expect(outcomes.count == 6 && outcomes.allSatisfy { $0["status"] as? String == "restored" }, "\(outcomes)")
+        #expect(try await Support.objectCount(tokens[1]) == before + 6)
+    }
+
     @Test("a primary is never a restore target (exit 2, nothing touched)")
     func primaryRefused() async throws {
         let (fleet, tokens, bundle) = try await Self.restorable("rs-p")
