@@ -101,6 +101,10 @@ struct BackupCommandTests {
                 failures.append("offset \(offset): exit \(result.status) \(result.stdout)")
             } else if let report = try? Support.json(result.stdout), report["status"] as? String != "damaged" {
                 failures.append("offset \(offset): status \(report["status"] ?? "-")")
+            } else if let report = try? Support.json(result.stdout),
+                (report["error"] as? [String: Any])?["offset"] as? Int == nil
+            {
+                failures.append("offset \(offset): no byte offset in \(report["error"] ?? "-")")
             }
             try FileManager.default.removeItem(atPath: copy)
         }
@@ -110,6 +114,37 @@ struct BackupCommandTests {
         let human = try CommandRunner.hsmsync(["backup", "verify", try Support.tampered(path, offset: 20, in: scratch)])
         #expect(human.status == 1)
         #expect(human.stderr.contains("byte offset"))
+    }
+
+    @Test(
+        "verify: content that contradicts itself behind a valid signature (a wrapped length, the manifest's counts) → exit 1, inconsistent"
+    )
+    func verifyInconsistentButSigned() async throws {
+        let (fleet, tokens) = try await Support.fleet("bk-i")
+        try await Support.plantTransportKey(tokens[0])
+        try await Support.plantCAKeys(tokens[0])
+        let path = try Support.createBundle(fleet)
+        let original = try BackupCodec.load(path, trusted: nil).content
+        // Signed with the fleet's own key: only the consistency checks can catch these.
+        let signer = try FileKeySigner(path: fleet.directory.path("log.key"))
+        let changes: [(String, @Sendable (inout BackupContent) -> Void)] = [
+            ("wrapped-length", { $0.keys[0].wrappedLength += 8 }),
+            ("counts", { $0.manifest.counts.keys += 1 }),
+        ]
+        for (name, change) in changes {
+            var content = original
+            change(&content)
+            let forged = fleet.directory.path("forged-\(name).hsb")
+            try BackupCodec.write(try await BackupCodec.encode(content, signer: signer), to: forged)
+            let result = try CommandRunner.hsmsync([
+                "backup", "verify", forged, "--vkey", fleet.directory.path("log/log.vkey"), "--json",
+            ])
+            #expect(result.status == 1, "\(name): \(result)")
+            let report = try Support.json(result.stdout)
+            #expect(report["status"] as? String == "damaged", "\(name): \(report)")
+            let message = (report["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(message.contains("inconsistent"), "\(name): \(message)")
+        }
     }
 
     @Test("verify: truncated files, an empty file, a file that is not a bundle, a missing file → exit 2")
