@@ -366,6 +366,12 @@ struct CeremonyCommandTests {
         // Without --resume a new run is refused while this one is unfinished.
         let fresh = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs])
         #expect(fresh.status == 2 && fresh.stderr.contains("--resume"), "\(fresh)")
+        // Nor is the file edited in between: a changed script is a new ceremony, not a continuation.
+        let edited = fleet.directory.path("edited.yaml")
+        try Self.validScript.replacingOccurrences(of: "statement: Done.", with: "statement: Done again.")
+            .write(toFile: edited, atomically: true, encoding: .utf8)
+        let changed = try fleet.hsmsync(["ceremony", "run", edited, "--inputs", inputs, "--resume"])
+        #expect(changed.status == 2 && changed.stderr.contains("a changed script is a new ceremony"), "\(changed)")
         _ = try Self.answers(fleet, [("ask", "M", "yes")])
         let resumed = try fleet.hsmsync(["ceremony", "run", file, "--inputs", inputs, "--resume"])
         #expect(resumed.status == 0, "\(resumed)")
