@@ -382,6 +382,40 @@ struct CeremonyCommandTests {
         #expect(again.status == 2 && again.stderr.contains("no unfinished run"), "\(again)")
     }
 
+    @Test(
+        "fleet-check: a token whose serial is not the one the ceremony expects is refused by the plan (exit 2), named"
+    )
+    func fleetCheckWrongSerial() async throws {
+        let fleet = try await Self.makeFleet()
+        let file = fleet.directory.path("fc.yaml")
+        try """
+        ceremony: fc
+        version: 1
+        fleet: fleet.yaml
+        roles:
+          master: M
+          custodians: {threshold: 2, members: [A, B, C]}
+          witnesses: [{name: W}]
+        steps:
+          - id: check
+            title: Check the HSMs
+            by: M
+            action: fleet-check
+            with: {hsms: [{hsm: primary-1, serial: "0000000000000000"}], mechanisms: [CKM_AES_KEY_WRAP]}
+          - id: end
+            title: Close
+            by: M
+            action: close
+            with: {statement: Done.}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let run = try fleet.hsmsync(["ceremony", "run", file, "--inputs", try Self.answers(fleet, [])])
+        #expect(run.status == 2, "\(run)")
+        #expect(run.stderr.contains("the plan cannot be carried out"), "\(run)")
+        #expect(run.stderr.contains("step check: primary-1 has token serial"), "\(run)")
+        #expect(run.stderr.contains("not 0000000000000000"), "\(run)")
+        #expect(try Self.begins(fleet).isEmpty, "no step began")
+    }
+
     @Test("--rehearse: throwaway tokens, a log of its own, the real fleet and its log untouched")
     func rehearsal() async throws {
         let fleet = try await Self.makeFleet()
