@@ -672,6 +672,17 @@ struct CeremonyCommandTests {
         #expect(drAfter == drBefore, "nothing was copied to dr-1")
     }
 
+    @Test("replicate-ca-keys before any transport key exists: the plan refuses (exit 2), naming both HSMs")
+    func replicateNeedsTransportKeys() async throws {
+        let (fleet, primary, _) = try await Self.makeFleetAndTokens("rn")
+        try await Self.plantCAKeys(primary)
+        let file = Self.ceremonies.appendingPathComponent("replicate-ca-keys.yaml").path
+        let plan = try fleet.hsmsync(["ceremony", "plan", file, "--fleet", fleet.path])
+        #expect(plan.status == 2, "\(plan)")
+        #expect(plan.stderr.contains("primary-1 will hold 0 transport key(s), not 1"), "\(plan)")
+        #expect(plan.stderr.contains("dr-1 will hold 0 transport key(s), not 1"), "\(plan)")
+    }
+
     /// The shipped replicate-ca-keys, non-interactively, on tokens holding the same transport key and
     /// CA keys on primary-1 only (imported without CKA_WRAP_WITH_TRUSTED: SoftHSM2's transport key
     /// cannot be CKA_TRUSTED).
