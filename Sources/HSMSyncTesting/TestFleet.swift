@@ -68,6 +68,14 @@ public struct TestFleet: Sendable {
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// A `log:` section: the signed log `audit-log` beside the fleet file, signed with the file key `log.key`.
+    public static let fileKeyLog = "log:\n  dir: audit-log\n  key: file:log.key\n"
+
+    /// Creates the fleet's signed log with `origin` (`hsmsync log init --fleet`).
+    public func initializeLog(origin: String) throws -> ProcessResult {
+        try hsmsync(["log", "init", "--fleet", path, "--origin", origin])
+    }
+
     /// Runs `hsmsync` with this process's SoftHSM2 configuration.
     public func hsmsync(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         try CommandRunner.hsmsync(

@@ -27,9 +27,9 @@ struct CeremonyCommandTests {
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
             ],
-            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+            extra: TestFleet.fileKeyLog)
         let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", origin])
+        let created = try fleet.initializeLog(origin: origin)
         #expect(created.status == 0, "\(created)")
         return (fleet, primary, dr)
     }
@@ -51,6 +51,22 @@ struct CeremonyCommandTests {
         try fleet.hsmsync([
             "ceremony", "run", file, "--fleet", path, "--inputs", inputs, "--rehearse", "--rehearsal-log", log,
         ])
+    }
+
+    /// A test ceremony named `name`: master M, custodians A, B and C (2 of 3), witness W, fleet
+    /// `fleet.yaml`, and `steps` (the list under `steps:`).
+    static func script(_ name: String, steps: String) -> String {
+        """
+        ceremony: \(name)
+        version: 1
+        fleet: fleet.yaml
+        roles:
+          master: M
+          custodians: {threshold: 2, members: [A, B, C]}
+          witnesses: [{name: W}]
+        steps:
+
+        """ + steps
     }
 
     /// Writes `DIR/<step>/<person>.txt` answers.
@@ -182,53 +198,47 @@ struct CeremonyCommandTests {
         }
     }
 
-    static let validScript = """
-        ceremony: t
-        version: 1
-        fleet: fleet.yaml
-        roles:
-          master: M
-          custodians: {threshold: 2, members: [A, B, C]}
-          witnesses: [{name: W}]
-        steps:
-          - id: one
-            title: First
-            by: M
-            action: generate-key
-            with:
-              hsm: primary-1
-              label: KEYLABEL
-              id: "01"
-              type: aes
-              size: 256
-              attributes: {sensitive: true, extractable: true, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
-          - id: ask
-            title: Confirm
-            by: M
-            action: confirm
-            with: {prompt: Ready?}
-          - id: two
-            title: Second
-            by: M
-            action: generate-key
-            with:
-              hsm: primary-1
-              label: KEYLABEL2
-              id: "02"
-              type: ec
-              curve: P-256
-              attributes: {sensitive: true, extractable: false, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
-          - id: sign
-            title: Sign off
-            by: M
-            action: witness-sign-off
-            with: {witnesses: [W], statement: I saw it., method: typed}
-          - id: end
-            title: Close
-            by: M
-            action: close
-            with: {statement: Done.}
-        """
+    static let validScript = Self.script(
+        "t",
+        steps: """
+              - id: one
+                title: First
+                by: M
+                action: generate-key
+                with:
+                  hsm: primary-1
+                  label: KEYLABEL
+                  id: "01"
+                  type: aes
+                  size: 256
+                  attributes: {sensitive: true, extractable: true, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+              - id: ask
+                title: Confirm
+                by: M
+                action: confirm
+                with: {prompt: Ready?}
+              - id: two
+                title: Second
+                by: M
+                action: generate-key
+                with:
+                  hsm: primary-1
+                  label: KEYLABEL2
+                  id: "02"
+                  type: ec
+                  curve: P-256
+                  attributes: {sensitive: true, extractable: false, wrap-with-trusted: true, modifiable: false, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+              - id: sign
+                title: Sign off
+                by: M
+                action: witness-sign-off
+                with: {witnesses: [W], statement: I saw it., method: typed}
+              - id: end
+                title: Close
+                by: M
+                action: close
+                with: {statement: Done.}
+            """)
 
     @Test(
         "malformed ceremony files exit 2 with the YAML path, and no module is loaded",
@@ -261,7 +271,7 @@ struct CeremonyCommandTests {
             members: [
                 .init("primary-1", role: "primary", tokenURI: "pkcs11:token=x", module: "/nonexistent/libnone.so"),
                 .init("dr-1", role: "secondary", tokenURI: "pkcs11:token=y", module: "/nonexistent/libnone.so"),
-            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+            ], extra: TestFleet.fileKeyLog)
         let good = fleet.directory.path("good.yaml")
         try Self.validScript.write(toFile: good, atomically: true, encoding: .utf8)
         let accepted = try CommandRunner.hsmsync(["ceremony", "validate", good])
@@ -388,26 +398,21 @@ struct CeremonyCommandTests {
     func fleetCheckWrongSerial() async throws {
         let fleet = try await Self.makeFleet()
         let file = fleet.directory.path("fc.yaml")
-        try """
-        ceremony: fc
-        version: 1
-        fleet: fleet.yaml
-        roles:
-          master: M
-          custodians: {threshold: 2, members: [A, B, C]}
-          witnesses: [{name: W}]
-        steps:
-          - id: check
-            title: Check the HSMs
-            by: M
-            action: fleet-check
-            with: {hsms: [{hsm: primary-1, serial: "0000000000000000"}], mechanisms: [CKM_AES_KEY_WRAP]}
-          - id: end
-            title: Close
-            by: M
-            action: close
-            with: {statement: Done.}
-        """.write(toFile: file, atomically: true, encoding: .utf8)
+        try Self.script(
+            "fc",
+            steps: """
+                  - id: check
+                    title: Check the HSMs
+                    by: M
+                    action: fleet-check
+                    with: {hsms: [{hsm: primary-1, serial: "0000000000000000"}], mechanisms: [CKM_AES_KEY_WRAP]}
+                  - id: end
+                    title: Close
+                    by: M
+                    action: close
+                    with: {statement: Done.}
+                """
+        ).write(toFile: file, atomically: true, encoding: .utf8)
         let run = try fleet.hsmsync(["ceremony", "run", file, "--inputs", try Self.answers(fleet, [])])
         #expect(run.status == 2, "\(run)")
         #expect(run.stderr.contains("the plan cannot be carried out"), "\(run)")
@@ -473,21 +478,15 @@ struct CeremonyCommandTests {
             }
             words.append(share.joined(separator: " "))
         }
-        let script = """
-            ceremony: restore-drill
-            version: 1
-            fleet: fleet.yaml
-            roles:
-              master: M
-              custodians: {threshold: 2, members: [A, B, C]}
-              witnesses: [{name: W}]
-            steps:
-              - {id: ready, title: Ready, by: M, action: confirm, with: {prompt: Is the room secured?}}
-              - {id: install, title: Install, by: M, action: transport-install, with: {hsm: dr-1, custodians: [A, B, C], kcv: prompt}}
-              - {id: verify, title: Verify, by: M, action: transport-verify, with: {hsms: [primary-1, dr-1]}}
-              - {id: sign, title: Sign, by: M, action: witness-sign-off, with: {witnesses: [W], statement: I saw it., method: typed}}
-              - {id: end, title: Close, by: M, action: close, with: {statement: Done.}}
-            """
+        let script = Self.script(
+            "restore-drill",
+            steps: """
+                  - {id: ready, title: Ready, by: M, action: confirm, with: {prompt: Is the room secured?}}
+                  - {id: install, title: Install, by: M, action: transport-install, with: {hsm: dr-1, custodians: [A, B, C], kcv: prompt}}
+                  - {id: verify, title: Verify, by: M, action: transport-verify, with: {hsms: [primary-1, dr-1]}}
+                  - {id: sign, title: Sign, by: M, action: witness-sign-off, with: {witnesses: [W], statement: I saw it., method: typed}}
+                  - {id: end, title: Close, by: M, action: close, with: {statement: Done.}}
+                """)
         let file = fleet.directory.path("drill.yaml")
         try script.write(toFile: file, atomically: true, encoding: .utf8)
         let steps: [[String: Any]] = [
@@ -755,53 +754,47 @@ struct CeremonyCommandTests {
         #expect(again.status == 0, "\(again)")
     }
 
-    static let generateAndReplicate = """
-        ceremony: gr
-        version: 1
-        fleet: fleet.yaml
-        roles:
-          master: M
-          custodians: {threshold: 2, members: [A, B, C]}
-          witnesses: [{name: W}]
-        steps:
-          - id: agree
-            title: Transport key by ECDH
-            by: M
-            action: transport-agree
-            with: {from: primary-1, to: dr-1}
-          - id: gen
-            title: A CA key on the primary
-            by: M
-            action: generate-key
-            with:
-              hsm: primary-1
-              label: ca-gen
-              id: "07"
-              type: aes
-              size: 256
-              attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
-          - id: other
-            title: A key outside the scope
-            by: M
-            action: generate-key
-            with:
-              hsm: primary-1
-              label: web-gen
-              id: "08"
-              type: aes
-              size: 256
-              attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
-          - id: copy
-            title: Replicate
-            by: M
-            action: replicate
-            with: {from: primary-1, to: [dr-1], scope: {include: ["ca-*"], exclude: []}}
-          - id: end
-            title: Close
-            by: M
-            action: close
-            with: {statement: Done.}
-        """
+    static let generateAndReplicate = Self.script(
+        "gr",
+        steps: """
+              - id: agree
+                title: Transport key by ECDH
+                by: M
+                action: transport-agree
+                with: {from: primary-1, to: dr-1}
+              - id: gen
+                title: A CA key on the primary
+                by: M
+                action: generate-key
+                with:
+                  hsm: primary-1
+                  label: ca-gen
+                  id: "07"
+                  type: aes
+                  size: 256
+                  attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+              - id: other
+                title: A key outside the scope
+                by: M
+                action: generate-key
+                with:
+                  hsm: primary-1
+                  label: web-gen
+                  id: "08"
+                  type: aes
+                  size: 256
+                  attributes: {sensitive: true, extractable: true, wrap-with-trusted: false, modifiable: true, sign: true, verify: true, encrypt: false, decrypt: false, wrap: false, unwrap: false, derive: false}
+              - id: copy
+                title: Replicate
+                by: M
+                action: replicate
+                with: {from: primary-1, to: [dr-1], scope: {include: ["ca-*"], exclude: []}}
+              - id: end
+                title: Close
+                by: M
+                action: close
+                with: {statement: Done.}
+            """)
 
     @Test(
         "a ceremony that makes its keys then replicates them: rehearsal on throwaway tokens, then for real (scope honoured)"

@@ -48,6 +48,21 @@ struct ReconcileCommandTests {
             ])
     }
 
+    /// primary-1 (primary) on `primary` and dr-1 (secondary) on `dr`, with `extra` appended to the fleet file.
+    static func primaryAndDR(_ primary: TestToken, _ dr: TestToken, extra: String = "") throws -> TestFleet {
+        try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+            ], extra: extra)
+    }
+
+    /// The test transport key and `aes-1` (ID 01) with `TestMaterial.aesKey(seed)`.
+    static func plantAES1(_ session: borrowing Session, seed: UInt8 = 1, wrapWithTrusted: Bool = false) throws {
+        try session.installTestTransportKey()
+        _ = try session.importTestAESKey(
+            label: "aes-1", id: [1], value: TestMaterial.aesKey(seed), wrapWithTrusted: wrapWithTrusted)
+    }
+
     static func transportTemplate(_ changed: Attribute? = nil) -> [Attribute] {
         var template: [Attribute] = [
             .class(.secretKey), .keyType(.aes), .bool(.token, true), .bool(.private, true),
@@ -78,11 +93,8 @@ struct ReconcileCommandTests {
         let created = try CommandRunner.hsmsync(
             ["log", "init", directory.path("log"), "--origin", origin, "--key", directory.path("log.key")])
         #expect(created.status == 0, "\(created)")
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ],
-            extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
+        let fleet = try Self.primaryAndDR(
+            primary, dr, extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
 
         let before = try await Self.objectCount(dr)
         let plan = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--json"])
@@ -134,24 +146,13 @@ struct ReconcileCommandTests {
     func recoveryWaitsForTheLog() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rr-p")
         let dr = try await SoftHSMFixture.shared.makeToken("rr-d")
-        try await Self.on(primary) { session in
-            try session.installTestTransportKey()
-            _ = try session.importTestAESKey(
-                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
-        }
+        try await Self.on(primary) { try Self.plantAES1($0) }
         // What an interrupted promotion leaves: the copy's material under the copy's identity, with
         // an attribute the source does not have.
-        try await Self.on(dr) { session in
-            try session.installTestTransportKey()
-            _ = try session.importTestAESKey(
-                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: true)
-        }
+        try await Self.on(dr) { try Self.plantAES1($0, wrapWithTrusted: true) }
         let directory = try TemporaryDirectory(prefix: "rr-log")
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ],
-            extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
+        let fleet = try Self.primaryAndDR(
+            primary, dr, extra: "log:\n  dir: \(directory.path("log"))\n  key: file:\(directory.path("log.key"))\n")
         // The journal of the interrupted run: one copy announced, never finished.
         let state = fleet.directory.path("hsmsync-state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -254,9 +255,7 @@ struct ReconcileCommandTests {
                 }
             }
             try await Self.on(dr) { try $0.installTestTransportKey() }
-            let fleet = try TestFleet(members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ])
+            let fleet = try Self.primaryAndDR(primary, dr)
             let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
             #expect(result.status == 1, "\(problem): \(result)")
             let json = try Self.json(result)
@@ -292,9 +291,7 @@ struct ReconcileCommandTests {
                 ])
         }
         try await Self.on(dr) { try $0.installTestTransportKey() }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try Self.primaryAndDR(primary, dr)
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(result.status == 1, "the Ed25519 pair is still missing: \(result)")
         let json = try Self.json(result)
@@ -310,19 +307,9 @@ struct ReconcileCommandTests {
     func conflictLeftAlone() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("rc-cp")
         let dr = try await SoftHSMFixture.shared.makeToken("rc-cd")
-        try await Self.on(primary) { session in
-            try session.installTestTransportKey()
-            _ = try session.importTestAESKey(
-                label: "aes-1", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
-        }
-        try await Self.on(dr) { session in
-            try session.installTestTransportKey()
-            _ = try session.importTestAESKey(
-                label: "aes-1", id: [1], value: TestMaterial.aesKey(2), wrapWithTrusted: false)
-        }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        try await Self.on(primary) { try Self.plantAES1($0) }
+        try await Self.on(dr) { try Self.plantAES1($0, seed: 2) }
+        let fleet = try Self.primaryAndDR(primary, dr)
         func drFingerprint() throws -> String? {
             let inventory = try fleet.hsmsync(["inventory", "--fleet", fleet.path, "--hsm", "dr-1", "--json"])
             let hsm = (try Self.json(inventory)["hsms"] as? [[String: Any]])?.first
@@ -350,9 +337,7 @@ struct ReconcileCommandTests {
                 try session.importTestAESKey(label: "aes-1", id: [1], value: TestMaterial.aesKey(1))
             }
         }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try Self.primaryAndDR(primary, dr)
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(result.status == 0, "\(result)")
         #expect(try Self.json(result)["status"] as? String == "parity")
@@ -382,11 +367,8 @@ struct ReconcileCommandTests {
                 ])
             }
         }
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
-        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", "test.example/rc-t"])
+        let fleet = try Self.primaryAndDR(primary, dr, extra: TestFleet.fileKeyLog)
+        let created = try fleet.initializeLog(origin: "test.example/rc-t")
         #expect(created.status == 0, "\(created)")
         let before = try await Self.objectCount(dr)
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
@@ -417,9 +399,7 @@ struct ReconcileCommandTests {
         let dr = try await SoftHSMFixture.shared.makeToken("rc-dd")
         try await Self.on(primary) { try Self.fillPrimary($0) }
         try await Self.on(dr) { try $0.installTestTransportKey(TestMaterial.otherTransportKey) }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try Self.primaryAndDR(primary, dr)
         let before = try await Self.objectCount(dr)
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(result.status == 1, "\(result)")
@@ -463,11 +443,7 @@ struct ReconcileCommandTests {
         let dr = try await SoftHSMFixture.shared.makeToken("rc-yd")
         try await Self.on(primary) { try Self.fillPrimary($0) }
         try await Self.on(dr) { try $0.installTestTransportKey() }
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ],
-            extra: "policy:\n  requireWrapWithTrusted: true\n")
+        let fleet = try Self.primaryAndDR(primary, dr, extra: "policy:\n  requireWrapWithTrusted: true\n")
         let result = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
         #expect(result.status == 1, "\(result)")
         let json = try Self.json(result)
@@ -486,9 +462,7 @@ struct ReconcileCommandTests {
         let dr = try await SoftHSMFixture.shared.makeToken("rc-ld")
         try await Self.on(primary) { try Self.fillPrimary($0) }
         try await Self.on(dr) { try $0.installTestTransportKey() }
-        let fleet = try TestFleet(members: [
-            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-        ])
+        let fleet = try Self.primaryAndDR(primary, dr)
         let state = fleet.directory.path("hsmsync-state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let fd = open(state + "/reconcile.lock", O_RDWR | O_CREAT, 0o600)

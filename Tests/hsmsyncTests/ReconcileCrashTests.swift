@@ -95,8 +95,8 @@ struct ReconcileCrashTests {
         let fleet = try TestFleet(
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ], extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
-        let created = try fleet.hsmsync(["log", "init", "--fleet", fleet.path, "--origin", "test.example/crash"])
+            ], extra: TestFleet.fileKeyLog)
+        let created = try fleet.initializeLog(origin: "test.example/crash")
         #expect(created.status == 0, "\(created)")
         let expected = 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs)
 

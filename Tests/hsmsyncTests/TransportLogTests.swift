@@ -14,7 +14,7 @@ struct TransportLogTests {
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: secondary),
             ],
-            extra: "log:\n  dir: audit-log\n  key: file:log.key\n")
+            extra: TestFleet.fileKeyLog)
         let logDirectory = fleet.directory.path("audit-log")
         let made = try fleet.hsmsync([
             "log", "init", logDirectory, "--origin", "example.org/tlog", "--key", fleet.directory.path("log.key"),
