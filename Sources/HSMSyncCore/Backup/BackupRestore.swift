@@ -61,10 +61,22 @@ public struct BackupRestore: Sendable {
             outcomes.append(outcome)
             try await report(outcome)
         }
-        for (item, key) in zip(plan.keys, bundle.content.keys) where item.action == .restore {
-            let outcome = await BackupStaging.restore(key, backupKeyLabel: label, on: worker)
-            outcomes.append(outcome)
-            try await report(outcome)
+        let keys = zip(plan.keys, bundle.content.keys).filter { $0.0.action == .restore }.map(\.1)
+        if !keys.isEmpty {
+            // Found once for the run (the plan proved it by check value), not once per key; a
+            // failed lookup fails each key with its reason, as a failed unwrap would.
+            let backupKey: Result<ObjectHandle, any Error>
+            do {
+                backupKey = .success(
+                    try await worker.withSession { try $0.findObject(matching: [.class(.secretKey), .label(label)]) })
+            } catch {
+                backupKey = .failure(error)
+            }
+            for key in keys {
+                let outcome = await BackupStaging.restore(key, backupKey: backupKey, on: worker)
+                outcomes.append(outcome)
+                try await report(outcome)
+            }
         }
         let proven = try await prove(outcomes, bundle: bundle, on: worker)
         for (before, after) in zip(outcomes, proven) where before.status != after.status {

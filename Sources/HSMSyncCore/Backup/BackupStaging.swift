@@ -16,8 +16,9 @@ enum BackupStaging {
         template.bool("CKA_COPYABLE") != false && template.bool("CKA_MODIFIABLE") != false
     }
 
-    static func restore(_ key: BackupWrappedKey, backupKeyLabel: String, on worker: HSMWorker) async
-        -> BackupRestoreOutcome
+    /// - Parameter backupKey: the handle of the backup key on `worker`'s token, or why it was not found.
+    static func restore(_ key: BackupWrappedKey, backupKey: Result<ObjectHandle, any Error>, on worker: HSMWorker)
+        async -> BackupRestoreOutcome
     {
         let identity = key.template.identity
         var outcome = BackupRestoreOutcome(
@@ -31,7 +32,7 @@ enum BackupStaging {
         do {
             return try await worker.withSession { session in
                 var outcome = initial
-                let backupKey = try session.findObject(matching: [.class(.secretKey), .label(backupKeyLabel)])
+                let backupKey = try backupKey.get()
                 let template = key.template.attributes(
                     only: BackupAttributeTable.unwrapNames, overrides: ["CKA_TOKEN": .bool(false)])
                 let staged: ObjectHandle
