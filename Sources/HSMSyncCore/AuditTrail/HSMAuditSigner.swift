@@ -8,7 +8,9 @@ import PKCS11
 public final class HSMAuditSigner: AuditSigner {
     public let verifierKey: VerifierKey
     private let worker: HSMWorker
-    private let label: String
+    /// The private key, found once: a token object's handle holds for this application until
+    /// `C_Finalize`, so a checkpoint costs one `C_Sign`, not a search as well.
+    private let privateKey: ObjectHandle
     private let mechanism: Mechanism
 
     /// Finds the key pair labelled `label` on the worker's token and builds the vkey named `origin`.
@@ -19,13 +21,13 @@ public final class HSMAuditSigner: AuditSigner {
             let privateKeys = try session.findObjects(matching: [.class(.privateKey), .label(label)])
             let publicKeys = try session.findObjects(matching: [.class(.publicKey), .label(label)])
             guard privateKeys.count == 1, publicKeys.count == 1 else {
-                return (KeyType?.none, [UInt8](), [UInt8](), privateKeys.count)
+                return (KeyType?.none, [UInt8](), [UInt8](), ObjectHandle?.none)
             }
             let set = try session.attributes([.keyType, .ecParams, .ecPoint], of: publicKeys[0])
-            return (set.keyType, set.bytes(.ecParams) ?? [], set.bytes(.ecPoint) ?? [], 1)
+            return (set.keyType, set.bytes(.ecParams) ?? [], set.bytes(.ecPoint) ?? [], privateKeys[0])
         }
-        let (keyType, parameters, point, count) = found
-        guard count == 1, let keyType else {
+        let (keyType, parameters, point, privateKey) = found
+        guard let privateKey, let keyType else {
             throw AuditTrailError.logKeyNotFound(hsm: worker.name, label: label)
         }
         guard let curve = NamedCurve.from(ecParams: parameters), let raw = curve.rawPoint(from: point) else {
@@ -45,16 +47,15 @@ public final class HSMAuditSigner: AuditSigner {
                 hsm: worker.name, label: label, reason: "\(curve.name) keys cannot sign checkpoints (Ed25519 or P-256)")
         }
         self.worker = worker
-        self.label = label
+        self.privateKey = privateKey
     }
 
     public func sign(_ message: [UInt8]) async throws -> [UInt8] {
-        let label = label
+        let key = privateKey
         let mechanism = mechanism
         let input = mechanism == .ecdsa ? Array(SHA256.hash(data: message)) : message
         let signature = try await worker.withSession { session in
-            let key = try session.findObject(matching: [.class(.privateKey), .label(label)])
-            return try session.sign(input, with: key, mechanism: mechanism)
+            try session.sign(input, with: key, mechanism: mechanism)
         }
         guard mechanism == .ecdsa else { return signature }
         // CKM_ECDSA returns r ‖ s; signed notes of type 0x02 carry DER.
