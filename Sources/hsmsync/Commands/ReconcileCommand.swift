@@ -12,9 +12,10 @@ struct ReconcileCommand: AsyncParsableCommand {
             HSMs whose transport key is missing or differs are never touched; they are reported. Without --apply \
             the plan is printed and nothing changes. With --apply every copy is journaled, wrapped, enveloped, \
             staged as a session object, verified, promoted and logged; a second run changes nothing; an \
-            interrupted run is completed or rolled back by the next. Exit 0 parity afterwards, 1 conflicts, \
-            unsyncable keys or other drift remain, 2 invalid input, 3 failures (an HSM unreachable, a copy \
-            failed). See docs/runbooks/reconcile.md.
+            interrupted run is completed or rolled back by the next. --apply holds the fleet's lock \
+            (state.dir/reconcile.lock): while another reconcile or a backup restore --apply of the fleet runs it \
+            is refused (exit 3). Exit 0 parity afterwards, 1 conflicts, unsyncable keys or other drift remain, \
+            2 invalid input, 3 failures (an HSM unreachable, a copy failed). See docs/runbooks/reconcile.md.
             """
     )
 
