@@ -53,22 +53,6 @@ struct CeremonyCommandTests {
         ])
     }
 
-    /// A test ceremony named `name`: master M, custodians A, B and C (2 of 3), witness W, fleet
-    /// `fleet.yaml`, and `steps` (the list under `steps:`).
-    static func script(_ name: String, steps: String) -> String {
-        """
-        ceremony: \(name)
-        version: 1
-        fleet: fleet.yaml
-        roles:
-          master: M
-          custodians: {threshold: 2, members: [A, B, C]}
-          witnesses: [{name: W}]
-        steps:
-
-        """ + steps
-    }
-
     /// Writes `DIR/<step>/<person>.txt` answers.
     static func answers(_ fleet: TestFleet, _ lines: [(step: String, person: String, text: String)]) throws -> String {
         let directory = fleet.directory.path("inputs")
@@ -198,7 +182,7 @@ struct CeremonyCommandTests {
         }
     }
 
-    static let validScript = Self.script(
+    static let validScript = TestCeremony.script(
         "t",
         steps: """
               - id: one
@@ -398,7 +382,7 @@ struct CeremonyCommandTests {
     func fleetCheckWrongSerial() async throws {
         let fleet = try await Self.makeFleet()
         let file = fleet.directory.path("fc.yaml")
-        try Self.script(
+        try TestCeremony.script(
             "fc",
             steps: """
                   - id: check
@@ -478,7 +462,7 @@ struct CeremonyCommandTests {
             }
             words.append(share.joined(separator: " "))
         }
-        let script = Self.script(
+        let script = TestCeremony.script(
             "restore-drill",
             steps: """
                   - {id: ready, title: Ready, by: M, action: confirm, with: {prompt: Is the room secured?}}
@@ -754,7 +738,7 @@ struct CeremonyCommandTests {
         #expect(again.status == 0, "\(again)")
     }
 
-    static let generateAndReplicate = Self.script(
+    static let generateAndReplicate = TestCeremony.script(
         "gr",
         steps: """
               - id: agree

@@ -1,21 +1,12 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncTesting
 import Testing
 
 /// Strict decoding and validation of ceremony files, without any HSM.
 @Suite("Ceremony file decoding")
 struct CeremonyScriptTests {
-    static let head = """
-        ceremony: t
-        version: 1
-        fleet: fleet.yaml
-        roles:
-          master: M
-          custodians: {threshold: 2, members: [A, B, C]}
-          witnesses: [{name: W}]
-        steps:
-
-        """
+    static let head = TestCeremony.script(steps: "")
     static let close = "  - {id: end, title: Close, by: M, action: close, with: {statement: Done.}}\n"
 
     static func parse(_ steps: String) throws(YAMLError) -> CeremonyScript {
