@@ -16,7 +16,10 @@ import Testing
 ///
 /// Run on its own by Scripts/test (it spawns 100 processes and would starve, and be starved by, the
 /// parallel suite).
-@Suite("Reconcile crash safety")
+///
+/// Serialized: each test calibrates its kill window on one uninterrupted run, which a second run of
+/// the same weight beside it would make meaningless.
+@Suite("Reconcile crash safety", .serialized)
 struct ReconcileCrashTests {
     static let kills = 50
     static let aesKeys = 170
@@ -57,10 +60,11 @@ struct ReconcileCrashTests {
         try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
     }
 
-    @Test("50 SIGKILLs during reconcile --apply of 200 keys: each rerun converges to parity, no duplicate, no leftover")
-    func crashes() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("crash-p")
-        let dr = try await SoftHSMFixture.shared.makeToken("crash-d")
+    /// primary-1 with the 200-key plan's keys and a transport key, dr-1 with the transport key, and a
+    /// signed log; the object count dr-1 holds in parity.
+    static func setUp(_ hint: String) async throws -> (fleet: TestFleet, dr: TestToken, expected: Int) {
+        let primary = try await SoftHSMFixture.shared.makeToken("\(hint)-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("\(hint)-d")
         do {
             let session = try await Self.session(primary)
             try session.installTestTransportKey()
@@ -96,9 +100,37 @@ struct ReconcileCrashTests {
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
             ], extra: TestFleet.fileKeyLog)
-        let created = try fleet.initializeLog(origin: "test.example/crash")
+        let created = try fleet.initializeLog(origin: "test.example/\(hint)")
         #expect(created.status == 0, "\(created)")
-        let expected = 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs)
+        return (fleet, dr, 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs))
+    }
+
+    /// Another application's key on `token`: AES-256, no label, no CKA_ID, not extractable.
+    static func createForeignKey(_ token: TestToken) async throws {
+        _ = try await session(token).generateKey(
+            .aesKeyGen,
+            template: [
+                .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
+                .bool(.private, true), .bool(.sensitive, true), .bool(.extractable, false), .bool(.encrypt, true),
+                .bool(.decrypt, true),
+            ])
+    }
+
+    /// Keys on `token` with neither a label nor a CKA_ID.
+    static func anonymousKeys(_ token: TestToken) async throws -> Int {
+        let session = try await session(token)
+        return try session.findObjects(matching: [.class(.secretKey)]).filter { handle in
+            let set = try session.attributes([.label, .id], of: handle)
+            return (set.string(.label) ?? "").isEmpty && (set.bytes(.id) ?? []).isEmpty
+        }.count
+    }
+
+    /// `kills` rounds: reset dr-1, start `reconcile --apply`, wait for the journal's first intent,
+    /// kill it at a random moment of the copying, rerun, and check parity, counts, journal and log.
+    /// With `foreignKeys`, another process (this one) creates an unlabelled, id-less key on dr-1
+    /// while the killed run copies, and another after the kill; none may ever be destroyed.
+    func crashRounds(_ hint: String, foreignKeys: Bool) async throws {
+        let (fleet, dr, expected) = try await Self.setUp(hint)
 
         // Calibrate: one uninterrupted run gives the window the kills are spread over.
         let started = Date()
@@ -133,27 +165,38 @@ struct ReconcileCrashTests {
             }
             let copying = Date().timeIntervalSince(launched)
             let delay = Double.random(in: 0..<max(0.01, window * 0.95 - copying), using: &generator)
-            try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            if foreignKeys {
+                let before = Double.random(in: 0...delay, using: &generator)
+                try await Task.sleep(for: .milliseconds(Int(before * 1000)))
+                try await Self.createForeignKey(dr)
+                try await Task.sleep(for: .milliseconds(Int((delay - before) * 1000)))
+            } else {
+                try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            if foreignKeys { try await Self.createForeignKey(dr) }
+            let foreign = foreignKeys ? 2 : 0
 
             let rerun = try Self.runApply(fleet)
             #expect(rerun.status == 0, "round \(round) (killed \(delay) s into the copying): \(rerun)")
             let json = try #require(
                 try JSONSerialization.jsonObject(with: Data(rerun.stdout.utf8)) as? [String: Any], "\(rerun)")
             recoveries += (json["recovered"] as? [Any])?.count ?? 0
+            let anonymous = try await Self.anonymousKeys(dr)
+            #expect(anonymous == foreign, "round \(round): \(foreign) foreign keys created, \(anonymous) left")
             let count = try await Self.session(dr).findObjects().count
             #expect(
-                count == expected,
-                "round \(round) (killed \(delay) s into the copying): \(count) objects, expected \(expected)")
+                count == expected + foreign,
+                "round \(round) (killed \(delay) s into the copying): \(count) objects, expected \(expected + foreign)")
             let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
             let report = try #require(
                 try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any], "\(audit)")
             let findings = (report["findings"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String != "policy" }
             #expect(findings.isEmpty, "round \(round): \(findings)")
-            #expect(
-                (report["oddObjects"] as? [Any])?.isEmpty == true,
-                "round \(round): ghosts \(report["oddObjects"] ?? "")")
+            // The foreign keys are odd (no label, no CKA_ID) and listed as such; nothing else may be.
+            let odd = (report["oddObjects"] as? [Any])?.count ?? -1
+            #expect(odd == foreign, "round \(round): odd objects \(report["oddObjects"] ?? "")")
             let size = (try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0
             #expect(size == 0, "round \(round): the journal still holds pending work")
             // The signed log survives the kill and says how every copy it announced ended.
@@ -161,13 +204,29 @@ struct ReconcileCrashTests {
             #expect(verified.status == 0, "round \(round): \(verified)")
             let open = try Self.opsWithoutOutcome(fleet.directory.path("audit-log"))
             #expect(open.isEmpty, "round \(round): \(open.count) logged intents without an outcome: \(open.prefix(3))")
-            if count != expected || rerun.status != 0 || verified.status != 0 || !open.isEmpty { break }
+            if count != expected + foreign || anonymous != foreign || rerun.status != 0 || verified.status != 0
+                || !open.isEmpty
+            {
+                break
+            }
         }
         // Kills spread over the whole run land inside copy batches often; if none did, the recovery
         // path was never exercised and the rounds above prove less than they claim.
         #expect(recoveries > 0, "no kill left a pending copy behind: recovery was never exercised")
         print(
-            "reconcile crash test: \(Self.kills) kills over a \(String(format: "%.1f", window)) s window, \(recoveries) pending copies recovered"
-        )
+            "reconcile crash test\(foreignKeys ? " with foreign keys" : ""): \(Self.kills) kills over a "
+                + "\(String(format: "%.1f", window)) s window, \(recoveries) pending copies recovered")
+    }
+
+    @Test("50 SIGKILLs during reconcile --apply of 200 keys: each rerun converges to parity, no duplicate, no leftover")
+    func crashes() async throws {
+        try await crashRounds("crash", foreignKeys: false)
+    }
+
+    @Test(
+        "50 SIGKILLs during reconcile --apply while another process creates unlabelled, id-less keys on the destination: none is ever destroyed"
+    )
+    func crashesWithForeignKeys() async throws {
+        try await crashRounds("crashf", foreignKeys: true)
     }
 }

@@ -109,8 +109,21 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     /// Whether the object is a normal one hsmsync may compare and replicate.
     public var isOdd: Bool { !oddities.isEmpty }
 
-    /// Whether the object is odd and has no identity at all (no label, no `CKA_ID`): a ghost or torn object.
+    /// Whether the object is odd and has no identity at all (no label, no `CKA_ID`): a ghost or torn
+    /// object, or simply a key an application created without either.
     public var isAnonymous: Bool { isOdd && (label ?? "").isEmpty && (id ?? "").isEmpty }
+
+    /// Whether the token could not even say what the object is: its attributes cannot be read, or
+    /// not its class. Every object a creation call finished has a class and its class's attributes;
+    /// a write torn by a crash does not.
+    public var isIncomplete: Bool {
+        oddities.contains { $0 == Self.unreadableClass || $0.hasPrefix(Self.unreadableAttributes) }
+    }
+
+    /// The oddity of an object whose `CKA_CLASS` cannot be read.
+    static let unreadableClass = "CKA_CLASS cannot be read"
+    /// How the oddity of an object whose attributes cannot be read begins.
+    static let unreadableAttributes = "its attributes cannot be read"
 
     /// Whether the key can be copied by wrapping.
     public var isExtractable: Bool {

@@ -101,7 +101,7 @@ extension Session {
             label: identity?.string(.label), id: identity?.bytes(.id)?.hexString, usage: [],
             attributes: .init(), provenance: .init(), allowedMechanisms: nil,
             fingerprint: .unavailable(reason: "its attributes cannot be read"),
-            oddities: ["its attributes cannot be read (\(error)): a torn or damaged object"])
+            oddities: ["\(KeyRecord.unreadableAttributes) (\(error)): a torn or damaged object"])
     }
 
     private func transportState(

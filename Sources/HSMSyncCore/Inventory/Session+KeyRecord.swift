@@ -22,7 +22,7 @@ extension KeyRecord {
         let keyType = set.keyType
         var oddities: [String] = []
         if objectClass == nil {
-            oddities.append("CKA_CLASS cannot be read")
+            oddities.append(KeyRecord.unreadableClass)
         } else if objectClass?.isVendorDefined == true {
             oddities.append("vendor-defined object class")
         }

@@ -92,7 +92,10 @@ public struct ReconcileReport: Sendable, Codable {
         public let op: String
         public let key: String
         public let destination: String
-        /// `committed` (present and matching), `rolled-back` (absent; planned again), `conflict`.
+        /// `committed` (present and matching), `rolled-back` (absent, or torn and removed; planned
+        /// again), `conflict` (something else is there: left alone), `not-started` (the signed log
+        /// never announced it, so nothing was wrapped), `refused` (the journal record contradicts the
+        /// log's intent: a security event, nothing done).
         public let outcome: String
     }
 }

@@ -76,13 +76,19 @@ public struct ReconcileRun: Sendable {
     ) async throws -> ReconcileReport {
         let apply = journal != nil
         let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
+        // A token another hsmsync process is changing (another fleet file naming it, a restore) is
+        // not planned against at all: the whole run is refused, nothing touched.
+        if let locked = connections.compactMap(\.error).first(where: \.isTokenLocked) {
+            await Self.close(connections)
+            throw locked
+        }
         let workers = Dictionary(uniqueKeysWithValues: connections.compactMap { $0.worker }.map { ($0.name, $0) })
         var scans = await InventoryScanner.scan(connections, fleet: fleet)
         do {
             var recovered: [ReconcileReport.Recovered] = []
             if let journal, let trail {
                 let (decisions, removedFrom) = try await recover(
-                    pending, scans: scans, workers: workers, journal: journal, trail: trail)
+                    pending, fleet: fleet, scans: scans, workers: workers, journal: journal, trail: trail)
                 recovered = decisions
                 if !removedFrom.isEmpty {
                     // Only the HSMs recovery changed are scanned again.
@@ -145,9 +151,13 @@ public struct ReconcileRun: Sendable {
 
         let replicator = KeyReplicator(policy: fleet.policy)
         var done = 0
-        var anonymous: [String: Int] = [:]
+        var incomplete: [String: Int] = [:]
+        var records: [String: [KeyIdentity: KeyRecord]] = [:]
         for scan in scans {
-            anonymous[scan.configuration.name] = scan.inventory?.objects.filter(\.isAnonymous).count
+            guard let objects = scan.inventory?.objects else { continue }
+            incomplete[scan.configuration.name] = objects.filter(\.isIncomplete).count
+            records[scan.configuration.name] = Dictionary(
+                objects.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
         }
         var start = 0
         while start < plan.copies.count {
@@ -155,24 +165,19 @@ public struct ReconcileRun: Sendable {
             start += batch.count
             let batchID = UUID().uuidString
             let operations = batch.map { copy in
-                ReplicationJournal.Operation(
-                    op: UUID().uuidString, key: copy.identity, publicKey: copy.publicKeyPresent ? nil : copy.publicKey,
-                    source: copy.source, destination: copy.destination, fingerprint: copy.fingerprint,
-                    anonymousObjectsBefore: anonymous[copy.destination] ?? 0)
+                let publicKey = copy.publicKeyPresent ? nil : copy.publicKey
+                let source = records[copy.source]
+                return ReplicationJournal.Operation(
+                    op: UUID().uuidString, key: copy.identity, publicKey: publicKey, source: copy.source,
+                    destination: copy.destination, fingerprint: copy.fingerprint,
+                    incompleteObjectsBefore: incomplete[copy.destination],
+                    keyPolicy: source?[copy.identity].map(ReplicationJournal.StagedPolicy.init),
+                    publicKeyPolicy: publicKey.flatMap { source?[$0] }.map(ReplicationJournal.StagedPolicy.init))
             }
             try journal.intend(operations, batch: batchID)
             // The intents reach the signed log before the first wrap: a run killed mid-batch leaves
             // in the log what it set out to do, and recovery's `replicate.recover` says how it ended.
-            try await trail.record(
-                contentsOf: operations.map { operation in
-                    entry(
-                        "replicate.intent",
-                        [
-                            "op": .string(operation.op), "key": .string(operation.key.description),
-                            "source": .string(operation.source), "destination": .string(operation.destination),
-                            "fingerprint": .string(operation.fingerprint.digest ?? "unavailable"),
-                        ])
-                })
+            try await trail.record(contentsOf: operations.map { Self.intentEntry($0, actor: actor) })
             var drafts: [AuditEntryDraft] = []
             var outcomes: [String: String] = [:]
             for (copy, operation) in zip(batch, operations) {
@@ -258,139 +263,6 @@ public struct ReconcileRun: Sendable {
         }
     }
 
-    /// Decides each pending copy of an interrupted run from what its destination holds now:
-    /// absent → rolled back (planned again); present, same material and the source's attributes →
-    /// committed; present but torn by the kill — unreadable, or the right material with attributes
-    /// a finished promotion never has (SoftHSM2 writes a copied object's file before applying
-    /// `CKA_TOKEN=true`) — → provably ours: destroyed and rolled back; anything else → conflict, left alone.
-    ///
-    /// Every decision is recorded in the trail and the journal, and every destruction in the trail
-    /// before it happens. An undecided copy (its destination unreachable now) stays pending for a
-    /// later run.
-    ///
-    /// - Returns: the decisions, and the HSMs on which objects were destroyed (their scans are stale).
-    private func recover(
-        _ pending: [ReplicationJournal.Operation], scans: [HSMScan], workers: [String: HSMWorker],
-        journal: ReplicationJournal, trail: AuditTrail
-    ) async throws -> ([ReconcileReport.Recovered], Set<String>) {
-        guard !pending.isEmpty else { return ([], []) }
-        var inventories: [String: TokenInventory] = [:]
-        for scan in scans {
-            if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
-        }
-        var recovered: [ReconcileReport.Recovered] = []
-        var outcomes: [String: String] = [:]
-        var removedFrom: Set<String> = []
-        var drafts: [AuditEntryDraft] = []
-        func record(_ outputs: [String: JSONValue]) {
-            drafts.append(
-                AuditEntryDraft(action: AuditAction("replicate.recover"), actor: trail.actor, outputs: outputs))
-        }
-        for operation in pending {
-            guard let inventory = inventories[operation.destination], let worker = workers[operation.destination]
-            else { continue }
-            let reference = inventories[operation.source]?.objects.first { $0.identity == operation.key }
-            var outcome = "rolled-back"
-            for identity in [operation.key] + (operation.publicKey.map { [$0] } ?? []) {
-                // A torn object may have lost its class or id, never its label; one whose class is
-                // readable and different is somebody else's.
-                let present = inventory.objects.filter {
-                    $0.identity == identity
-                        || ($0.isOdd && $0.label == identity.label && ($0.id.map { $0 == identity.id } ?? true)
-                            && ($0.objectClass == identity.objectClass || $0.objectClass == "unknown"))
-                }
-                guard !present.isEmpty else { continue }
-                let sourceRecord =
-                    identity == operation.key
-                    ? reference : inventories[operation.source]?.objects.first { $0.identity == identity }
-                for record in present {
-                    let sameMaterial =
-                        operation.fingerprint.digest == nil || record.fingerprint == operation.fingerprint
-                        || identity != operation.key
-                    let torn =
-                        record.isOdd
-                        || (sameMaterial && record.attributes.token != true)
-                        || (sameMaterial
-                            && sourceRecord.map {
-                                !AttributeComparison.differences(
-                                    reference: $0, referenceName: "source", other: record, otherName: "copy"
-                                ).isEmpty
-                            } ?? false)
-                    if torn {
-                        // Durable in the log before the object is gone: a kill right after the
-                        // destroy must not leave it unrecorded.
-                        try await trail.record(
-                            AuditEntryDraft(
-                                action: AuditAction("replicate.recover"), actor: trail.actor,
-                                outputs: [
-                                    "op": .string(operation.op), "destination": .string(operation.destination),
-                                    "destroying": .string(record.identity.description),
-                                    "reason": .string(record.isOdd ? Self.tornUnreadable : Self.tornAttributes),
-                                ]))
-                        do {
-                            try await worker.withObjects([record.identity]) { session, handles, _ in
-                                try session.destroyObject(handles[0])
-                            }
-                            removedFrom.insert(operation.destination)
-                        } catch {
-                            outcome = "conflict"
-                        }
-                    } else if sameMaterial && identity == operation.key {
-                        outcome = "committed"
-                    } else if !sameMaterial {
-                        outcome = "conflict"
-                    }
-                }
-            }
-            outcomes[operation.op] = outcome
-            recovered.append(
-                .init(
-                    op: operation.op, key: operation.key.description, destination: operation.destination,
-                    outcome: outcome))
-            record([
-                "op": .string(operation.op), "key": .string(operation.key.description),
-                "destination": .string(operation.destination), "outcome": .string(outcome),
-            ])
-        }
-        // Objects with no identity at all, on a destination that had none when the interrupted copies
-        // were planned, were made by those copies' promotions (the lock keeps other reconciles out).
-        for (destination, operations) in Dictionary(grouping: pending, by: \.destination) {
-            guard let inventory = inventories[destination], let worker = workers[destination],
-                operations.allSatisfy({ $0.anonymousObjectsBefore == 0 })
-            else { continue }
-            let anonymous = Set(inventory.objects.filter(\.isAnonymous).map(\.identity))
-            guard !anonymous.isEmpty else { continue }
-            try await trail.record(
-                AuditEntryDraft(
-                    action: AuditAction("replicate.recover"), actor: trail.actor,
-                    outputs: [
-                        "destination": .string(destination),
-                        "destroyingAnonymousObjects": .integer(Int64(inventory.objects.filter(\.isAnonymous).count)),
-                    ]))
-            var destroyed = 0
-            for identity in anonymous {
-                destroyed +=
-                    (try? await worker.withEveryObject(identity) { session, handles in
-                        var count = 0
-                        for handle in handles where (try? session.keyRecord(of: handle)).map(\.isAnonymous) ?? true {
-                            if (try? session.destroyObject(handle)) != nil { count += 1 }
-                        }
-                        return count
-                    }) ?? 0
-            }
-            if destroyed > 0 {
-                removedFrom.insert(destination)
-                record(["destination": .string(destination), "anonymousObjectsRemoved": .integer(Int64(destroyed))])
-            }
-        }
-        try await trail.record(contentsOf: drafts)
-        if !outcomes.isEmpty { try journal.recovered(outcomes) }
-        return (recovered, removedFrom)
-    }
-
-    private static let tornUnreadable = "unreadable, left by an interrupted promotion"
-    private static let tornAttributes = "the copy's material with attributes no finished promotion has"
-
     private func report(
         fleet: Fleet, apply: Bool, audit: AuditReport, plan: ReconcilePlan, scans: [HSMScan], execution: Execution,
         recovered: [ReconcileReport.Recovered], generatedAt: Date, started: ContinuousClock.Instant
@@ -403,6 +275,15 @@ public struct ReconcileRun: Sendable {
             }
         }
         failures += execution.failures
+        for decision in recovered where decision.outcome == "refused" {
+            failures.append(
+                .init(
+                    hsm: decision.destination, key: nil, reason: "journal",
+                    detail:
+                        "pending copy \(decision.op) of \(decision.key): the journal record differs from the intent "
+                        + "the signed log holds (edited?); recovery did nothing for it",
+                    securityEvent: true))
+        }
         func resolved(_ finding: Finding) -> Bool {
             guard finding.kind == .missing, let key = finding.key else { return false }
             let identity = KeyIdentity(objectClass: key.class, label: key.label, id: key.id)
@@ -444,7 +325,20 @@ public struct ReconcileRun: Sendable {
             policy: policy, remaining: remaining, recovered: recovered)
     }
 
-    private static func close(_ connections: [HSMConnection]) async {
+    /// The `replicate.intent` entry announcing `operation` in the signed log, binding the journal
+    /// record to it by digest (recovery acts only on records the log holds this way).
+    public static func intentEntry(_ operation: ReplicationJournal.Operation, actor: AuditActor) -> AuditEntryDraft {
+        AuditEntryDraft(
+            action: AuditAction("replicate.intent"), actor: actor,
+            outputs: [
+                "op": .string(operation.op), "key": .string(operation.key.description),
+                "source": .string(operation.source), "destination": .string(operation.destination),
+                "fingerprint": .string(operation.fingerprint.digest ?? "unavailable"),
+                "journal": .string("sha256:\(operation.digest)"),
+            ])
+    }
+
+    static func close(_ connections: [HSMConnection]) async {
         for connection in connections {
             await connection.worker?.close()
         }

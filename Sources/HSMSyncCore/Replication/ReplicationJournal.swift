@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 #if canImport(Glibc)
@@ -15,6 +16,10 @@ import Foundation
 /// vanish with the process that made them) and planned again.
 public final class ReplicationJournal {
     /// One copy announced in the journal.
+    ///
+    /// Recovery acts on an operation only when the signed log holds its `replicate.intent` entry
+    /// with this operation's ``digest``: the journal is a plain file nothing signs, and an edited or
+    /// forged line must never make recovery destroy anything.
     public struct Operation: Sendable, Codable, Hashable {
         public let op: String
         public let key: KeyIdentity
@@ -22,10 +27,62 @@ public final class ReplicationJournal {
         public let source: String
         public let destination: String
         public let fingerprint: Fingerprint
-        /// Objects on the destination with no identity at all (torn, unreadable) when the copy was
-        /// planned. When it was 0, every such object found after a crash was made by this copy's
-        /// interrupted promotion: provably ours, so recovery may remove it.
+        /// Journals written before 0.9 only: the count of identity-less objects on the destination.
+        /// Read and ignored: recovery no longer removes objects for having no identity.
         public let anonymousObjectsBefore: Int?
+        /// Objects on the destination whose attributes could not be read at all when the copy was
+        /// planned. When it was 0, an unreadable object with no identity found after a crash is the
+        /// torn write of an interrupted promotion (a complete object, anyone's, is never removed).
+        public let incompleteObjectsBefore: Int?
+        /// The policy the copy is made with (the source's), so that recovery destroys a torn copy only
+        /// when it is exactly what this operation staged.
+        public let keyPolicy: StagedPolicy?
+        public let publicKeyPolicy: StagedPolicy?
+
+        public init(
+            op: String, key: KeyIdentity, publicKey: KeyIdentity?, source: String, destination: String,
+            fingerprint: Fingerprint, incompleteObjectsBefore: Int?, keyPolicy: StagedPolicy?,
+            publicKeyPolicy: StagedPolicy?
+        ) {
+            self.op = op
+            self.key = key
+            self.publicKey = publicKey
+            self.source = source
+            self.destination = destination
+            self.fingerprint = fingerprint
+            self.anonymousObjectsBefore = nil
+            self.incompleteObjectsBefore = incompleteObjectsBefore
+            self.keyPolicy = keyPolicy
+            self.publicKeyPolicy = publicKeyPolicy
+        }
+
+        /// SHA-256 over the operation's sorted-key JSON, hex: what the signed log's intent entry
+        /// records as `journal`, binding this record to it.
+        public var digest: String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let bytes = (try? encoder.encode(self)) ?? Data()
+            return Array(SHA256.hash(data: bytes)).hexString
+        }
+    }
+
+    /// A key's policy as the inventory reads it (usage flags and policy attributes), `CKA_TOKEN` aside:
+    /// a torn promotion differs from the staged copy in that one attribute only.
+    public struct StagedPolicy: Sendable, Codable, Hashable {
+        public let usage: [String]
+        public let attributes: KeyRecord.PolicyAttributes
+
+        public init(_ record: KeyRecord) {
+            usage = record.usage.sorted()
+            var attributes = record.attributes
+            attributes.token = nil
+            self.attributes = attributes
+        }
+
+        /// Whether `record` carries exactly this policy, `CKA_TOKEN` aside.
+        public func matches(_ record: KeyRecord) -> Bool {
+            self == StagedPolicy(record)
+        }
     }
 
     /// A journal line.

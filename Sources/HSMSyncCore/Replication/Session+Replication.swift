@@ -56,6 +56,14 @@ extension Session {
         let mechanism = Mechanism(
             envelope.mechanism == MechanismType.aesKeyWrap.description ? .aesKeyWrap : .aesKeyWrapPad)
         let stagedTemplate = try envelope.key.attributes(token: false)
+        if envelope.key.objectClass != "public-key",
+            let violation = KeySeparation.violation(
+                usage: AttributeComparison.usageAttributes.compactMap { envelope.key.flags[$0.0] == true ? $0.1 : nil })
+        {
+            throw .refusedByPolicy("\(envelope.key.identity): \(violation); nothing was unwrapped")
+        }
+        try requireAbsent(envelope.key, hsm: hsm)
+        if let publicKey = envelope.publicKey, !presentPublicKey { try requireAbsent(publicKey, hsm: hsm) }
 
         // Step 4: stage. A failure here leaves nothing behind: session objects vanish with the session.
         let staged: ObjectHandle
@@ -104,17 +112,20 @@ extension Session {
             }
         }
 
-        // Step 6: promote, then read the token objects back.
+        // Step 6: promote, then read the token objects back. The public key goes first: a promotion of
+        // the private key torn by a crash is then next to its public key, which gives it a
+        // fingerprint (an EC private key on SoftHSM2 carries no public point), so recovery can prove
+        // the torn object is this copy's.
         var promoted: [KeyIdentity] = []
-        try promote(
-            staged, template: envelope.key, blob: blob, mechanism: mechanism, transportKey: transportKey, hsm: hsm)
-        promoted.append(envelope.key.identity)
         if let stagedPublic, let publicKey = envelope.publicKey {
             try promote(
                 stagedPublic, template: publicKey, blob: nil, mechanism: nil, transportKey: transportKey, hsm: hsm)
             promoted.append(publicKey.identity)
         }
-        return InstalledKey(promoted: promoted, proofs: proofs)
+        try promote(
+            staged, template: envelope.key, blob: blob, mechanism: mechanism, transportKey: transportKey, hsm: hsm)
+        promoted.append(envelope.key.identity)
+        return InstalledKey(promoted: promoted.reversed(), proofs: proofs)
     }
 
     /// Creates a public key object from its template (a public key missing on its own: no wrapping,
@@ -130,6 +141,7 @@ extension Session {
         {
             throw .envelopeInvalid("the public key does not match the source fingerprint")
         }
+        try requireAbsent(template, hsm: hsm)
         let staged: ObjectHandle
         do {
             staged = try createObject(try template.attributes(token: false))
@@ -144,6 +156,31 @@ extension Session {
         try readBack(staged, expected: template, hsm: hsm, stage: "staged")
         try promote(staged, template: template, blob: nil, mechanism: nil, transportKey: nil, hsm: hsm)
         return InstalledKey(promoted: [template.identity], proofs: ["public-key"])
+    }
+
+    /// Looks the identity up on the token itself, under the token lock, right before the copy is
+    /// made (SECURITY.md R23): the plan saw it missing, but a PKCS#11 client that is not hsmsync (a CA,
+    /// an operator's pkcs11-tool) may have created it since, and a second object with the same
+    /// identity is a duplicate no later run can repair.
+    private func requireAbsent(_ template: KeyTemplate, hsm: String) throws(ReplicationError) {
+        guard let objectClass = template.specClass else { return }
+        var match: [Attribute] = [.class(objectClass), .label(template.label), .bool(.token, true)]
+        match.append(.id(Hex.decode(template.id) ?? []))
+        let found: [ObjectHandle]
+        do {
+            found = try findObjects(matching: match)
+        } catch {
+            throw .hsmFailure(
+                hsm: hsm, operation: "looking up \(template.identity) before copying it (C_FindObjects)",
+                error: "\(error)", outcomeUnknown: false)
+        }
+        guard found.isEmpty else {
+            throw .conflict(
+                hsm: hsm,
+                reason:
+                    "\(template.identity) appeared on the token after the plan was made (\(found.count) object(s)); "
+                    + "nothing was copied over it")
+        }
     }
 
     /// SoftHSM2 2.6.1 answers a tampered blob or a wrong key with `CKR_GENERAL_ERROR` (P5); other

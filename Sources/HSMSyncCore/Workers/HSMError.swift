@@ -40,6 +40,10 @@ public struct HSMError: CategorizedError, Hashable {
         case notOpen
         /// The last scan found no object, or several, with this identity.
         case objectNotUnique(identity: String, count: Int)
+        /// Another process opened the token to change it and holds its lock (``TokenLock``).
+        case tokenLocked(holder: String, path: String)
+        /// The token's lock file could not be created or locked.
+        case tokenLockUnavailable(path: String, reason: String)
     }
 
     public var category: FailureCategory {
@@ -49,6 +53,12 @@ public struct HSMError: CategorizedError, Hashable {
         default:
             return .runtime
         }
+    }
+
+    /// Whether another hsmsync process holds the token's lock.
+    public var isTokenLocked: Bool {
+        if case .tokenLocked = kind { return true }
+        return false
     }
 
     /// Whether the HSM could not be reached at all (as opposed to reached and refusing).
@@ -103,6 +113,12 @@ public struct HSMError: CategorizedError, Hashable {
             return "internal error: the HSM worker is not open"
         case .objectNotUnique(let identity, let count):
             return count == 0 ? "\(identity) was not found by the last scan" : "\(count) objects are \(identity)"
+        case .tokenLocked(let holder, let path):
+            return
+                "the token is being changed by another hsmsync process (\(holder); lock \(path)); "
+                + "nothing was changed: run again when it has finished"
+        case .tokenLockUnavailable(let path, let reason):
+            return "the token's lock \(path) cannot be used (\(reason)); nothing was changed"
         }
     }
 }

@@ -23,6 +23,8 @@ public actor HSMWorker {
     private var transportHandle: ObjectHandle?
     /// The transport key's check value from the last scan (`nil`: none, or not computable).
     public private(set) var scannedTransportCheckValue: String?
+    /// Held while the worker is open read-write: no other hsmsync process changes the token meanwhile.
+    private var tokenLock: TokenLock?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         executor.asUnownedSerialExecutor()
@@ -55,11 +57,17 @@ public actor HSMWorker {
         public var promptLock: PromptLock
         /// Try a login even when the token says one attempt is left.
         public var allowFinalTry: Bool
+        /// What this process does, for the holder line of the token lock another process prints.
+        public var purpose: String
 
-        public init(login: Bool = true, promptLock: PromptLock = PromptLock(), allowFinalTry: Bool = false) {
+        public init(
+            login: Bool = true, promptLock: PromptLock = PromptLock(), allowFinalTry: Bool = false,
+            purpose: String = TokenLock.currentCommand
+        ) {
             self.login = login
             self.promptLock = promptLock
             self.allowFinalTry = allowFinalTry
+            self.purpose = purpose
         }
     }
 
@@ -102,6 +110,9 @@ public actor HSMWorker {
             "token found",
             metadata: ["hsm.token.label": "\(token.label)", "hsm.token.serial": "\(token.serialNumber)"])
 
+        // Before the session and the login: a token another hsmsync process is changing is not
+        // even logged into (SoftHSM2's C_Login rewrites the token's file, racing that process).
+        let lock = readWrite ? try TokenLock.acquire(token, hsm: name, purpose: options.purpose) : nil
         let opened: Session
         do {
             opened = try module.openSession(slot, readWrite: readWrite)
@@ -130,6 +141,7 @@ public actor HSMWorker {
         self.slot = slot
         self.token = token
         self.session = consume opened
+        self.tokenLock = lock
     }
 
     /// R16: read the PIN counters before trying, and never spend the last attempt unasked.
@@ -166,6 +178,7 @@ public actor HSMWorker {
     /// Closes the session (logging out the token for this process).
     public func close() {
         session = nil
+        tokenLock = nil
         index = [:]
         transportHandle = nil
         scannedTransportCheckValue = nil

@@ -1,0 +1,62 @@
+import Foundation
+import HSMSyncCore
+import HSMSyncTesting
+import PKCS11
+import Testing
+
+/// Issue 17, item 3: the lock is per token, not per fleet file. Two fleet files naming the same
+/// tokens (one with its own state directory and no log) never copy a key twice.
+@Suite("Token lock across fleet files (SoftHSM2)")
+struct TokenLockTests {
+    static func session(_ token: TestToken) async throws -> Session {
+        try await SoftHSMFixture.shared.module().loggedInSession(token)
+    }
+
+    @Test(
+        "Two fleet files on the same tokens run reconcile --apply at once: one waits or is refused with the holder named; never a duplicate"
+    )
+    func twoFleetFilesOneToken() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("tl-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("tl-d")
+        let keys = 120
+        do {
+            let session = try await Self.session(primary)
+            try session.installTestTransportKey()
+            for index in 0..<keys {
+                try session.importTestAESKey(
+                    label: "aes-\(index)", id: [0xB0, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
+                    wrapWithTrusted: false)
+            }
+        }
+        try await Self.session(dr).installTestTransportKey()
+        let members: [TestFleet.Member] = [
+            .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
+        ]
+        let withLog = try TestFleet(name: "fleet-a", members: members, extra: TestFleet.fileKeyLog)
+        #expect(try withLog.initializeLog(origin: "lock.example/hsmsync/a").status == 0)
+        let withoutLog = try TestFleet(name: "fleet-b", members: members)
+
+        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            for fleet in [withLog, withoutLog] {
+                group.addTask { try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results {
+            let refused = result.status == 3 && result.stderr.contains("being changed by another hsmsync process")
+            #expect(result.status == 0 || refused, "\(result)")
+            if refused { #expect(result.stderr.contains("pid "), "the holder is named: \(result)") }
+        }
+        #expect(results.contains { $0.status == 0 }, "\(results)")
+
+        let again = try withLog.hsmsync(["reconcile", "--fleet", withLog.path, "--apply", "--json"])
+        #expect(again.status == 0, "\(again)")
+        let count = try await Self.session(dr).findObjects().count
+        #expect(count == 1 + keys, "exactly the transport key and \(keys) copies on dr-1; found \(count)")
+        let audit = try withLog.hsmsync(["audit", "--fleet", withLog.path, "--json"])
+        #expect(audit.status == 0, "\(audit)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        let kinds = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(!kinds.contains("duplicate"), "\(kinds)")
+    }
+}
