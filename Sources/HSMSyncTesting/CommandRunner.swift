@@ -34,6 +34,18 @@ public enum CommandRunner {
     /// The `hsmsync` executable under test.
     public static var hsmsync: URL { productsDirectory.appendingPathComponent("hsmsync") }
 
+    /// This test process's own `HSMSYNC_LOG_HEADS_DIR`, given to every child: a test must never
+    /// write the host's `/var/lib/hsmsync/log-heads`, nor see marks another run left there.
+    public static let logHeadsDirectory: String = {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent(
+                "hsmsync-log-heads-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(6))")
+        try? FileManager.default.createDirectory(
+            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        FixtureCleanup.register(directory)
+        return directory.path
+    }()
+
     /// Runs `hsmsync` with `arguments`.
     ///
     /// - Parameters:
@@ -54,7 +66,9 @@ public enum CommandRunner {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["HSMSYNC_LOG_HEADS_DIR": logHeadsDirectory]) { _, new in new }
+            .merging(environment) { _, new in new }
         if let directory {
             process.currentDirectoryURL = directory
         }

@@ -39,8 +39,10 @@ public actor SoftHSMFixture {
         FixtureCleanup.register(directory)
     }
 
-    /// The environment a child process needs to see this process's test tokens.
-    public nonisolated var environment: [String: String] { configuration.environment }
+    /// The environment a child process needs to see this process's test tokens (and its head marks).
+    public nonisolated var environment: [String: String] {
+        configuration.environment.merging(["HSMSYNC_LOG_HEADS_DIR": CommandRunner.logHeadsDirectory]) { _, new in new }
+    }
 
     /// The SoftHSM2 module, loaded and initialised once.
     public func module() async throws -> PKCS11Module {

@@ -47,7 +47,8 @@ public actor AuditTrail {
         let (signer, anchor, worker) = try await signer(
             for: settings.key, fleet: fleet, origin: origin, connector: connector, workers: workers)
         let configuration = AuditLog.Configuration(
-            checkpointPolicy: checkpointPolicy, anchorStore: anchor, toolVersion: "hsmsync \(HSMSyncVersion.current)")
+            checkpointPolicy: checkpointPolicy, anchorStore: anchor, headMarks: .host,
+            toolVersion: "hsmsync \(HSMSyncVersion.current)")
         let log = try await AuditLog.open(
             directory: settings.directory, signer: signer, actor: actor, configuration: configuration)
         return AuditTrail(log: log, actor: actor, ownedKeyWorker: worker)
@@ -80,6 +81,11 @@ public actor AuditTrail {
             let signer = try await HSMAuditSigner(worker: worker, label: label, origin: origin)
             return (signer, HSMAnchorStore(worker: worker, origin: origin), worker)
         }
+    }
+
+    /// The head mark the log recorded on first use on this host, if it did.
+    public var headMarkAdoption: LogHeadAdoption? {
+        get async { await log?.headMarkAdoption }
     }
 
     /// Appends an entry (durable when this returns); `nil` when the trail is disabled.

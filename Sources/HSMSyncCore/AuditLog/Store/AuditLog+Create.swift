@@ -46,6 +46,9 @@ extension AuditLog {
         if PosixFile.exists(directory.entries) || PosixFile.exists(directory.vkey) {
             throw AuditLogError.alreadyExists(path: directory.path)
         }
+        if let marks = configuration.headMarks, let mark = try marks.load(for: verifierKey) {
+            throw AuditLogError.headMarkExists(markPath: mark.path, markSize: mark.head.size)
+        }
         try takeLock()
         try PosixFile.makeDirectory(directory.checkpoints, mayExist: true)
         try PosixFile.makeDirectory(directory.recovery, mode: 0o700, mayExist: true)

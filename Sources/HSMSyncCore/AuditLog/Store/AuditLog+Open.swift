@@ -70,6 +70,7 @@ extension AuditLog {
         signedHead = signed
 
         let tail = try scanTail()
+        try checkHeadMark(latest: latest)
         if tail.tornOffset != nil || tail.intactCount > 0 {
             let report = try saveTornBytes(tail)
             if let confirm = configuration.confirmRecovery, !(await confirm(report)) {
@@ -96,6 +97,26 @@ extension AuditLog {
             try repairLatestCopy()
         }
         startBulkTimer()
+    }
+
+    /// Before anything is cut, appended or signed: the entries (signed and intact unsigned) must
+    /// extend this host's head mark. A log without a mark here — the first open after an upgrade,
+    /// or a log moved to this host — is trusted on first use: its latest checkpoint becomes the mark.
+    private func checkHeadMark(latest: CheckpointLoader.Accepted?) throws {
+        guard let marks = configuration.headMarks else { return }
+        let lock = try marks.lock(for: verifierKey)
+        defer { PosixFile.close(lock) }
+        if let mark = try marks.load(for: verifierKey) {
+            try requireConsistent(with: mark)
+            return
+        }
+        guard let latest else { return }
+        var note = try SignedNote(parsing: Array(latest.noteText.utf8))
+        let key = verifierKey
+        note.signatures = note.signatures.filter { key.matches($0) }
+        try marks.store(note, for: key)
+        knownMark = signedHead
+        headMarkAdoption = LogHeadAdoption(path: marks.path(for: key), size: signedHead.size)
     }
 
     private func removeStaleTemporaries() {

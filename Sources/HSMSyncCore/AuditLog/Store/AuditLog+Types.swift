@@ -18,6 +18,10 @@ extension AuditLog {
         /// Where the last signed (size, root) is kept outside the log files (an HSM data object,
         /// the witnesses); the log refuses to sign anything that does not extend it.
         public var anchorStore: (any CheckpointAnchorStore)?
+        /// Where this host keeps the last checkpoint it signed of each log (``LogHeadMarks/host``
+        /// for hsmsync's commands); the log refuses to sign anything inconsistent with it. `nil`
+        /// keeps no mark, for tests and tools that must not touch the host's state.
+        public var headMarks: LogHeadMarks?
         /// Free bytes to keep on the log's file system; a write that would eat into it is refused.
         public var freeSpaceReserve: UInt64
         /// Asked before recovery cuts a torn tail or signs unsigned entries; `nil` accepts.
@@ -29,12 +33,14 @@ extension AuditLog {
 
         public init(
             checkpointPolicy: CheckpointPolicy = .manual, clock: @escaping @Sendable () -> Date = { Date() },
-            anchorStore: (any CheckpointAnchorStore)? = nil, freeSpaceReserve: UInt64 = 16 << 20,
-            confirmRecovery: (@Sendable (RecoveryReport) async -> Bool)? = nil, toolVersion: String = "hsmsync"
+            anchorStore: (any CheckpointAnchorStore)? = nil, headMarks: LogHeadMarks? = nil,
+            freeSpaceReserve: UInt64 = 16 << 20, confirmRecovery: (@Sendable (RecoveryReport) async -> Bool)? = nil,
+            toolVersion: String = "hsmsync"
         ) {
             self.checkpointPolicy = checkpointPolicy
             self.clock = clock
             self.anchorStore = anchorStore
+            self.headMarks = headMarks
             self.freeSpaceReserve = freeSpaceReserve
             self.confirmRecovery = confirmRecovery
             self.toolVersion = toolVersion

@@ -43,6 +43,11 @@ public actor AuditLog {
     private var bulkTimer: Task<Void, Never>?
     /// What ``open(directory:signer:configuration:)`` repaired, if anything.
     public internal(set) var recovery: RecoveryReport?
+    /// The head mark recorded on opening a log this host had none for (trust on first use).
+    public internal(set) var headMarkAdoption: LogHeadAdoption?
+    /// The head mark as this writer last read or wrote it: the tree is known to extend it, so
+    /// signing need not re-read the entries while it is unchanged.
+    var knownMark: TreeHead?
 
     init(directory: LogDirectory, origin: String, signer: any AuditSigner, configuration: Configuration) {
         self.directory = directory
@@ -182,13 +187,20 @@ public actor AuditLog {
             return CheckpointReceipt(
                 size: head.size, rootHash: head.rootHash, note: String(decoding: existing, as: UTF8.self))
         }
+        // The mark's lock is held from the consistency check to the new mark, across the signature.
+        let markLock = try configuration.headMarks.map { try $0.lock(for: verifierKey) }
+        defer { if let markLock { PosixFile.close(markLock) } }
+        if let marks = configuration.headMarks, let mark = try marks.load(for: verifierKey) {
+            try requireConsistent(with: mark)
+        }
         let text = Array(checkpoint.text.utf8)
         let signature = NoteSignature(
             keyName: signer.keyName, keyID: signer.keyID, signature: try await signer.sign(text))
         guard signer.verifierKey.verify(signature, text: text) else {
             throw AuditLogError.signatureDoesNotVerify(keyName: signer.keyName)
         }
-        let note = SignedNote(text: checkpoint.text, signatures: [signature]).serialized
+        let signedNote = SignedNote(text: checkpoint.text, signatures: [signature])
+        let note = signedNote.serialized
         try checkWritable()
         do {
             try writeNote(Array(note.utf8), size: head.size)
@@ -198,11 +210,50 @@ public actor AuditLog {
             fail(error)
             throw error
         }
+        // A crash before this leaves the mark one checkpoint behind: opening finds the log extends it.
+        try configuration.headMarks?.store(signedNote, for: verifierKey)
+        knownMark = head
         configuration.faultInjection?(.beforeAnchorUpdate)
         try await configuration.anchorStore?.store(head)
         signedHead = head
         lastCheckpointAt = .now
         return CheckpointReceipt(size: head.size, rootHash: head.rootHash, note: note)
+    }
+
+    /// Refuses a tree that does not extend the head mark: smaller than it, or with another root at
+    /// its size.
+    func requireConsistent(with mark: LogHeadMark) throws {
+        guard mark.head != knownMark else { return }
+        guard mark.head.size <= range.size else {
+            throw AuditLogError.rolledBack(markPath: mark.path, markSize: mark.head.size, logSize: range.size)
+        }
+        let root: MerkleHash?
+        if mark.head.size == range.size {
+            root = range.root
+        } else if mark.head.size == signedHead.size {
+            root = signedHead.rootHash
+        } else {
+            root = try prefixRoot(size: mark.head.size)
+        }
+        guard root == mark.head.rootHash else {
+            throw AuditLogError.forkedFromHeadMark(markPath: mark.path, size: mark.head.size)
+        }
+        knownMark = mark.head
+    }
+
+    /// `MTH` of the first `size` entries, re-read from `entries.jsonl` (only when the mark moved
+    /// behind this writer's back or lags its latest checkpoint); `nil` if there are fewer.
+    private func prefixRoot(size: UInt64) throws -> MerkleHash? {
+        var prefix = CompactRange()
+        var reader = try LineReader(path: directory.entries)
+        while prefix.size < size, let line = try reader.next() {
+            switch line {
+            case .complete(let bytes): prefix.append(TreeHasher.leafHash(bytes))
+            case .overlong(_, let leafHash): prefix.append(leafHash)
+            case .unterminated: return nil
+            }
+        }
+        return prefix.size == size ? prefix.root : nil
     }
 
     /// `checkpoints/<size>.note`: temp file, `fsync`, `rename`, `fsync(checkpoints/)`.

@@ -26,10 +26,21 @@ public enum AuditLogError: CategorizedError, Hashable, Sendable {
     case closed
     /// The operator declined the recovery of a torn or unsigned tail.
     case recoveryDeclined
+    /// This host signed a larger checkpoint of this log than the directory now holds: it was rolled
+    /// back or replaced by an older copy. Nothing was signed.
+    case rolledBack(markPath: String, markSize: UInt64, logSize: UInt64)
+    /// The directory's first entries do not have the root of the checkpoint this host signed at
+    /// that size: it holds another history. Nothing was signed.
+    case forkedFromHeadMark(markPath: String, size: UInt64)
+    /// `log init` for a key this host already signed checkpoints with: a second log under one key
+    /// would sign checkpoints inconsistent with the first one's. Nothing was written.
+    case headMarkExists(markPath: String, markSize: UInt64)
+    /// The mark file is not a checkpoint of this log signed by its key.
+    case headMarkUnusable(path: String, reason: String)
 
     public var category: FailureCategory {
         switch self {
-        case .damaged: .integrity
+        case .damaged, .rolledBack, .forkedFromHeadMark, .headMarkExists, .headMarkUnusable: .integrity
         case .notALog, .alreadyExists, .keyMismatch, .invalidOrigin, .invalidDraft, .entryTooLong: .invalidInput
         case .locked, .insufficientSpace, .signatureDoesNotVerify, .failed, .closed, .recoveryDeclined: .runtime
         }
@@ -59,6 +70,20 @@ public enum AuditLogError: CategorizedError, Hashable, Sendable {
             "the log failed earlier (\(reason)); close it and open it again to recover"
         case .closed: "the log is closed"
         case .recoveryDeclined: "recovery was declined; the log was not changed"
+        case .rolledBack(let markPath, let markSize, let logSize):
+            "refusing to sign: this host already signed checkpoint \(markSize) of this log (head mark \(markPath)), "
+                + "but the log directory holds \(logSize) entr\(logSize == 1 ? "y" : "ies"): it was rolled back or "
+                + "replaced by an older copy. Nothing was signed; restore the newer copy (see \"Head marks\" in "
+                + "docs/audit-log.md)"
+        case .forkedFromHeadMark(let markPath, let size):
+            "refusing to sign: the log's first \(size) entries do not have the root of checkpoint \(size) that this "
+                + "host signed (head mark \(markPath)): the directory holds another history, a fork. Nothing was "
+                + "signed; run `hsmsync log verify --trusted-checkpoint \(markPath)`"
+        case .headMarkExists(let markPath, let markSize):
+            "this host already signed checkpoint \(markSize) with this log key (head mark \(markPath)): a new log "
+                + "needs a new origin and key. Nothing was written"
+        case .headMarkUnusable(let path, let reason):
+            "the head mark \(path) is not a checkpoint of this log signed by its key (\(reason)): refusing to sign"
         }
     }
 }

@@ -88,14 +88,24 @@ struct CheckpointLoader {
         } catch  where error.code == ENOENT {
             names = []
         }
+        var findings: [VerificationFinding] = []
         for name in names.sorted() {
-            guard let size = LogDirectory.size(fromNoteName: name) else { continue }  // *.tmp leftovers etc.
+            guard let size = LogDirectory.size(fromNoteName: name) else {
+                // A writer's temporary file is its business; anything else is not where a note belongs.
+                if !name.hasSuffix(".tmp") {
+                    findings.append(
+                        VerificationFinding(
+                            .parse, checkpoint: nil,
+                            message: "checkpoints/\(name): a stray file, not a checkpoint note name (twenty digits "
+                                + "of its size and .note); not read as a checkpoint"))
+                }
+                continue
+            }
             files.append(("checkpoints/" + name, directory.checkpoints + "/" + name, size))
         }
         if PosixFile.exists(directory.latestCheckpoint) {
             files.append(("checkpoint", directory.latestCheckpoint, nil))
         }
-        var findings: [VerificationFinding] = []
         var bySize: [UInt64: [Accepted]] = [:]
         for file in files {
             let bytes = try PosixFile.readAll(file.path)

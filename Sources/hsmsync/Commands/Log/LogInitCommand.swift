@@ -81,7 +81,7 @@ struct LogInitCommand: AsyncParsableCommand {
         }
         let log = try await AuditLog.create(
             directory: directory, origin: origin, signer: signer, actor: actorOption.auditActor, policy: policy,
-            configuration: AuditLog.Configuration(anchorStore: anchor, toolVersion: logToolVersion))
+            configuration: AuditLog.Configuration(anchorStore: anchor, headMarks: .host, toolVersion: logToolVersion))
         await keyWorker?.close()
         let root = await log.rootHash
         let size = await log.size

@@ -6,7 +6,11 @@ struct LogNoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "note",
         abstract: "Record an operator's note and sign a checkpoint.",
-        discussion: "Opening the log recovers a torn tail first; what was cut is reported on stderr and logged."
+        discussion: """
+            Opening the log recovers a torn tail first; what was cut is reported on stderr and logged. \
+            The log refuses to sign (exit 1) when it does not extend the last checkpoint this host signed, \
+            recorded outside the log in $HSMSYNC_LOG_HEADS_DIR (default /var/lib/hsmsync/log-heads).
+            """
     )
 
     @Argument(help: "The log directory (not with --fleet).")
@@ -36,6 +40,7 @@ struct LogNoteCommand: AsyncParsableCommand {
             guard loaded.log != nil else { throw ValidationError("\(fleet) has no log: section") }
             let trail = try await AuditTrail.open(
                 for: loaded, actor: actorOption.auditActor, connector: Environment.shared.connector)
+            if let adoption = await trail.headMarkAdoption { Self.reportAdoption(adoption) }
             let receipt = try await trail.record(.logNote, detail: ["text": .string(text)])
             let checkpoint = try await trail.checkpoint()
             try await trail.close()
@@ -45,7 +50,8 @@ struct LogNoteCommand: AsyncParsableCommand {
         let signer = try FileKeySigner(path: key!)
         let log = try await AuditLog.open(
             directory: directory!, signer: signer, actor: actorOption.auditActor,
-            configuration: AuditLog.Configuration(toolVersion: logToolVersion))
+            configuration: AuditLog.Configuration(headMarks: .host, toolVersion: logToolVersion))
+        if let adoption = await log.headMarkAdoption { Self.reportAdoption(adoption) }
         if let recovery = await log.recovery {
             if recovery.truncatedBytes > 0 {
                 Console.error(
@@ -63,5 +69,11 @@ struct LogNoteCommand: AsyncParsableCommand {
         Console.out("entry       \(receipt.seq) \(receipt.leafHash.hex)")
         Console.out("checkpoint  size \(checkpoint.size) root \(checkpoint.rootHash.base64)")
         Console.out("root words  \(PGPWords.string(for: checkpoint.rootHash.bytes))")
+    }
+
+    static func reportAdoption(_ adoption: LogHeadAdoption) {
+        Console.error(
+            "no head mark for this log on this host: adopted checkpoint \(adoption.size) (trust on first use), "
+                + "recorded in \(adoption.path)")
     }
 }
