@@ -48,7 +48,7 @@ struct BackupCommandTests {
         #expect(backupKey["isTransportKey"] as? Bool == true)
 
         let pinned = try CommandRunner.hsmsync([
-            "backup", "verify", path, "--vkey", fleet.directory.path("log/log.vkey"),
+            "backup", "verify", path, "--vkey", fleet.directory.path("backup.vkey"),
         ])
         #expect(pinned.status == 0, "\(pinned)")
         #expect(pinned.stdout.contains("(the trusted key)"))
@@ -126,7 +126,7 @@ struct BackupCommandTests {
         let path = try Support.createBundle(fleet)
         let original = try BackupCodec.load(path, trusted: nil).content
         // Signed with the fleet's own key: only the consistency checks can catch these.
-        let signer = try FileKeySigner(path: fleet.directory.path("log.key"))
+        let signer = try FileKeySigner(path: fleet.directory.path("backup.key"))
         let changes: [(String, @Sendable (inout BackupContent) -> Void)] = [
             ("wrapped-length", { $0.keys[0].wrappedLength += 8 }),
             ("counts", { $0.manifest.counts.keys += 1 }),
@@ -137,7 +137,7 @@ struct BackupCommandTests {
             let forged = fleet.directory.path("forged-\(name).hsb")
             try BackupCodec.write(try await BackupCodec.encode(content, signer: signer), to: forged)
             let result = try CommandRunner.hsmsync([
-                "backup", "verify", forged, "--vkey", fleet.directory.path("log/log.vkey"), "--json",
+                "backup", "verify", forged, "--vkey", fleet.directory.path("backup.vkey"), "--json",
             ])
             #expect(result.status == 1, "\(name): \(result)")
             let report = try Support.json(result.stdout)
@@ -181,7 +181,7 @@ struct BackupCommandTests {
         try await Support.plantCAKeys(tokens[0])
         let path = try Support.createBundle(fleet)
         let result = try CommandRunner.hsmsync([
-            "backup", "verify", path, "--vkey", other.directory.path("log/log.vkey"),
+            "backup", "verify", path, "--vkey", other.directory.path("backup.vkey"),
         ])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains("not by the trusted key other-fleet.example"))

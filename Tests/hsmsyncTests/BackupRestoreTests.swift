@@ -206,7 +206,7 @@ struct BackupRestoreTests {
         #expect(unsigned.stderr.contains("not by the trusted key backup-fleet.example"))
         let foreign = try fleet.hsmsync([
             "backup", "restore", "--fleet", fleet.path, "--hsm", "dr-1", bundle, "--apply", "--vkey",
-            other.directory.path("log/log.vkey"),
+            other.directory.path("backup.vkey"),
         ])
         #expect(foreign.status == 1, "\(foreign)")
         #expect(foreign.stderr.contains("the bundle belongs to fleet \"other-fleet\", not \"backup-fleet\""))
@@ -308,7 +308,7 @@ struct BackupRestoreTests {
         "backup.key-label: the bundle is wrapped under the distinct backup key, not the transport key, and restores where only the backup keys agree"
     )
     func distinctBackupKey() async throws {
-        let (fleet, tokens) = try await Support.fleet("rs-bk", extra: "backup:\n  key-label: hsmsync-backup\n")
+        let (fleet, tokens) = try await Support.fleet("rs-bk", backup: "  key-label: hsmsync-backup\n")
         // The two HSMs' transport keys differ; their backup keys are one key.
         for (token, transportValue) in zip(tokens, [TestMaterial.transportKey, TestMaterial.aesKey(42)]) {
             try await Support.on(token) { session in

@@ -9,10 +9,11 @@ import Testing
 enum BackupTestSupport {
     static let transportLabel = "hsmsync-transport"
 
-    /// A fleet (primary `primary-1`, secondary `dr-1`) with a signed audit log (file key), on fresh
-    /// tokens. No keys yet.
-    static func fleet(_ hint: String, name: String = "backup-fleet", extra: String = "") async throws
-        -> (TestFleet, [TestToken])
+    /// A fleet (primary `primary-1`, secondary `dr-1`) with a signed audit log (file key) and a
+    /// backup signing key of its own (`backup.key`, its vkey in `backup.vkey`), on fresh tokens. No
+    /// keys yet. `backup` is added to the fleet's `backup:` section (indented lines).
+    static func fleet(_ hint: String, name: String = "backup-fleet", extra: String = "", backup: String = "")
+        async throws -> (TestFleet, [TestToken])
     {
         let tokens = [
             try await SoftHSMFixture.shared.makeToken("\(hint)p"),
@@ -23,11 +24,17 @@ enum BackupTestSupport {
             members: [
                 .init("primary-1", role: "primary", token: tokens[0]),
                 .init("dr-1", role: "secondary", token: tokens[1], site: "site-b"),
-            ], extra: "log:\n  dir: log\n  key: file:log.key\n" + extra)
+            ],
+            extra: "log:\n  dir: log\n  key: file:log.key\nbackup:\n  signing-key: file:backup.key\n" + backup + extra)
         let made = try CommandRunner.hsmsync(
             ["log", "init", "log", "--origin", "\(name).example/hsmsync/\(hint)", "--key", "log.key"],
             directory: fleet.directory.url)
         #expect(made.status == 0, "\(made)")
+        let key = try CommandRunner.hsmsync(
+            ["log", "keygen", "--name", "\(name).example/backup/\(hint)", "--out", "backup.key"],
+            directory: fleet.directory.url)
+        #expect(key.status == 0, "\(key)")
+        try key.stdout.write(toFile: fleet.directory.path("backup.vkey"), atomically: true, encoding: .utf8)
         return (fleet, tokens)
     }
 

@@ -17,7 +17,8 @@ struct CeremonyCommandTests {
         try await makeFleetAndTokens().fleet
     }
 
-    /// primary-1 and dr-1 on fresh tokens, with an initialised signed log (file key).
+    /// primary-1 and dr-1 on fresh tokens, with an initialised signed log (file key) and a backup
+    /// signing key (`backup.key`, its vkey in `backup.vkey`).
     static func makeFleetAndTokens(_ hint: String = "c", pin: String = "1234") async throws
         -> (fleet: TestFleet, primary: TestToken, dr: TestToken)
     {
@@ -27,10 +28,15 @@ struct CeremonyCommandTests {
             members: [
                 .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
             ],
-            extra: TestFleet.fileKeyLog)
+            extra: TestFleet.fileKeyLog + "backup:\n  signing-key: file:backup.key\n")
         let origin = "test.example/hsmsync/" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created = try fleet.initializeLog(origin: origin)
         #expect(created.status == 0, "\(created)")
+        let key = try fleet.hsmsync([
+            "log", "keygen", "--name", "test.example/backup", "--out", fleet.directory.path("backup.key"),
+        ])
+        #expect(key.status == 0, "\(key)")
+        try key.stdout.write(toFile: fleet.directory.path("backup.vkey"), atomically: true, encoding: .utf8)
         return (fleet, primary, dr)
     }
 
@@ -131,11 +137,11 @@ struct CeremonyCommandTests {
         #expect(backedUp.status == 0, "\(backedUp)")
         let bundle = fleet.directory.path("backups/primary-1.hsmbackup")
         #expect(FileManager.default.fileExists(atPath: bundle))
-        // Signed with the fleet's log key; the rehearsal's bundle holds the same labels under another
+        // Signed with the fleet's backup key; the rehearsal's bundle holds the same labels under another
         // (stand-in) backup key, so no real material went into it, and the fleet does not trust it.
         func manifest(_ path: String) throws -> [String: Any] {
             let verified = try fleet.hsmsync([
-                "backup", "verify", path, "--vkey", fleet.directory.path("audit-log/log.vkey"), "--json",
+                "backup", "verify", path, "--vkey", fleet.directory.path("backup.vkey"), "--json",
             ])
             #expect(verified.status == (path == bundle ? 0 : 1), "\(path): \(verified)")
             return try #require(

@@ -1,4 +1,5 @@
 import PKCS11
+
 /// Restores a verified bundle into one HSM: preconditions, the read-only plan, then for each key
 /// to restore the replication protocol's stage → verify → promote (SECURITY.md §5), and a final
 /// proof of every restored key by fingerprint from a fresh scan.
@@ -21,9 +22,50 @@ public struct BackupRestore: Sendable {
         }
     }
 
+    /// Compares the bundle with its live source HSM, when the fleet has it (same name and token
+    /// serial) and it answers: read-only, through `connect` (a read-only worker the caller closes).
+    public func checkSource(
+        _ bundle: VerifiedBackup, target: String, connect: (String) async throws -> HSMWorker
+    ) async -> BackupSourceCheck {
+        let source = bundle.content.manifest.source
+        guard source.hsm != target, fleet.hsm(named: source.hsm) != nil else {
+            return .notCompared(
+                hsm: source.hsm, status: .notInFleet,
+                reason: source.hsm == target
+                    ? "the bundle's source is the restore target itself"
+                    : "the fleet has no HSM called \(source.hsm)")
+        }
+        let fleet = fleet
+        do {
+            let worker = try await connect(source.hsm)
+            let serial = await worker.token?.serialNumber
+            let scan: Result<[KeyRecord], any Error>
+            do {
+                scan = .success(
+                    try await worker.withSession { session in
+                        try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
+                    })
+            } catch {
+                scan = .failure(error)
+            }
+            await worker.close()
+            guard serial == source.serial else {
+                return .notCompared(
+                    hsm: source.hsm, status: .notInFleet,
+                    reason:
+                        "\(source.hsm) is now token serial \(serial ?? "?"), the bundle's source was \(source.serial)")
+            }
+            return .compared(hsm: source.hsm, scan: try scan.get())
+        } catch {
+            return .notCompared(hsm: source.hsm, status: .unreachable, reason: "\(error)")
+        }
+    }
+
     /// Proves the worker's token holds the bundle's backup key (by check value) and compares the
     /// bundle with the token's inventory. Read-only.
-    public func plan(_ bundle: VerifiedBackup, on worker: HSMWorker) async throws -> BackupRestorePlan {
+    public func plan(
+        _ bundle: VerifiedBackup, on worker: HSMWorker, source: BackupSourceCheck? = nil, allowResurrect: Bool = false
+    ) async throws -> BackupRestorePlan {
         let label = bundle.content.manifest.backupKey.label
         let expected = bundle.content.manifest.backupKey.checkValue
         let fleet = fleet
@@ -44,7 +86,9 @@ public struct BackupRestore: Sendable {
         guard checkValue == expected, let scan else {
             throw BackupError.backupKeyMismatch(hsm: hsm, label: label, bundle: expected, target: checkValue)
         }
-        return BackupRestorePlan.make(bundle: bundle, hsm: hsm, target: scan, backupKeyCheckValue: checkValue)
+        return BackupRestorePlan.make(
+            bundle: bundle, hsm: hsm, target: scan, backupKeyCheckValue: checkValue, source: source,
+            allowResurrect: allowResurrect)
     }
 
     /// Restores every `restore` item of `plan`, one at a time, calling `report` after each (the

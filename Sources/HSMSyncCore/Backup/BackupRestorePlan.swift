@@ -12,6 +12,9 @@ public struct BackupRestorePlan: Sendable, Codable {
             case present
             /// On the target with other (or unprovable) material or policy: left untouched, reported.
             case conflict
+            /// Never restored, wherever it is: its template breaks key separation, or the live source
+            /// contradicts it (destroyed there since, other material, a narrower policy).
+            case refused
         }
 
         public let key: KeyIdentity
@@ -30,8 +33,11 @@ public struct BackupRestorePlan: Sendable, Codable {
     public let objects: [Item]
     /// Objects the bundle says it could not hold.
     public let notInBundle: [BackupExclusion]
+    /// What the live source said (absent in plans made before issue 17's check existed).
+    public let source: BackupSourceCheck?
 
     public var conflicts: Int { (keys + objects).filter { $0.action == .conflict }.count }
+    public var refused: Int { (keys + objects).filter { $0.action == .refused }.count }
     public var toRestore: Int { (keys + objects).filter { $0.action == .restore }.count }
     public var present: Int { (keys + objects).filter { $0.action == .present }.count }
 
@@ -43,11 +49,25 @@ public struct BackupRestorePlan: Sendable, Codable {
     /// a fingerprint that cannot be compared, the same key under another (perhaps weaker) policy,
     /// several objects with the identity — is a `conflict`, because hsmsync never overwrites a key
     /// it cannot prove identical (R14).
+    ///
+    /// Before any of that, a key is `refused` when its template breaks ``KeySeparation`` or when
+    /// `source` (the live source HSM) contradicts it (``BackupSourceCheck``).
     public static func make(
-        bundle: VerifiedBackup, hsm: String, target: [KeyRecord], backupKeyCheckValue: String
+        bundle: VerifiedBackup, hsm: String, target: [KeyRecord], backupKeyCheckValue: String,
+        source: BackupSourceCheck? = nil, allowResurrect: Bool = false
     ) -> BackupRestorePlan {
         var byIdentity: [KeyIdentity: [KeyRecord]] = [:]
         for record in target { byIdentity[record.identity, default: []].append(record) }
+        func refusal(_ template: BackupTemplate, _ fingerprint: Fingerprint) -> Item? {
+            let reason =
+                KeySeparation.violation(template).map { "its template breaks key separation: \($0)" }
+                ?? source?.refusal(of: template, fingerprint: fingerprint, allowResurrect: allowResurrect)
+            return reason.map {
+                Item(
+                    key: template.identity, keyType: template.keyType, action: .refused, detail: $0,
+                    fingerprint: fingerprint)
+            }
+        }
         func item(_ template: BackupTemplate, _ fingerprint: Fingerprint) -> Item {
             let identity = template.identity
             let existing = byIdentity[identity] ?? []
@@ -98,7 +118,8 @@ public struct BackupRestorePlan: Sendable, Codable {
         let content = bundle.content
         return BackupRestorePlan(
             hsm: hsm, bundleSHA256: bundle.sha256, backupKeyCheckValue: backupKeyCheckValue,
-            keys: content.keys.map { item($0.template, $0.fingerprint) },
-            objects: content.objects.map { item($0.template, $0.fingerprint) }, notInBundle: content.excluded)
+            keys: content.keys.map { refusal($0.template, $0.fingerprint) ?? item($0.template, $0.fingerprint) },
+            objects: content.objects.map { item($0.template, $0.fingerprint) }, notInBundle: content.excluded,
+            source: source)
     }
 }

@@ -23,7 +23,9 @@ public enum CeremonyAction: Sendable {
     /// A backup bundle checked without an HSM.
     case backupVerify(bundle: String)
     /// A backup bundle restored into one HSM.
-    case backupRestore(bundle: String, hsm: String)
+    /// `allowResurrectBy`: the two people who may confirm, at the step, that keys the live source
+    /// destroyed since the bundle was made are brought back (empty: never).
+    case backupRestore(bundle: String, hsm: String, allowResurrectBy: [String])
     /// A remark for the record.
     case note(text: String)
     /// Witnesses sign off what they saw, typed or by cosigning the log's checkpoint.
@@ -71,7 +73,7 @@ public enum CeremonyAction: Sendable {
         switch self {
         case .fleetCheck(let hsms, _): return hsms.map(\.hsm)
         case .transportCreate(let hsm, _, _, _), .transportInstall(let hsm, _, _), .backupCreate(let hsm, _),
-            .backupRestore(_, let hsm), .destroyKey(let hsm, _, _, _, _):
+            .backupRestore(_, let hsm, _), .destroyKey(let hsm, _, _, _, _):
             return [hsm]
         case .generateKey(let spec): return [spec.hsm]
         case .transportAgree(let from, let to): return [from, to]

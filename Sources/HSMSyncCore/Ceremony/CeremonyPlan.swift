@@ -177,8 +177,13 @@ struct CeremonyPlanner {
                 details.append(try await requireBackupKey(hsm, step))
             case .backupVerify(let bundle):
                 details.append(requireBundle(bundle, step))
-            case .backupRestore(let bundle, let hsm):
+            case .backupRestore(let bundle, let hsm, let allowResurrectBy):
                 details.append(requireBundle(bundle, step))
+                if !allowResurrectBy.isEmpty {
+                    details.append(
+                        "keys the source destroyed since the bundle may be brought back, if "
+                            + allowResurrectBy.joined(separator: " and ") + " both confirm at the step")
+                }
                 if fleet.hsm(named: hsm)?.role == .primary {
                     problems.append("step \(step.id): \(hsm) is a primary; a restore never targets a primary")
                 }

@@ -49,8 +49,8 @@ extension CeremonyRunner {
             return try await backupCreate(step, hsm: hsm, out: out)
         case .backupVerify(let bundle):
             return try await backupVerify(step, bundle: bundle)
-        case .backupRestore(let bundle, let hsm):
-            return try await backupRestore(step, bundle: bundle, hsm: hsm)
+        case .backupRestore(let bundle, let hsm, let allowResurrectBy):
+            return try await backupRestore(step, bundle: bundle, hsm: hsm, allowResurrectBy: allowResurrectBy)
         }
     }
 

@@ -15,7 +15,7 @@ extension CeremonyRunner {
         }
         let worker = try await worker(hsm)
         let (signer, signerWorker) = try await BackupSigning.signer(
-            for: fleet, connector: connector, workers: workers)
+            for: fleet, connector: connector, workers: workers, rehearsal: rehearsal)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let content: BackupContent
@@ -58,9 +58,13 @@ extension CeremonyRunner {
         ]
     }
 
-    /// Restores only when nothing conflicts: a ceremony step never leaves a half-restored HSM with
-    /// conflicts to sort out in the room. Every restored object is proven by fingerprint.
-    func backupRestore(_ step: CeremonyStep, bundle: String, hsm: String) async throws -> [String: JSONValue] {
+    /// Restores only when nothing conflicts and nothing is refused: a ceremony step never leaves a
+    /// half-restored HSM with conflicts to sort out in the room. Every restored object is proven by
+    /// fingerprint. Keys the live source destroyed since the bundle was made come back only when the
+    /// step names two people for it and both confirm, here, each of those keys.
+    func backupRestore(_ step: CeremonyStep, bundle: String, hsm: String, allowResurrectBy: [String]) async throws
+        -> [String: JSONValue]
+    {
         let (path, verified) = try loadBundle(bundle)
         guard let target = fleet.hsm(named: hsm) else { throw CeremonyError.invalid("no HSM called \(hsm)") }
         let restore = BackupRestore(fleet: fleet)
@@ -69,8 +73,35 @@ extension CeremonyRunner {
         // Planned under the fleet's lock: no reconcile or other restore installs keys meanwhile.
         let lock = try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore")
         defer { withExtendedLifetime(lock) {} }
-        let plan = try await restore.plan(verified, on: worker)
+        let connector = connector
+        let fleet = fleet
+        let source = await restore.checkSource(verified, target: hsm) { name in
+            guard let hsm = fleet.hsm(named: name) else { throw CeremonyError.invalid("no HSM called \(name)") }
+            let connection = await connector.connect([hsm], readWrite: false)[0]
+            guard let worker = connection.worker else { throw connection.error! }
+            return worker
+        }
+        var plan = try await restore.plan(verified, on: worker, source: source)
+        let destroyed = plan.keys.filter { $0.action == .refused && source.lacks($0.key) }
+        if !destroyed.isEmpty && !allowResurrectBy.isEmpty && destroyed.count == plan.refused {
+            let names = destroyed.map(\.key.description).joined(separator: ", ")
+            for person in allowResurrectBy {
+                try await confirm(
+                    step, person: person,
+                    prompt: "BRING BACK \(destroyed.count) key(s) destroyed on \(source.hsm) since the bundle was made "
+                        + "(\(names)) into \(hsm)? Type yes to confirm", expected: "yes")
+            }
+            plan = try await restore.plan(verified, on: worker, source: source, allowResurrect: true)
+        }
         let items = plan.keys + plan.objects
+        let refused = items.filter { $0.action == .refused }
+        guard refused.isEmpty else {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "\(refused.count) of the bundle's keys must not be restored ("
+                    + refused.map { "\($0.key.description): \($0.detail ?? "refused")" }.joined(separator: "; ")
+                    + "); nothing was restored", category: .integrity)
+        }
         let conflicts = items.filter { $0.action == .conflict }
         guard conflicts.isEmpty else {
             throw CeremonyError.stepFailed(
@@ -96,6 +127,8 @@ extension CeremonyRunner {
             "sha256": .string("sha256:\(verified.sha256)"),
             "backup_key_check_value": .string(plan.backupKeyCheckValue),
             "present": .integer(Int64(plan.present)),
+            "source_check": .string(source.status.rawValue),
+            "resurrected": .array(destroyed.map { .string($0.key.description) }),
             "restored": .array(
                 outcomes.map { outcome in
                     .object([
@@ -121,10 +154,10 @@ extension CeremonyRunner {
     private func loadBundle(_ bundle: String) throws -> (String, VerifiedBackup) {
         let path = bundlePath(bundle, creating: false)
         // A bundle this rehearsal made is signed by the rehearsal's log; any other by the real fleet's key.
-        let trustFleet =
-            rehearsal && !path.hasPrefix(logDirectory + ".bundles/")
-            ? try Fleet.load(from: fleet.path) : fleet
-        return (path, try BackupCodec.load(path, trusted: try BackupSigning.trustedKey(for: trustFleet, explicit: nil)))
+        let ownBundle = rehearsal && path.hasPrefix(logDirectory + ".bundles/")
+        let trustFleet = rehearsal && !ownBundle ? try Fleet.load(from: fleet.path) : fleet
+        let trusted = try BackupSigning.trustedKey(for: trustFleet, explicit: nil, rehearsal: ownBundle)
+        return (path, try BackupCodec.load(path, trusted: trusted))
     }
 
     private static func directory(of path: String) -> String {

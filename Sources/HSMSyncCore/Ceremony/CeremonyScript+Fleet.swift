@@ -18,7 +18,7 @@ extension CeremonyScript {
                     reason: "step \(step.id) names HSM \"\(hsm)\", which the fleet \(fleet.name) does not have "
                         + "(its HSMs: \(known.joined(separator: ", ")))")
             }
-            if case .backupRestore(_, let hsm) = step.action, fleet.hsm(named: hsm)?.role == .primary {
+            if case .backupRestore(_, let hsm, _) = step.action, fleet.hsm(named: hsm)?.role == .primary {
                 throw YAMLError(
                     file: path, path: "\(step.path).with.hsm", line: nil,
                     reason: "step \(step.id) restores into \(hsm), a primary: a primary is never a restore target")

@@ -296,9 +296,17 @@ private struct ActionParameters {
             let m = try keys(["bundle"])
             return .backupVerify(bundle: try m.required("bundle").nonEmptyString())
         case "backup-restore":
-            let m = try keys(["bundle", "hsm"])
+            let m = try keys(["bundle", "hsm", "allow-resurrect-confirmed-by"])
+            var allowResurrectBy: [String] = []
+            if let value = m.optional("allow-resurrect-confirmed-by") {
+                allowResurrectBy = try people(value, role: "person")
+                guard allowResurrectBy.count == 2 else {
+                    throw value.error("bringing back a destroyed key is confirmed by exactly two different people")
+                }
+            }
             return .backupRestore(
-                bundle: try m.required("bundle").nonEmptyString(), hsm: try hsmName(try m.required("hsm")))
+                bundle: try m.required("bundle").nonEmptyString(), hsm: try hsmName(try m.required("hsm")),
+                allowResurrectBy: allowResurrectBy)
         case "note":
             let m = try keys(["text"])
             return .note(text: try m.required("text").nonEmptyString())

@@ -4,6 +4,13 @@ import HSMSyncCore
 enum BackupRestoreRenderer {
     static func render(_ plan: BackupRestorePlan, applied: Bool, outcomes: [BackupRestoreOutcome]) {
         Console.out("restore into \(plan.hsm): backup key check value \(plan.backupKeyCheckValue) matches the bundle")
+        if let source = plan.source {
+            switch source.status {
+            case .compared: Console.out("source \(source.hsm) compared live: every key checked against it")
+            case .unreachable, .notInFleet:
+                Console.out("source \(source.hsm) not compared (\(source.detail ?? source.status.rawValue))")
+            }
+        }
         let outcome = Dictionary(outcomes.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         for item in plan.keys + plan.objects {
             let name = "\(item.key)\(item.keyType.map { " (\($0))" } ?? "")"
@@ -12,6 +19,8 @@ enum BackupRestoreRenderer {
                 Console.out("  present     \(name): \(item.detail ?? "")")
             case .conflict:
                 Console.out("  CONFLICT    \(name): \(item.detail ?? ""); left untouched")
+            case .refused:
+                Console.out("  REFUSED     \(name): \(item.detail ?? ""); not restored")
             case .restore:
                 guard applied else {
                     Console.out("  would restore \(name)")
@@ -31,12 +40,15 @@ enum BackupRestoreRenderer {
         let failed = outcomes.filter { $0.status == .failed }.count
         if !applied {
             Console.out(
-                "\(plan.toRestore) to restore, \(plan.conflicts) conflict\(plan.conflicts == 1 ? "" : "s"); nothing was "
+                "\(plan.toRestore) to restore, \(plan.conflicts) conflict\(plan.conflicts == 1 ? "" : "s")"
+                    + (plan.refused > 0 ? ", \(plan.refused) refused" : "") + "; nothing was "
                     + "changed (run again with --apply)")
         } else if plan.toRestore == 0 {
             Console.out("nothing to restore: every object of the bundle is already there (\(plan.conflicts) conflicts)")
         } else {
-            Console.out("\(restored) restored and proven, \(failed) failed, \(plan.conflicts) conflicts")
+            Console.out(
+                "\(restored) restored and proven, \(failed) failed, \(plan.conflicts) conflicts"
+                    + (plan.refused > 0 ? ", \(plan.refused) refused" : ""))
         }
     }
 }

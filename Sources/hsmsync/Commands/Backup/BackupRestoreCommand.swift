@@ -15,7 +15,10 @@ struct BackupRestoreCommand: AsyncParsableCommand {
         discussion: """
             The bundle is verified first (signature by the fleet's trusted key, structure, consistency); a primary \
             target, a bundle of another fleet, and an HSM whose backup key has another check value are refused \
-            before anything is changed. Without --apply: what would be restored, what is already there (same \
+            before anything is changed. When the bundle's source HSM is in the fleet and answers, every key is \
+            compared with it (read-only): a key destroyed there since the bundle was made, one with other \
+            material, and a template wider than the live key are refused, the attribute named; so is any key \
+            whose template allows wrap or unwrap together with encrypt or decrypt. Without --apply: what would be restored, what is already there (same \
             fingerprint and policy: skipped) and what conflicts (other material, or the same key under another \
             policy). With --apply each key is unwrapped as a session object, read back, re-wrapped and compared \
             with the bundle, promoted to the token (C_CopyObject, or a second unwrap for a non-copyable or \
@@ -85,9 +88,12 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             // keys between this plan and its application.
             let lock = apply ? try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore") : nil
             defer { withExtendedLifetime(lock) {} }
+            let source = await restore.checkSource(bundle, target: hsm) { name in
+                try await environment.worker(named: name, in: fleet, readWrite: false)
+            }
             let plan: BackupRestorePlan
             do {
-                plan = try await restore.plan(bundle, on: worker)
+                plan = try await restore.plan(bundle, on: worker, source: source)
             } catch let error as BackupError {
                 try await trail.record(
                     .backupRestore, inputs: ["bundle": Self.digest(bundle)], outputs: ["hsm": .string(hsm)],
@@ -103,7 +109,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             } else {
                 BackupRestoreRenderer.render(plan, applied: apply, outcomes: outcomes)
             }
-            if plan.conflicts > 0 || outcomes.contains(where: { $0.status == .failed }) {
+            if plan.conflicts > 0 || plan.refused > 0 || outcomes.contains(where: { $0.status == .failed }) {
                 throw ExitStatus.driftOrIntegrityFailure.exitCode
             }
         } catch {
@@ -123,12 +129,13 @@ struct BackupRestoreCommand: AsyncParsableCommand {
                 "hsm": .string(hsm), "source": .string(source.hsm), "sourceSerial": .string(source.serial),
                 "backupKeyCheckValue": .string(plan.backupKeyCheckValue), "toRestore": .integer(Int64(plan.toRestore)),
                 "present": .integer(Int64(plan.present)),
-                "conflicts": .integer(Int64(plan.conflicts)),
+                "conflicts": .integer(Int64(plan.conflicts)), "refused": .integer(Int64(plan.refused)),
+                "sourceCheck": .string(plan.source?.status.rawValue ?? "none"),
             ])
-        for item in (plan.keys + plan.objects) where item.action == .conflict {
+        for item in (plan.keys + plan.objects) where item.action == .conflict || item.action == .refused {
             try await trail.record(
                 .backupRestoreKey, outputs: Self.outputs(item.key, hsm: hsm, fingerprint: item.fingerprint),
-                result: .refused, detail: ["conflict": .string(item.detail ?? "")])
+                result: .refused, detail: [item.action.rawValue: .string(item.detail ?? "")])
         }
         let outcomes = try await restore.apply(plan, bundle: bundle, on: worker) { outcome in
             try await trail.record(
