@@ -14,6 +14,24 @@ public struct DriftEngine: Sendable {
         self.strictPolicy = strictPolicy
     }
 
+    /// `policy` findings for keys of one class that share a `CKA_ID` under different labels on one
+    /// HSM: whoever finds keys by `CKA_ID` may pick either (reconcile never spreads the ambiguity).
+    static func sharedIDs(_ byIdentity: [KeyIdentity: [KeyRecord]], hsm: String) -> [Finding] {
+        let keys = byIdentity.filter { $0.key.objectClass != "public-key" && !$0.key.id.isEmpty }
+        let groups = Dictionary(grouping: keys.keys) { "\($0.objectClass)\u{0}\($0.id)" }
+        return groups.values.filter { $0.count > 1 }.sorted { $0[0].id < $1[0].id }.flatMap { identities in
+            let sorted = identities.sorted()
+            let labels = sorted.map { "\"\($0.label)\"" }.joined(separator: ", ")
+            return sorted.map { identity in
+                Finding(
+                    kind: .policy, hsm: hsm, key: KeySummary(byIdentity[identity]![0]),
+                    detail:
+                        "CKA_ID \(identity.id) is shared by \(sorted.count) \(identity.objectClass)s (\(labels)): "
+                        + "applications that find keys by CKA_ID may pick either; give each key its own")
+            }
+        }
+    }
+
     public func evaluate(_ scans: [HSMScan], generatedAt: Date = Date(), durationSeconds: Double = 0) -> AuditReport {
         var findings: [Finding] = []
         var oddObjects: [AuditReport.OddObject] = []
@@ -58,6 +76,7 @@ public struct DriftEngine: Sendable {
                             "\(records.count) objects share \(identity) (fingerprints: \(prints.joined(separator: ", ")))"
                     ))
             }
+            findings += Self.sharedIDs(byIdentity, hsm: configuration.name)
             holdings[configuration.name] = byIdentity
             inScopeCounts[configuration.name] = byIdentity.values.reduce(0) { $0 + $1.count }
         }

@@ -113,6 +113,10 @@ public struct ReconcilePlanner: Sendable {
                         source: source.name)
                     continue
                 }
+                if let violation = KeySeparation.violation(record) {
+                    skip("policy", "never copied: on \(source.name) \(violation)", source: source.name)
+                    continue
+                }
                 if fleet.policy.requireWrapWithTrusted && record.attributes.wrapWithTrusted != true {
                     skip("policy", "CKA_WRAP_WITH_TRUSTED is not set and the fleet requires it", source: source.name)
                     continue
@@ -152,6 +156,58 @@ public struct ReconcilePlanner: Sendable {
                 order[b.source] ?? 0, order[b.destination] ?? 0, b.identity
             )
         }
-        return ReconcilePlan(copies: copies, skipped: skipped, conflicts: conflicts)
+        let (kept, ambiguous) = Self.withoutSharedIDs(copies, holdings: records)
+        return ReconcilePlan(copies: kept, skipped: skipped + ambiguous, conflicts: conflicts)
+    }
+
+    /// Copies that would leave their destination with two keys of one class under one `CKA_ID`
+    /// (another label) are skipped as `duplicate`: applications that find keys by `CKA_ID` — most
+    /// CAs do — could then pick either. The first copy in plan order goes; the later ones wait for
+    /// the operator to resolve the shared `CKA_ID` (the audit reports it as a `policy` finding).
+    static func withoutSharedIDs(_ copies: [ReconcilePlan.Copy], holdings: [String: [KeyIdentity: [KeyRecord]]])
+        -> (kept: [ReconcilePlan.Copy], skipped: [ReconcilePlan.Skip])
+    {
+        var taken: [String: String] = [:]  // destination, class, id → label
+        func slot(_ hsm: String, _ identity: KeyIdentity) -> String? {
+            guard identity.objectClass != "public-key", !identity.id.isEmpty else { return nil }
+            return "\(hsm)\u{0}\(identity.objectClass)\u{0}\(identity.id)"
+        }
+        for (hsm, identities) in holdings {
+            for identity in identities.keys {
+                if let slot = slot(hsm, identity) { taken[slot] = identity.label }
+            }
+        }
+        var kept: [ReconcilePlan.Copy] = []
+        var skipped: [ReconcilePlan.Skip] = []
+        var skippedPairs: Set<String> = []
+        for copy in copies {
+            if let slot = slot(copy.destination, copy.identity) {
+                if let holder = taken[slot], holder != copy.identity.label {
+                    skippedPairs.insert("\(copy.destination)\u{0}\(copy.identity.label)\u{0}\(copy.identity.id)")
+                    skipped.append(
+                        .init(
+                            key: copy.key, destination: copy.destination, source: copy.source, reason: "duplicate",
+                            detail:
+                                "\(copy.destination) would hold two \(copy.identity.objectClass)s with CKA_ID "
+                                + "\(copy.identity.id) (\"\(holder)\" and \"\(copy.identity.label)\"): resolve the shared "
+                                + "CKA_ID first"))
+                    continue
+                }
+                taken[slot] = copy.identity.label
+            }
+            kept.append(copy)
+        }
+        // A public key alone follows its private key's fate.
+        kept.removeAll { copy in
+            guard copy.isPublicKeyOnly,
+                skippedPairs.contains("\(copy.destination)\u{0}\(copy.identity.label)\u{0}\(copy.identity.id)")
+            else { return false }
+            skipped.append(
+                .init(
+                    key: copy.key, destination: copy.destination, source: copy.source, reason: "duplicate",
+                    detail: "its private key is not copied: its CKA_ID \(copy.identity.id) is shared"))
+            return true
+        }
+        return (kept, skipped)
     }
 }
