@@ -33,6 +33,7 @@ struct HSMSync: AsyncParsableCommand {
     /// Parses, runs, and maps every outcome to DESIGN.md's exit codes: ArgumentParser's usage
     /// errors (its own code 64) become 2; a command's errors are mapped by ``ExitStatus``.
     static func main() async {
+        CrashSignals.install()
         ProcessHardening.apply()
         Environment.bootstrapLogging()
         var command: any ParsableCommand
