@@ -16,7 +16,8 @@ extension CeremonyRunner {
             hsms.append(
                 HSMConfiguration(
                     name: hsm.name, role: role, site: hsm.site, modulePath: hsm.modulePath,
-                    serverAddress: hsm.serverAddress, token: hsm.token, pin: hsm.pin))
+                    serverAddress: hsm.serverAddress, initArguments: hsm.initArguments, token: hsm.token,
+                    pin: hsm.pin))
         }
         return Fleet(
             name: fleet.name, hsms: hsms, keys: Self.replicationScope(fleet, include: include, exclude: exclude),

@@ -132,7 +132,9 @@ extension Fleet {
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration
     {
-        let mapping = try value.mapping(allowedKeys: ["name", "role", "site", "module", "server", "token", "pin"])
+        let mapping = try value.mapping(allowedKeys: [
+            "name", "role", "site", "module", "server", "initArgs", "token", "pin",
+        ])
         let nameValue = try mapping.required("name")
         let name = try nameValue.nonEmptyString()
         guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
@@ -188,6 +190,7 @@ extension Fleet {
         let server = try mapping.optional("server")?.nonEmptyString()
         let site = try mapping.optional("site")?.string() ?? ""
         return HSMConfiguration(
-            name: name, role: role, site: site, modulePath: modulePath, serverAddress: server, token: token, pin: pin)
+            name: name, role: role, site: site, modulePath: modulePath, serverAddress: server,
+            initArguments: try mapping.optional("initArgs")?.nonEmptyString(), token: token, pin: pin)
     }
 }

@@ -11,20 +11,24 @@ public struct HSMConfiguration: Sendable, Hashable {
     public let modulePath: String
     /// For p11-kit's client module: the `P11_KIT_SERVER_ADDRESS` of this HSM's server.
     public let serverAddress: String?
+    /// Passed to `C_Initialize` as `pReserved`, for modules that need it (NSS softoken's
+    /// `configdir='sql:…'`). Never a secret: it is shown in reports like the module path.
+    public let initArguments: String?
     /// Selects exactly one token of the module.
     public let token: TokenURI
     /// Where the user PIN comes from.
     public let pin: PINSource
 
     public init(
-        name: String, role: HSMRole, site: String, modulePath: String, serverAddress: String?, token: TokenURI,
-        pin: PINSource
+        name: String, role: HSMRole, site: String, modulePath: String, serverAddress: String?,
+        initArguments: String? = nil, token: TokenURI, pin: PINSource
     ) {
         self.name = name
         self.role = role
         self.site = site
         self.modulePath = modulePath
         self.serverAddress = serverAddress
+        self.initArguments = initArguments
         self.token = token
         self.pin = pin
     }

@@ -82,7 +82,8 @@ public struct FleetConnector: Sendable {
     {
         let module: PKCS11Module
         do {
-            module = try await registry.module(path: hsm.modulePath, serverAddress: hsm.serverAddress)
+            module = try await registry.module(
+                path: hsm.modulePath, serverAddress: hsm.serverAddress, initArguments: hsm.initArguments)
         } catch {
             return .failed(hsm, HSMError(hsm: hsm.name, .moduleNotLoadable(error)))
         }

@@ -7,6 +7,7 @@ public actor ModuleRegistry {
     private struct Key: Hashable {
         let path: String
         let serverAddress: String?
+        let initArguments: String?
     }
 
     private let executor = ThreadExecutor(name: "hsmsync.modules")
@@ -18,16 +19,19 @@ public actor ModuleRegistry {
 
     public init() {}
 
-    /// The module at `path` (for p11-kit's client, connected to `serverAddress`), loading and
-    /// initialising it on first use.
+    /// The module at `path` (for p11-kit's client, connected to `serverAddress`; initialised with
+    /// `initArguments` as `pReserved`), loading and initialising it on first use.
     ///
-    /// - Throws: ``LoadError``.
-    public func module(path: String, serverAddress: String? = nil) throws(LoadError) -> PKCS11Module {
-        let key = Key(path: path, serverAddress: serverAddress)
+    /// - Throws: ``LoadError``; ``LoadError/conflictingInitArguments(path:)`` when the library was
+    ///   already initialised in this process with other arguments.
+    public func module(path: String, serverAddress: String? = nil, initArguments: String? = nil) throws(LoadError)
+        -> PKCS11Module
+    {
+        let key = Key(path: path, serverAddress: serverAddress, initArguments: initArguments)
         if let module = modules[key] {
             return module
         }
-        let module = try PKCS11Module(path: path, serverAddress: serverAddress)
+        let module = try PKCS11Module(path: path, serverAddress: serverAddress, initArguments: initArguments)
         modules[key] = module
         return module
     }
@@ -36,7 +40,7 @@ public actor ModuleRegistry {
     /// finalised once the last session using it is gone. Used after a p11-kit server died, when
     /// every call returns `CKR_DEVICE_ERROR` until `C_Finalize` + `C_Initialize`.
     public func evict(_ module: PKCS11Module) {
-        let key = Key(path: module.path, serverAddress: module.serverAddress)
+        let key = Key(path: module.path, serverAddress: module.serverAddress, initArguments: module.initArguments)
         if modules[key] === module {
             modules[key] = nil
         }

@@ -19,6 +19,8 @@ public final class PKCS11Module: @unchecked Sendable {
     public let path: String
     /// The p11-kit server this module instance talks to, when it is p11-kit's client module.
     public let serverAddress: String?
+    /// The string passed to `C_Initialize` as `pReserved` (NSS softoken's `configdir='sql:…'`).
+    public let initArguments: String?
     private let library: UnsafeMutableRawPointer
     let functions: UnsafeMutablePointer<CK_FUNCTION_LIST>
     /// False when another component of this process had already initialised the library: then
@@ -52,21 +54,32 @@ public final class PKCS11Module: @unchecked Sendable {
         loadEnvironments.withLock { $0[path] = environment }
     }
 
-    init(path: String, serverAddress: String? = nil) throws(LoadError) {
+    /// Initialisation arguments each module path was initialised with in this process: a library
+    /// initialises once per process, so a second configuration would silently get the first one's.
+    private static let initializedWith = Mutex<[String: String]>([:])
+
+    init(path: String, serverAddress: String? = nil, initArguments: String? = nil) throws(LoadError) {
         // Before any module can open a socket: p11-kit's client writes with plain write(), and a
         // dead server would otherwise kill this process with SIGPIPE.
         ProcessHardening.ignoreSIGPIPE()
         let loaded = try Self.environmentLock.withLock { (_) throws(LoadError) in
-            try Self.load(path: path, serverAddress: serverAddress)
+            let key = path + "\u{0}" + (serverAddress ?? "")
+            if let earlier = Self.initializedWith.withLock({ $0[key] }), earlier != (initArguments ?? "") {
+                throw LoadError.conflictingInitArguments(path: path)
+            }
+            let loaded = try Self.load(path: path, serverAddress: serverAddress, initArguments: initArguments)
+            Self.initializedWith.withLock { $0[key] = initArguments ?? "" }
+            return loaded
         }
         self.path = path
         self.serverAddress = serverAddress
+        self.initArguments = initArguments
         self.library = loaded.library
         self.functions = loaded.functions
         self.ownsInitialization = loaded.ownsInitialization
     }
 
-    private static func load(path: String, serverAddress: String?) throws(LoadError) -> (
+    private static func load(path: String, serverAddress: String?, initArguments: String?) throws(LoadError) -> (
         library: UnsafeMutableRawPointer, functions: UnsafeMutablePointer<CK_FUNCTION_LIST>, ownsInitialization: Bool
     ) {
         var message = [CChar](repeating: 0, count: 1024)
@@ -102,7 +115,12 @@ public final class PKCS11Module: @unchecked Sendable {
 
         var arguments = CK_C_INITIALIZE_ARGS()
         arguments.flags = CK_FLAGS(CKF_OS_LOCKING_OK)
-        let initialized = list.pointee.C_Initialize(&arguments)
+        // `pReserved` is a NUL-terminated string for the modules that read it (NSS softoken's
+        // configuration); it lives until C_Initialize returns, which is all they need of it.
+        let initialized = withOptionalCString(initArguments) { reserved in
+            arguments.pReserved = reserved.map { UnsafeMutableRawPointer(mutating: $0) }
+            return list.pointee.C_Initialize(&arguments)
+        }
         guard initialized == CKR_OK || initialized == CKR_CRYPTOKI_ALREADY_INITIALIZED else {
             CPKCS11_close(library)
             throw .initializationFailed(
@@ -257,4 +275,9 @@ public final class PKCS11Module: @unchecked Sendable {
 func cString(_ buffer: [CChar]) -> String {
     let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
     return String(decoding: bytes, as: UTF8.self)
+}
+
+private func withOptionalCString<Result>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
 }

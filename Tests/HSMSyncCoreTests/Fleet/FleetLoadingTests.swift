@@ -28,6 +28,7 @@ struct FleetLoadingTests {
           - name: member-2
             role: member
             module: libsofthsm2.so
+            initArgs: "configdir='sql:/etc/pki/nssdb' flags="
             token: "pkcs11:serial=42"
             pin: prompt
         keys:
@@ -47,6 +48,8 @@ struct FleetLoadingTests {
         #expect(fleet.hsms[1].pin == .file(path: "/etc/hsmsync/secrets/dr.pin"))
         #expect(fleet.hsms[1].modulePath == "/etc/hsmsync/lib/vendor.so")
         #expect(fleet.hsms[1].serverAddress == "unix:path=/run/p11-kit/dr.sock")
+        #expect(fleet.hsms[1].initArguments == nil)
+        #expect(fleet.hsms[2].initArguments == "configdir='sql:/etc/pki/nssdb' flags=")
         #expect(fleet.hsms[1].token.serialNumber == "0123456789abcdef")
         #expect(fleet.hsms[2].modulePath == "libsofthsm2.so")
         #expect(fleet.hsms[2].pin == .prompt)
@@ -90,6 +93,10 @@ struct FleetLoadingTests {
             (
                 "name: x\nhsms:\n  - {name: a, role: boss, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n",
                 "hsms[0].role", "unknown role"
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, initArgs: \"\", token: \"pkcs11:token=a\", pin: prompt}\n",
+                "hsms[0].initArgs", "empty"
             ),
             (
                 "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: \"1234\"}\n",
