@@ -31,14 +31,19 @@ let package = Package(
             providers: [.apt(["libp11-kit-dev"])]
         ),
         .target(
+            name: "SecureMemory",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "PKCS11",
-            dependencies: ["CPKCS11"],
+            dependencies: ["CPKCS11", "SecureMemory"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "HSMSyncCore",
             dependencies: [
                 "PKCS11",
+                "SecureMemory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -52,6 +57,7 @@ let package = Package(
             dependencies: [
                 "HSMSyncCore",
                 "PKCS11",
+                "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,6 +69,7 @@ let package = Package(
             dependencies: [
                 "HSMSyncCore",
                 "PKCS11",
+                "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,6 +85,7 @@ let package = Package(
             dependencies: [
                 "PKCS11",
                 "HSMSyncCore",
+                "SecureMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
@@ -86,6 +94,7 @@ let package = Package(
             name: "PKCS11IntegrationTests",
             dependencies: [
                 "PKCS11",
+                "SecureMemory",
                 "HSMSyncTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -97,6 +106,7 @@ let package = Package(
             dependencies: [
                 "HSMSyncCore",
                 "PKCS11",
+                "SecureMemory",
                 "HSMSyncTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -107,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "hsmsyncTests",
-            dependencies: ["hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncTesting"],
+            dependencies: ["hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncTesting", "SecureMemory"],
             swiftSettings: strictSettings
         ),
     ]

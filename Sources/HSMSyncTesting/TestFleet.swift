@@ -1,4 +1,5 @@
 import Foundation
+import SecureMemory
 
 /// A fleet file in a temporary directory, naming test tokens, with one PIN file (mode 0600) per HSM.
 public struct TestFleet: Sendable {

@@ -1,5 +1,6 @@
 public import Crypto
 public import PKCS11
+import SecureMemory
 
 /// Keys for drifted-fleet tests, imported by value so the same material can be placed on several
 /// tokens (or deliberately different material under one identity).

@@ -3,6 +3,7 @@ import CryptoExtras
 import Foundation
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// Key management and crypto calls, checked against swift-crypto as an independent oracle.

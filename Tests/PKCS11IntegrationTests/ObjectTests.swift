@@ -1,5 +1,6 @@
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("Objects and attributes (SoftHSM2)")

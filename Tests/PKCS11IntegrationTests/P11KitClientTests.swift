@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// HSMs in other processes, reached through p11-kit's client module: one process, several servers.

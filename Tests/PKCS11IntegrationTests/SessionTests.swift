@@ -1,5 +1,6 @@
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("Sessions and login (SoftHSM2)")

@@ -1,4 +1,5 @@
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("RFC 7512 token URIs (p11-kit's parser)")

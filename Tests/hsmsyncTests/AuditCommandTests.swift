@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// `hsmsync audit` on real SoftHSM2 tokens, through the binary: drifted fleets for every finding

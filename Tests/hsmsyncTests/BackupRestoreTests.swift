@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// `hsmsync backup restore`, through the binary, on real SoftHSM2 tokens: the DR restore end to

@@ -3,6 +3,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// Fleets, keys and bundles for `hsmsync backup` tests on real SoftHSM2 tokens.

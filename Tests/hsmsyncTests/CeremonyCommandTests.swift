@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// `hsmsync ceremony …` end to end, through the built binary, on real SoftHSM2 tokens.

@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// `hsmsync fleet check`, run as an operator runs it: the real binary, exit codes, stdout/stderr.

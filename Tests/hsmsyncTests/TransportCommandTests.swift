@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 /// `hsmsync transport …`, run as an operator runs it: the real binary, exit codes, stdout/stderr,

@@ -1,4 +1,5 @@
 import Foundation
+import SecureMemory
 
 /// Where commands that change HSMs (and parity audits) record what they did: the fleet's signed
 /// audit log when the fleet file has a `log:` section, nothing otherwise.

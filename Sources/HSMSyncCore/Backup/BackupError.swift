@@ -1,3 +1,5 @@
+import SecureMemory
+
 /// Why a backup could not be made, or a bundle was refused for a restore or drill.
 ///
 /// Messages name HSMs, labels, files and public check values; never a key, a share or a PIN.

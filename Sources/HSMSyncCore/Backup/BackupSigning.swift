@@ -1,4 +1,5 @@
 import Foundation
+import SecureMemory
 
 /// Which key signs a fleet's bundles and which verifier key a restore trusts: the fleet's
 /// `backup.signing-key`, which must not be the audit log's key.

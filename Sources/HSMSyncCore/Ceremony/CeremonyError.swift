@@ -1,3 +1,5 @@
+import SecureMemory
+
 /// Why a ceremony stopped or could not start. Messages name steps, HSMs, labels and people; never
 /// a share, a PIN or key material.
 public enum CeremonyError: CategorizedError {

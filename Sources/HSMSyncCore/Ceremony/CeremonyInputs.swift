@@ -1,5 +1,6 @@
 import Foundation
 public import PKCS11
+public import SecureMemory
 
 /// Where the people of a ceremony answer: at the terminal (the CLI's implementation) or, for
 /// automation and tests, from files in an inputs directory (``DirectoryCeremonyInputs``).

@@ -1,5 +1,6 @@
 import Foundation
 import PKCS11
+import SecureMemory
 
 extension CeremonyRunner {
     /// The fleet a `replicate` step reconciles: `from` as the only primary, `to` as secondaries,

@@ -1,5 +1,6 @@
 import Foundation
 import PKCS11
+import SecureMemory
 
 /// Runs a validated ceremony against its fleet: plan (read-only) → execute, each step logged
 /// before and after it runs with a signed checkpoint after it, stopping at the first failure with

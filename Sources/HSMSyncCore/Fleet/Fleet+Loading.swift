@@ -1,5 +1,6 @@
 import Foundation
 import PKCS11
+import SecureMemory
 
 extension Fleet {
     /// Reads, parses and validates a fleet file; touches no HSM and loads no module.

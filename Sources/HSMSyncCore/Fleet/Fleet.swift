@@ -1,3 +1,5 @@
+import SecureMemory
+
 /// A fleet file, parsed and validated: the HSMs hsmsync keeps in parity, and how.
 ///
 /// Loading never touches an HSM: everything that can be checked without one (YAML shape, unknown

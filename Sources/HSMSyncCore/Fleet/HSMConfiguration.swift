@@ -1,4 +1,5 @@
 public import PKCS11
+import SecureMemory
 
 /// One HSM of the fleet file.
 public struct HSMConfiguration: Sendable, Hashable {

@@ -1,4 +1,5 @@
 public import Foundation
+import SecureMemory
 
 /// What `hsmsync fleet check` found, per HSM: the document `--json` prints.
 public struct FleetCheckReport: Sendable, Codable {

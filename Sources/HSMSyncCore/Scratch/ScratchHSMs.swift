@@ -1,5 +1,6 @@
 import Foundation
 public import PKCS11
+import SecureMemory
 
 #if canImport(Glibc)
     import Glibc

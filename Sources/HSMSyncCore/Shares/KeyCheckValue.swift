@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 public import PKCS11
+public import SecureMemory
 
 /// The key check value (KCV) of an AES key: the leftmost 5 bytes of the AES-CMAC of one block of
 /// zero bytes (ANSI X9.24-1-2017), computed on the host from the key's bytes.

@@ -1,4 +1,5 @@
 public import PKCS11
+public import SecureMemory
 
 extension Session: RandomByteSource {
     /// `count` bytes from the HSM's random generator (`C_GenerateRandom`): transport keys and the

@@ -1,5 +1,6 @@
 import Crypto
 public import PKCS11
+public import SecureMemory
 
 /// A check value for a transport key that every HSM can compute without revealing the key:
 /// the first 8 bytes (16 hex digits) of SHA-256 of `CKM_AES_KEY_WRAP` (RFC 3394) of a fixed,

@@ -1,4 +1,5 @@
 public import PKCS11
+import SecureMemory
 
 /// Why a transport key could not be created, installed, agreed or confirmed.
 ///

@@ -1,6 +1,7 @@
 import CryptoExtras
 import Foundation
 import PKCS11
+import SecureMemory
 
 /// How a host-held transport key was brought into an HSM (DESIGN.md decision: `C_UnwrapKey` under
 /// an ephemeral RSA-OAEP key made inside the target HSM where the token allows it, else `C_CreateObject`).

@@ -1,5 +1,6 @@
 public import Foundation
 import PKCS11
+import SecureMemory
 
 /// `hsmsync transport verify`: on every HSM of the fleet, exactly one object under the transport
 /// label, no policy violation, and one transport check value shared by all.

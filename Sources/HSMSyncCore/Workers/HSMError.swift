@@ -1,4 +1,5 @@
 public import PKCS11
+import SecureMemory
 
 /// A failure reaching or using one HSM of the fleet; the message always names the HSM.
 public struct HSMError: CategorizedError, Hashable {

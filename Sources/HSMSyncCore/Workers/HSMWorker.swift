@@ -1,5 +1,6 @@
 public import Logging
 public import PKCS11
+import SecureMemory
 
 /// One HSM of the fleet, worked on its own thread through one logged-in session.
 ///

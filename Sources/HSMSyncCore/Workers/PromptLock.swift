@@ -1,3 +1,4 @@
+import SecureMemory
 import Synchronization
 
 /// Serialises terminal prompts: HSMs are opened in parallel, but a human types one PIN at a time.

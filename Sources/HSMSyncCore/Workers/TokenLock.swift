@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import PKCS11
+import SecureMemory
 import Synchronization
 
 #if canImport(Glibc)

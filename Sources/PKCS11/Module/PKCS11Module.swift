@@ -1,5 +1,6 @@
 internal import CPKCS11
 import Foundation
+public import SecureMemory
 import Synchronization
 
 /// A loaded, initialised PKCS#11 module: one `dlopen` handle and one function list.

@@ -1,4 +1,5 @@
 internal import CPKCS11
+import SecureMemory
 
 /// One attribute of a template: a type and its value as PKCS#11 encodes it.
 ///

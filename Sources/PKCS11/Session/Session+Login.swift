@@ -1,4 +1,5 @@
 internal import CPKCS11
+public import SecureMemory
 
 /// Who logs in (`CK_USER_TYPE`).
 public enum UserType: Sendable, Hashable {

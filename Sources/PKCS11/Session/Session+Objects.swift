@@ -1,4 +1,5 @@
 internal import CPKCS11
+public import SecureMemory
 
 /// Why `Session.findObject(matching:)` found no single object.
 public enum ObjectLookupError: Error, Hashable, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 internal import CPKCS11
+import SecureMemory
 
 /// An RFC 7512 PKCS#11 URI that selects one token (`pkcs11:token=primary;serial=…`), parsed and
 /// matched by p11-kit's own parser.

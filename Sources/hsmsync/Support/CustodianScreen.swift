@@ -1,5 +1,6 @@
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 
 #if canImport(Glibc)
     import Glibc

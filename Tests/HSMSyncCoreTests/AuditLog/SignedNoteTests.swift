@@ -1,5 +1,6 @@
 import Foundation
 import PKCS11
+import SecureMemory
 import Testing
 
 @testable import HSMSyncCore

@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("Fleet file: strict parsing and validation")

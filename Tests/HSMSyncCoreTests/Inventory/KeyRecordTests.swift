@@ -4,6 +4,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("Key records and fingerprints (SoftHSM2)")

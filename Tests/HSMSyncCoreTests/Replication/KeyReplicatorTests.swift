@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 @testable import HSMSyncCore

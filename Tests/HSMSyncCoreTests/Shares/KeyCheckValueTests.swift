@@ -1,4 +1,5 @@
 import PKCS11
+import SecureMemory
 import Testing
 
 @testable import HSMSyncCore

@@ -1,5 +1,6 @@
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 import Testing
 
 /// Interoperability with the SLIP-0039 reference implementation (PyPI `shamir-mnemonic`), both

@@ -1,5 +1,6 @@
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 import Testing
 
 @Suite("Splitting a secret into shares")

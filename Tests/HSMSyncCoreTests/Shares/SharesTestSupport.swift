@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
+import SecureMemory
 import Testing
 
 // Test data only: these helpers turn exposed test secrets into hex and strings freely.

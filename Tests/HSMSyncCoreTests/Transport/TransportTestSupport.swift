@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncTesting
 import Logging
 import PKCS11
+import SecureMemory
 import Testing
 
 @testable import HSMSyncCore

@@ -1,5 +1,6 @@
 import Crypto
 public import PKCS11
+public import SecureMemory
 
 #if canImport(Glibc)
     import Glibc

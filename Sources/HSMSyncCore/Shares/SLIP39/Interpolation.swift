@@ -1,4 +1,5 @@
 import PKCS11
+import SecureMemory
 
 /// Lagrange interpolation over GF(256): the value at any x of the polynomials through some points.
 enum Interpolation {

@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import PKCS11
+import SecureMemory
 
 /// The 4-round Feistel cipher with which SLIP-0039 encrypts the master secret under a passphrase
 /// before it is shared (and decrypts it after recovery). The round function is

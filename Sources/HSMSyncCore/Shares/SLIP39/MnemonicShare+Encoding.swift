@@ -1,4 +1,5 @@
 public import PKCS11
+public import SecureMemory
 
 extension MnemonicShare {
     /// The share's mnemonic: lower-case words separated by single spaces, no trailing newline, in a

@@ -1,4 +1,5 @@
 public import PKCS11
+public import SecureMemory
 
 extension MnemonicShare {
     /// Parses and checks the text of one share, as a custodian typed it or as read from a share file.

@@ -1,4 +1,5 @@
 public import PKCS11
+public import SecureMemory
 
 /// Where the randomness of a new share set comes from: the identifier, the random polynomial
 /// coefficients and the digest's random part.

@@ -1,4 +1,5 @@
 public import PKCS11
+public import SecureMemory
 
 /// Collects SLIP-0039 shares one at a time, checking each as it is entered, then recovers the master
 /// secret — cross-checking when more shares than needed were given.

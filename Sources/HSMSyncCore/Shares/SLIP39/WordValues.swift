@@ -1,4 +1,5 @@
 import PKCS11
+import SecureMemory
 
 /// The 10-bit values of a mnemonic's words, in order, held in a locked and wiped buffer (they are
 /// the share itself, so they are as secret as its text).

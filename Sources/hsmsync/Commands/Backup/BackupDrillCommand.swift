@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 
 /// `hsmsync backup drill --fleet F FILE --share FILE...`.
 struct BackupDrillCommand: AsyncParsableCommand {

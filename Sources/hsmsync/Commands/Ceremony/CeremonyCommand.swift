@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 
 /// `hsmsync ceremony validate|plan|run|transcript`.
 struct CeremonyCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import HSMSyncCore
+import SecureMemory
 
 /// `hsmsync transport …`: establish, install and verify the fleet's transport key.
 struct TransportCommand: AsyncParsableCommand {

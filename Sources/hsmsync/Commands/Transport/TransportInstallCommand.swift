@@ -1,6 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
 import PKCS11
+import SecureMemory
 
 #if canImport(Glibc)
     import Glibc

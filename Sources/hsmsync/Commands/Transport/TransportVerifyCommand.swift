@@ -1,5 +1,6 @@
 import ArgumentParser
 import HSMSyncCore
+import SecureMemory
 
 /// `hsmsync transport verify --fleet F [--json]`.
 struct TransportVerifyCommand: AsyncParsableCommand {

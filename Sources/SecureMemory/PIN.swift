@@ -3,7 +3,7 @@
 /// A `PIN` cannot be copied, printed or encoded. It is made from a ``SecretBytes`` that the caller
 /// filled from an `env:`, `file:` or `prompt` source, and `Session.login(_:pin:)` consumes it.
 public struct PIN: ~Copyable, Sendable {
-    let bytes: SecretBytes
+    package let bytes: SecretBytes
 
     /// Wraps the secret bytes of a PIN.
     public init(_ bytes: consuming SecretBytes) {
