@@ -1,5 +1,5 @@
 import Foundation
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 /// Where the people of a ceremony answer: at the terminal (the CLI's implementation) or, for

@@ -1,5 +1,5 @@
 import Foundation
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 #if canImport(Glibc)

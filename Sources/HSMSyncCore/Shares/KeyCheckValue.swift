@@ -1,6 +1,6 @@
 import Crypto
 import CryptoExtras
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 /// The key check value (KCV) of an AES key: the leftmost 5 bytes of the AES-CMAC of one block of

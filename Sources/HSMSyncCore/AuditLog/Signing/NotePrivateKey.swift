@@ -1,5 +1,5 @@
 import Crypto
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 /// One SLIP-0039 share: its public fields and its secret value.

@@ -1,4 +1,4 @@
-public import PKCS11
+import PKCS11
 public import SecureMemory
 
 /// Collects SLIP-0039 shares one at a time, checking each as it is entered, then recovers the master
