@@ -40,8 +40,27 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HSMSyncModel",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SignedLog",
+            dependencies: [
+                "HSMSyncModel",
+                "SecureMemory",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HSMSyncCore",
             dependencies: [
+                "HSMSyncModel",
+                "SignedLog",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "Logging", package: "swift-log"),
@@ -56,6 +75,8 @@ let package = Package(
             name: "hsmsync",
             dependencies: [
                 "HSMSyncCore",
+                "HSMSyncModel",
+                "SignedLog",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -68,6 +89,8 @@ let package = Package(
             name: "hsmsync-demo-ca",
             dependencies: [
                 "HSMSyncCore",
+                "HSMSyncModel",
+                "SignedLog",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,7 +100,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "hsmsync-logstress",
-            dependencies: ["HSMSyncCore"],
+            dependencies: ["HSMSyncCore", "HSMSyncModel", "SignedLog"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -85,6 +108,8 @@ let package = Package(
             dependencies: [
                 "PKCS11",
                 "HSMSyncCore",
+                "HSMSyncModel",
+                "SignedLog",
                 "SecureMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -105,6 +130,8 @@ let package = Package(
             name: "HSMSyncCoreTests",
             dependencies: [
                 "HSMSyncCore",
+                "HSMSyncModel",
+                "SignedLog",
                 "PKCS11",
                 "SecureMemory",
                 "HSMSyncTesting",
@@ -117,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "hsmsyncTests",
-            dependencies: ["hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncTesting", "SecureMemory"],
+            dependencies: [
+                "hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncModel", "SignedLog", "HSMSyncTesting",
+                "SecureMemory",
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import Logging
 import PKCS11
+import SignedLog
 
 /// Stands in for the CA software of the demo: generates a key inside one HSM of a fleet, the way an
 /// EJBCA or DNSSEC signer would. Not part of hsmsync; `Scripts/demo` uses it to create drift.

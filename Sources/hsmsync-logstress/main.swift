@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncModel
 // hsmsync-logstress: test support for the audit log, never shipped.
 //
 //   append DIR KEY [--fault POINT] [--after N]   append forever (bulk checkpoints every 25 entries);
@@ -10,7 +11,7 @@ import Foundation
 //   rawsync FILE COUNT                           COUNT write(300 B)+fdatasync on a plain file; prints ops/s
 //   compare DIR KEY COUNT                        durable appends and raw write+fdatasync (on DIR/raw.bin),
 //                                                alternated in 20 rounds so both see the same disk; prints both rates
-@_spi(Testing) import HSMSyncCore
+@_spi(Testing) import SignedLog
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 /// `hsmsync backup create` and `backup verify`, through the binary, on real SoftHSM2 tokens.

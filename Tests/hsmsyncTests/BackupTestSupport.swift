@@ -1,9 +1,11 @@
 import Crypto
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 /// Fleets, keys and bundles for `hsmsync backup` tests on real SoftHSM2 tokens.

@@ -1,8 +1,10 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 /// `hsmsync ceremony …` end to end, through the built binary, on real SoftHSM2 tokens.

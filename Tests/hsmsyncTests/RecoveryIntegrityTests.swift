@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 #if canImport(Glibc)

@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 /// Issue 17, items 4 and 5: a restored key is never wider than its source, never one that may both

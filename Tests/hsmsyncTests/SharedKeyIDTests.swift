@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 /// Issue 17, item 6a: a second key of one class with another key's `CKA_ID` under another label is

@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 /// Issue 17, item 3: the lock is per token, not per fleet file. Two fleet files naming the same

@@ -1,8 +1,10 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 /// `hsmsync transport …`, run as an operator runs it: the real binary, exit codes, stdout/stderr,

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 extension AuditAction {
     /// A parity audit ran: status, counts, per-HSM summary, the report's digest.
     public static let auditParity = AuditAction("audit.parity")

@@ -1,4 +1,6 @@
 import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync audit`: every HSM scanned in parallel, then compared (DESIGN.md role semantics).
 public struct ParityAudit: Sendable {

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 extension AuditTrail {
     /// Records a finished operation with its public result (a `Codable` record that holds no
     /// secret) as the entry's outputs.

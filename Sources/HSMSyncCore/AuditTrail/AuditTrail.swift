@@ -1,5 +1,7 @@
 import Foundation
-import SecureMemory
+public import HSMSyncModel
+public import SecureMemory
+public import SignedLog
 
 /// Where commands that change HSMs (and parity audits) record what they did: the fleet's signed
 /// audit log when the fleet file has a `log:` section, nothing otherwise.

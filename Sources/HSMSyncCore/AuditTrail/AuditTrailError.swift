@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// Why the fleet's audit log could not be opened or used.
 public enum AuditTrailError: CategorizedError, Hashable {
     case logMissing(directory: String)

@@ -1,5 +1,7 @@
 import Foundation
+public import HSMSyncModel
 import PKCS11
+public import SignedLog
 
 /// Keeps the log's last signed (size, root) in a `CKO_DATA` object on the log key's token
 /// (AUDIT-LOG.md §4), outside the log files: a log whose files were rolled back cannot be signed on

@@ -1,5 +1,7 @@
 import Crypto
+public import HSMSyncModel
 import PKCS11
+public import SignedLog
 
 /// Signs the log's checkpoints with a key held in an HSM: Ed25519 (`CKM_EDDSA`, signature type
 /// 0x01) where the token has it, ECDSA P-256 (`CKM_ECDSA` over a host-computed SHA-256, type 0x02)

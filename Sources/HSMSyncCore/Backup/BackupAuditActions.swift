@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// The audit-log actions of `hsmsync backup` (docs/audit-log.md lists them with their fields).
 extension AuditAction {
     /// A bundle was written: its SHA-256, source token, backup key check value, counts.

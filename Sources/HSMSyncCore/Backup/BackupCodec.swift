@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+public import HSMSyncModel
+public import SignedLog
 
 /// Writes bundles and reads them back: framing, signature, section content, consistency.
 public enum BackupCodec {

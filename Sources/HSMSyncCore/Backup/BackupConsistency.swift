@@ -1,4 +1,6 @@
 import Crypto
+import HSMSyncModel
+import SignedLog
 
 /// The checks a signed bundle must still pass: a signature proves who wrote it, not that the writer
 /// was right (SECURITY.md R24: lengths and types are validated independently of any token).

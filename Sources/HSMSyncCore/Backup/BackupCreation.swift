@@ -1,6 +1,8 @@
 import Crypto
 public import Foundation
+public import HSMSyncModel
 import PKCS11
+public import SignedLog
 
 /// Reads one HSM's in-scope objects into a bundle's content: secret and private keys wrapped under
 /// the fleet's backup key, public keys and certificates as they are, and every in-scope key that

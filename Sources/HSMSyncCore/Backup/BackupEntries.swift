@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// A secret or private key, wrapped under the backup key.
 public struct BackupWrappedKey: Codable, Sendable, Hashable {
     /// The complete attribute template (no secret values).

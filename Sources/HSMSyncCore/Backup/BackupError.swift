@@ -1,4 +1,6 @@
-import SecureMemory
+public import HSMSyncModel
+public import SecureMemory
+public import SignedLog
 
 /// Why a backup could not be made, or a bundle was refused for a restore or drill.
 ///

@@ -1,4 +1,6 @@
 import Crypto
+import HSMSyncModel
+import SignedLog
 
 /// The framing of a backup bundle (docs/backup-format.md): a 40-byte header, length-prefixed
 /// sections, and a signature block.

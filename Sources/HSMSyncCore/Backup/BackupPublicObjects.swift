@@ -1,5 +1,7 @@
 import Crypto
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// Fingerprints of public objects recomputed from their recorded attributes, exactly as the
 /// inventory computes them from a token (SPKI for public keys, SHA-256 of `CKA_VALUE` for

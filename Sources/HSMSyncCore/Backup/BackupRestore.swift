@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// Restores a verified bundle into one HSM: preconditions, the read-only plan, then for each key
 /// to restore the replication protocol's stage → verify → promote (SECURITY.md §5), and a final

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// What a restore would do with each object of a bundle, against what the target already holds.
 ///
 /// Computed read-only from one inventory scan of the target; `backup restore` without `--apply`

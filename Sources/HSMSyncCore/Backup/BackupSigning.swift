@@ -1,5 +1,7 @@
 import Foundation
-import SecureMemory
+public import HSMSyncModel
+public import SecureMemory
+public import SignedLog
 
 /// Which key signs a fleet's bundles and which verifier key a restore trusts: the fleet's
 /// `backup.signing-key`, which must not be the audit log's key.

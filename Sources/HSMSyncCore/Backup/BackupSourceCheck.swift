@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// What the live source HSM of a bundle says before a restore (issue 17): a bundle is a copy of the
 /// past, and the source may have destroyed a key since, or hold it under a narrower policy than the
 /// bundle records (a template edited and signed again would otherwise be restored as written).

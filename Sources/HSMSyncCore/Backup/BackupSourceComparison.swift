@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The drill's last proof: every key and public object of a bundle against the live source HSM, by
 /// fingerprint (the restore into the throwaway token already proved bundle = restored copy).
 public enum BackupSourceComparison {

@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// Stage → verify → promote for one bundle object (SECURITY.md §5, R21): the key is unwrapped as a
 /// *session* object with its complete template, read back and re-wrapped under the backup key (the

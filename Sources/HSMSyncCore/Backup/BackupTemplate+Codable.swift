@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// A template is one JSON object keyed by spec name; each value's JSON type follows the
 /// attribute's ``BackupAttributeKind`` (booleans, numbers, hex strings, text, short names, arrays
 /// of mechanism numbers). Unknown names and wrong kinds are refused.

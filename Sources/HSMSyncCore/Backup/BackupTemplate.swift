@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// A key's or object's complete attribute template as a backup bundle records it: every attribute
 /// hsmsync needs to recreate the object with the same policy, by spec name (`CKA_LABEL`), never

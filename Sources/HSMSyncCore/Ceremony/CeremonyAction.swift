@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// What a step does, with every parameter spelled out in the ceremony file.
 public enum CeremonyAction: Sendable {
     /// Reach HSMs and check token serials and offered mechanisms.

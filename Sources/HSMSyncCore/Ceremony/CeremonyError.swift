@@ -1,4 +1,6 @@
-import SecureMemory
+public import HSMSyncModel
+public import SecureMemory
+public import SignedLog
 
 /// Why a ceremony stopped or could not start. Messages name steps, HSMs, labels and people; never
 /// a share, a PIN or key material.

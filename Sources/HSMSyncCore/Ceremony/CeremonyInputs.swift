@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
 public import SecureMemory
+import SignedLog
 
 /// Where the people of a ceremony answer: at the terminal (the CLI's implementation) or, for
 /// automation and tests, from files in an inputs directory (``DirectoryCeremonyInputs``).

@@ -1,5 +1,7 @@
 import Foundation
+public import HSMSyncModel
 import PKCS11
+public import SignedLog
 
 /// The plan witnesses read before a ceremony: every step with its parameters and what the live
 /// fleet showed for it, plus the problems that stop it. Its digest (also as PGP words) is read

@@ -1,4 +1,6 @@
 import Foundation
+public import HSMSyncModel
+public import SignedLog
 
 /// The state file beside the log (`<log dir>.ceremony-<name>.json`): which run of the ceremony is
 /// current and whether it finished. It only points at the run; which steps completed is read from

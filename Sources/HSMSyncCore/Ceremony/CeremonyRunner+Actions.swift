@@ -1,5 +1,7 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 extension CeremonyRunner {
     /// Runs one step's action and returns its outputs for the log (never secrets).

@@ -1,4 +1,6 @@
 import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// The backup steps: the same engine as `hsmsync backup create|verify|restore`, on the ceremony's
 /// workers, with the step's outputs (bundle digest, counts, check values, proofs) in the log.

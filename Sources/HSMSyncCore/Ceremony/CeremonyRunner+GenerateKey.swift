@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 extension CeremonyRunner {
     /// Generates the key with exactly the template the ceremony file spells out, after checking on

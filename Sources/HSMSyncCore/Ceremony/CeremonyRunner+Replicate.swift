@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 extension CeremonyRunner {
     /// The fleet a `replicate` step reconciles: `from` as the only primary, `to` as secondaries,

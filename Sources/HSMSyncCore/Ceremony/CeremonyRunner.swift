@@ -1,6 +1,8 @@
 import Foundation
+public import HSMSyncModel
 import PKCS11
-import SecureMemory
+public import SecureMemory
+public import SignedLog
 
 /// Runs a validated ceremony against its fleet: plan (read-only) → execute, each step logged
 /// before and after it runs with a signed checkpoint after it, stopping at the first failure with

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 extension CeremonyScript {
     /// Checks the script against its fleet, without touching an HSM: every HSM a step names exists,
     /// no `backup-restore` targets a primary, the fleet keeps a signed log (a ceremony is never run

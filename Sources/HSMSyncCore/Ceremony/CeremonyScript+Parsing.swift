@@ -1,4 +1,6 @@
 import Foundation
+public import HSMSyncModel
+public import SignedLog
 
 extension CeremonyScript {
     /// Reads and strictly decodes a ceremony file; touches no HSM and loads no module.

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// A ceremony file, decoded strictly and validated against its fleet: the whole input of
 /// `hsmsync ceremony validate|plan|run` (one reviewable file, as boulder's `cmd/ceremony` has it).
 ///

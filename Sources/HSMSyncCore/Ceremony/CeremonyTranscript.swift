@@ -1,4 +1,6 @@
 import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// The printable record of one ceremony run, rendered from the signed log only (never from the
 /// ceremony file, which may have changed since): steps, who did what and when, outputs and check

@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// Mechanism spec names (`CKM_AES_KEY_WRAP`) to values, for ceremony files that list the
 /// mechanisms a fleet check expects.

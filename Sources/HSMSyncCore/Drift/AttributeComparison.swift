@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The policy differences between two copies of one key, as `CKA_…: a=value, b=value` lines.
 /// Provenance (`CKA_LOCAL`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`) is never compared:
 /// no copy can keep it.

@@ -1,4 +1,6 @@
 public import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// The parity report (DESIGN.md): what `hsmsync audit --json` prints. Fields are only ever added.
 public struct AuditReport: Sendable, Codable {

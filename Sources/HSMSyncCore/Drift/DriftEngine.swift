@@ -1,4 +1,6 @@
 public import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// Compares the inventories of a fleet and reports drift, following DESIGN.md's role semantics:
 /// a primary is authoritative; a key found only on members must reach every HSM; a key found only

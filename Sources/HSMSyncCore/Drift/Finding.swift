@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// One thing the parity audit found (DESIGN.md "Parity report").
 public struct Finding: Sendable, Hashable, Codable {
     public let kind: Kind

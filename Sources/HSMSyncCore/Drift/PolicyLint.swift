@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// Risky attribute combinations on keys that hold secret material (issue 3, SECURITY.md §1.5).
 enum PolicyLint {
     /// The rules `record` breaks; empty when none.

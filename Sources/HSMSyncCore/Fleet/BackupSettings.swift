@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The fleet file's optional `backup:` section: which key backups are wrapped under, and which key
 /// signs them.
 ///

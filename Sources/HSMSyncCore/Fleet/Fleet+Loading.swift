@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 extension Fleet {
     /// Reads, parses and validates a fleet file; touches no HSM and loads no module.

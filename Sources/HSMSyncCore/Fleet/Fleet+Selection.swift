@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 extension Fleet {
     /// The HSMs named (all when `names` is empty), in fleet order.
     ///

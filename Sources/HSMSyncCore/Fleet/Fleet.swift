@@ -1,4 +1,6 @@
+import HSMSyncModel
 import SecureMemory
+import SignedLog
 
 /// A fleet file, parsed and validated: the HSMs hsmsync keeps in parity, and how.
 ///

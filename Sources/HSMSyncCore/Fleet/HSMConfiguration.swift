@@ -1,5 +1,7 @@
+import HSMSyncModel
 public import PKCS11
 import SecureMemory
+import SignedLog
 
 /// One HSM of the fleet file.
 public struct HSMConfiguration: Sendable, Hashable {

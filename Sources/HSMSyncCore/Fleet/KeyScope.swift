@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

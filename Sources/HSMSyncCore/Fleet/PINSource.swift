@@ -1,6 +1,8 @@
 import Foundation
+public import HSMSyncModel
 import PKCS11
 public import SecureMemory
+public import SignedLog
 
 #if canImport(Glibc)
     import Glibc

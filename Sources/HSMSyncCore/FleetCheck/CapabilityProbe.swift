@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// A mechanism hsmsync relies on, why, and the capability flags that use needs.
 public struct ReliedMechanism: Sendable, Hashable {

@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import Logging
 import PKCS11
+import SignedLog
 
 /// `hsmsync fleet check`: reach every HSM, log in, probe mechanisms, look for the transport key.
 public struct FleetCheck: Sendable {

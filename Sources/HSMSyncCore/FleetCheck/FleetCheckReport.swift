@@ -1,5 +1,7 @@
 public import Foundation
-import SecureMemory
+public import HSMSyncModel
+public import SecureMemory
+public import SignedLog
 
 /// What `hsmsync fleet check` found, per HSM: the document `--json` prints.
 public struct FleetCheckReport: Sendable, Codable {

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// A digest that stands for a key's material without revealing it (DESIGN.md "fingerprints").
 ///
 /// Two fingerprints are comparable only when computed the same way: SPKI digests always are;

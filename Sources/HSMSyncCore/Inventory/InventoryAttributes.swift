@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The attributes one inventory read asks for, and which of them a given kind of object defines.
 ///

@@ -1,5 +1,7 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The outcome of scanning one HSM.
 public enum HSMScan: Sendable {

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// How a key is recognised across HSMs: its class, `CKA_LABEL` and `CKA_ID` (DESIGN.md).
 ///
 /// Material is never part of the identity: two objects with the same identity and different

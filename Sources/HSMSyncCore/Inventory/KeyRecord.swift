@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// One object of one token, as the inventory read it: everything but secret material.
 ///
 /// Boolean attributes are optional: `nil` when the object does not have the attribute (a public

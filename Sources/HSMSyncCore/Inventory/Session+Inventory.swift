@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// One scan of one token, with the object handles that belong to it. Handles are only valid in the
 /// process and worker that scanned: ``HSMWorker`` keeps them and hands out records only.

@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 extension Session {
     /// Reads one object for the inventory: one `C_GetAttributeValue` for everything (attributes

@@ -1,5 +1,7 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The short names reports use for spec constants (`secret-key`, `aes`, `P-256`).
 enum SpecNames {

@@ -1,4 +1,6 @@
 import Crypto
+import HSMSyncModel
+import SignedLog
 import SwiftASN1
 
 /// DER SubjectPublicKeyInfo (RFC 5280) built from a key's public PKCS#11 attributes, so public keys,

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// Everything one scan of one token found: the document `hsmsync inventory --json` prints per HSM.
 public struct TokenInventory: Sendable, Codable {
     public let hsm: String

@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// Which way each policy attribute opens a key up, so that a copy can be checked to be no wider
 /// than its source (SECURITY rule R5, attribute monotonicity: docs/threat-model.md).

@@ -1,5 +1,7 @@
 import Crypto
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 extension KeyEnvelope {
     /// The wrap mechanisms replication may use (SECURITY.md R7): key wrap with padding, and plain

@@ -1,5 +1,7 @@
 import Crypto
 public import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// A wrapped key with everything needed to recreate and check it (SECURITY.md R6): the complete
 /// attribute template, the source fingerprint, the source token, the transport key's check value,

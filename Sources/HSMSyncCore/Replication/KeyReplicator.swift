@@ -1,5 +1,7 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The replication protocol of SECURITY.md §5 for one key and one destination, on two
 /// ``HSMWorker``s that have scanned their tokens (``HSMWorker/scan(transportLabel:scope:progress:)``):

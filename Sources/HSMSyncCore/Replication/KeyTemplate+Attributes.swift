@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 extension KeyTemplate {
     /// The template that recreates this object on a destination: class, type, label, `CKA_ID`,

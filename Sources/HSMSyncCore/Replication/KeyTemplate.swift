@@ -1,5 +1,7 @@
 import Crypto
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// The complete attribute template of one key object, as read from its source HSM: everything the
 /// destination needs to recreate the object with the same policy, and nothing secret.

@@ -1,4 +1,6 @@
 import Foundation
+public import HSMSyncModel
+public import SignedLog
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// What `hsmsync reconcile` will do, and what it will leave and why: computed from the parity
 /// audit's findings, read-only.
 public struct ReconcilePlan: Sendable, Codable {

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// Turns a parity audit into a ``ReconcilePlan`` (issue 5): each `missing` key is copied from a
 /// holder — a primary first, else a member — to every HSM lacking it. Never a `material-mismatch`
 /// (a conflict), never an `extra`, never an unsyncable key, never to or from an HSM whose transport

@@ -1,4 +1,6 @@
 public import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// What `hsmsync reconcile` planned or did: the document `--json` prints. Fields are only added.
 public struct ReconcileReport: Sendable, Codable {

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import HSMSyncModel
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

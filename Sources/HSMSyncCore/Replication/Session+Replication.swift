@@ -1,5 +1,7 @@
 import Crypto
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// What the destination did with one envelope, step by step (for the journal and the audit log).
 public struct InstalledKey: Sendable, Hashable {

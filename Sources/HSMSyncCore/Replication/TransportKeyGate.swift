@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// The check a transport key passes before every use in replication (SECURITY.md R1, R2): read its
 /// attributes back from the HSM and refuse it when it may do anything but wrap and unwrap, is

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// Throwaway tokens could not be set up.
 public enum ScratchError: Error, CustomStringConvertible, CategorizedError {
     case setupFailed(String)

@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 public import PKCS11
 import SecureMemory
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,9 @@
 import Crypto
 import CryptoExtras
+import HSMSyncModel
 import PKCS11
 public import SecureMemory
+import SignedLog
 
 /// The key check value (KCV) of an AES key: the leftmost 5 bytes of the AES-CMAC of one block of
 /// zero bytes (ANSI X9.24-1-2017), computed on the host from the key's bytes.

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// Why a key check value could not be computed, read or confirmed.
 public enum KeyCheckValueError: CategorizedError, Hashable {
     /// The key is not a 128-, 192- or 256-bit AES key.

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 #if canImport(Glibc)
     import Glibc
 #endif

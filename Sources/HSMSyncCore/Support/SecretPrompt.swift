@@ -1,5 +1,7 @@
+import HSMSyncModel
 import PKCS11
 public import SecureMemory
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

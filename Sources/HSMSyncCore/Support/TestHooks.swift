@@ -1,4 +1,6 @@
 import Foundation
+import HSMSyncModel
+import SignedLog
 
 /// Fault-injection points for end-to-end tests. Inert unless the variable is set; documented in
 /// docs/testing.md so nobody mistakes them for a feature.

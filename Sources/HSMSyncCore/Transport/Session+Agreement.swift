@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// One HSM's ephemeral EC key for an agreement, as the host sees it: the public point, validated.
 struct EphemeralAgreementKey: Sendable {

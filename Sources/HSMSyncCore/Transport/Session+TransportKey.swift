@@ -1,5 +1,7 @@
+import HSMSyncModel
 public import PKCS11
 public import SecureMemory
+import SignedLog
 
 extension Session: RandomByteSource {
     /// `count` bytes from the HSM's random generator (`C_GenerateRandom`): transport keys and the

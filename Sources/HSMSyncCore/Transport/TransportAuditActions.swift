@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 extension AuditAction {
     /// A transport key was generated and split (``TransportKeyGenerationSummary``).
     public static let transportGenerate = AuditAction("transport.generate")

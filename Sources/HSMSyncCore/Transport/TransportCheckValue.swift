@@ -1,6 +1,8 @@
 import Crypto
+import HSMSyncModel
 public import PKCS11
 public import SecureMemory
+import SignedLog
 
 /// A check value for a transport key that every HSM can compute without revealing the key:
 /// the first 8 bytes (16 hex digits) of SHA-256 of `CKM_AES_KEY_WRAP` (RFC 3394) of a fixed,

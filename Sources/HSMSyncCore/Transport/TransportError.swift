@@ -1,5 +1,7 @@
+public import HSMSyncModel
 public import PKCS11
-import SecureMemory
+public import SecureMemory
+public import SignedLog
 
 /// Why a transport key could not be created, installed, agreed or confirmed.
 ///

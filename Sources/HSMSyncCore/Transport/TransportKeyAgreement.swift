@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// `hsmsync transport agree`: the same transport key on two online HSMs by ECDH, without the key
 /// ever leaving them (SECURITY.md R11).

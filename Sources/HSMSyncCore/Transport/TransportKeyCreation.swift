@@ -1,5 +1,7 @@
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 /// `hsmsync transport create`, the part that happens before the shares are handed out: check the
 /// target HSM, draw 256 bits from its random generator and split them into custodian shares.

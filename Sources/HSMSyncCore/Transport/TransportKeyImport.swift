@@ -1,7 +1,9 @@
 import CryptoExtras
 import Foundation
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 /// How a host-held transport key was brought into an HSM (DESIGN.md decision: `C_UnwrapKey` under
 /// an ephemeral RSA-OAEP key made inside the target HSM where the token allows it, else `C_CreateObject`).

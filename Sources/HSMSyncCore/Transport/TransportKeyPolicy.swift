@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The rules a transport key must meet before anything is wrapped under it (DESIGN.md
 /// "Transport key", SECURITY.md R1 and R2): an AES-256 key with WRAP and UNWRAP only,
 /// non-extractable, sensitive, non-modifiable, non-copyable, on the token.

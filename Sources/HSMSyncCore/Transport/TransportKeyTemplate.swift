@@ -1,4 +1,6 @@
+import HSMSyncModel
 public import PKCS11
+import SignedLog
 
 /// The attributes every transport key hsmsync creates carries (DESIGN.md "Transport key",
 /// SECURITY.md R1, R2, R4): an AES-256 token key that may only wrap and unwrap, with

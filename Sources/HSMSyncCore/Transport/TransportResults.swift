@@ -1,4 +1,6 @@
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The HSM an operation worked on, as the audit log records it: fleet name and token identity.
 public struct TransportTokenIdentity: Sendable, Hashable, Codable {

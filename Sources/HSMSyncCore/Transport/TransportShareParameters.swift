@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// How a new transport key is split: M of N custodian shares, one SLIP-0039 group.
 public struct TransportShareParameters: Sendable, Hashable, Codable {
     /// M: shares needed to rebuild the key.

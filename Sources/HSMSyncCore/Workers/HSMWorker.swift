@@ -1,6 +1,8 @@
+import HSMSyncModel
 public import Logging
 public import PKCS11
 import SecureMemory
+import SignedLog
 
 /// One HSM of the fleet, worked on its own thread through one logged-in session.
 ///

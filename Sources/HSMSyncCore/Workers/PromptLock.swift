@@ -1,4 +1,6 @@
+import HSMSyncModel
 import SecureMemory
+import SignedLog
 import Synchronization
 
 /// Serialises terminal prompts: HSMs are opened in parallel, but a human types one PIN at a time.

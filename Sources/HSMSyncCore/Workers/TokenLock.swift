@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
+import HSMSyncModel
 public import PKCS11
 import SecureMemory
+import SignedLog
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync audit --fleet F [--json] [--out FILE] [--metrics FILE] [--strict-policy]`.
 struct AuditCommand: AsyncParsableCommand {

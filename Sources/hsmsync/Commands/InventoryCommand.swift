@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync inventory --fleet F [--hsm NAME]... [--json]`.
 struct InventoryCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync reconcile --fleet F [--apply] [--json]`.
 struct ReconcileCommand: AsyncParsableCommand {

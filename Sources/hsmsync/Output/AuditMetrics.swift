@@ -1,6 +1,8 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import Prometheus
+import SignedLog
 
 /// The audit as Prometheus text exposition, for node_exporter's textfile collector.
 enum AuditMetrics {

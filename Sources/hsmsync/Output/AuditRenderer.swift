@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// The human form of an ``AuditReport``: per-HSM counts, then findings grouped by kind, each kind
 /// with the next step. Policy findings are summarised per HSM and rule (the full list is in `--json`

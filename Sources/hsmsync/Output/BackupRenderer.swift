@@ -1,4 +1,6 @@
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// Human output of `hsmsync backup …`.
 enum BackupRenderer {

@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// The human form of a ``FleetCheckReport``.
 enum FleetCheckRenderer {

@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// The human form of an inventory: one table per HSM, flag columns in the spirit of p11ls.
 enum InventoryRenderer {

@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// An ``AuditReport`` as Markdown, fit to attach to a change ticket.
 enum MarkdownAuditReport {

@@ -1,4 +1,6 @@
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// Human output of `hsmsync reconcile`: the plan (or what was done), then what is left and why.
 enum ReconcileRenderer {

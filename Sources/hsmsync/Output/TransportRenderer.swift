@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// The human form of the transport commands' results (public values only: check values, names,
 /// mechanisms; never a key or a share).

@@ -1,4 +1,6 @@
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 extension Environment {
     /// Opens the fleet's signed log before any HSM is touched: a command that changes HSMs does not

@@ -1,6 +1,8 @@
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

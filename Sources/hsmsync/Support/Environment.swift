@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import Logging
 import PKCS11
+import SignedLog
 
 /// What every command shares at run time: the module registry, a connector and a logger.
 ///

@@ -1,6 +1,8 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
+import SignedLog
 
 /// The exit codes of DESIGN.md, for every command.
 enum ExitStatus: Int32 {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `--fleet FILE`, shared by every command that works on a fleet.
 struct FleetOptions: ParsableArguments {

@@ -1,5 +1,7 @@
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Synchronization
 import Testing
 

@@ -1,4 +1,6 @@
 import Crypto
+import HSMSyncModel
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

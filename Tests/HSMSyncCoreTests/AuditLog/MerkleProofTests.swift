@@ -1,3 +1,5 @@
+import HSMSyncModel
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

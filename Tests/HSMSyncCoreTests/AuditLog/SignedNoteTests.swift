@@ -1,6 +1,8 @@
 import Foundation
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

@@ -1,4 +1,6 @@
 import Foundation
+import HSMSyncModel
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

@@ -1,6 +1,8 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
+import SignedLog
 import Testing
 
 /// Strict decoding and validation of ceremony files, without any HSM.

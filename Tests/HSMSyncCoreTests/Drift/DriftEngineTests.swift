@@ -1,6 +1,8 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
+import SignedLog
 import Testing
 
 /// The drift engine on synthetic inventories: exact sets of findings for every kind and role rule.

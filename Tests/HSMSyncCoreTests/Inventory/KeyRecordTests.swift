@@ -2,9 +2,11 @@ import Crypto
 import CryptoExtras
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @Suite("Key records and fingerprints (SoftHSM2)")

@@ -1,7 +1,9 @@
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

@@ -1,7 +1,9 @@
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

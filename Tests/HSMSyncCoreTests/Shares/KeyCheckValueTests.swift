@@ -1,5 +1,7 @@
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

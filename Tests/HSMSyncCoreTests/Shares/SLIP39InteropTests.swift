@@ -1,6 +1,8 @@
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 /// Interoperability with the SLIP-0039 reference implementation (PyPI `shamir-mnemonic`), both

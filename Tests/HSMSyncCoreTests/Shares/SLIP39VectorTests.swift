@@ -1,5 +1,7 @@
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
+import SignedLog
 import Testing
 
 /// Every vector of the reference implementation's vectors.json: valid ones give the published

@@ -1,6 +1,8 @@
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @Suite("Splitting a secret into shares")

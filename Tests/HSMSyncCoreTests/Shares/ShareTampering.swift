@@ -1,5 +1,7 @@
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 @testable import HSMSyncCore
 

@@ -1,8 +1,10 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 // Test data only: these helpers turn exposed test secrets into hex and strings freely.

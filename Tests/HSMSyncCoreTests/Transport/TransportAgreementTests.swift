@@ -1,7 +1,9 @@
 import Crypto
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

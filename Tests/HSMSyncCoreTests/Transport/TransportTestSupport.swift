@@ -1,8 +1,10 @@
 import Foundation
+import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
 import SecureMemory
+import SignedLog
 import Testing
 
 @testable import HSMSyncCore

@@ -1,9 +1,11 @@
 import Dispatch
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
+import SignedLog
 import Testing
 
 @Suite("HSM workers (SoftHSM2)")

@@ -1,5 +1,7 @@
+import HSMSyncModel
 import PKCS11
 public import SecureMemory
+import SignedLog
 
 /// One SLIP-0039 share: its public fields and its secret value.
 ///

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 // The SLIP-0039 word list (slip-0039/wordlist.txt in satoshilabs/slips; the same file ships as
 // shamir_mnemonic/wordlist.txt in trezor/python-shamir-mnemonic). Its SHA-256, one word per line with a
 // trailing newline, is bcc4555340332d169718aed8bf31dd9d5248cb7da6e5d355140ef4f1e601eec3; a test checks it.

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The SLIP-0039 word list: 1024 English words of 4 to 8 letters, each encoding 10 bits.
 ///
 /// The list itself is public, but the words of a share are secret: share text is never turned into

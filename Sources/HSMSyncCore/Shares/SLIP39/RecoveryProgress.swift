@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// How far share entry has come: which groups have how many of the shares they need.
 public struct RecoveryProgress: Sendable, Hashable, CustomStringConvertible {
     /// The shares entered for one group.

@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// Sizes and limits of the SLIP-0039 share format.
 ///
 /// A mnemonic is, in 10-bit words: identifier (15 bits), extendable flag (1), iteration exponent (4)

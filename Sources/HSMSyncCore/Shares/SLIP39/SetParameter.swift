@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// A parameter that every share of a set (or of a group) must have in common.
 public enum SetParameter: String, Sendable, Hashable {
     /// Whether the set is extendable.

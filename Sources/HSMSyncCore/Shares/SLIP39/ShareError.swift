@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// Why a SLIP-0039 share was refused or a set of shares could not be combined.
 ///
 /// Shares are numbered as the operator entered them, from 1; words within a share from 1. The

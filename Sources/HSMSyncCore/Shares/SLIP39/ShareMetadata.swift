@@ -1,3 +1,6 @@
+import HSMSyncModel
+import SignedLog
+
 /// The public fields of a SLIP-0039 share: everything but the share value.
 ///
 /// None of these fields reveals anything about the secret, so they may be shown, logged and

@@ -1,3 +1,6 @@
+public import HSMSyncModel
+public import SignedLog
+
 /// Why a secret could not be split with the requested parameters.
 public enum ShareSplitError: CategorizedError, Hashable {
     /// The secret is shorter than 128 bits or not a whole number of 16-bit units.

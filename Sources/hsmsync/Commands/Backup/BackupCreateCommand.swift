@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

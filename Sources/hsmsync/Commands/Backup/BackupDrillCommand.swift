@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 /// `hsmsync backup drill --fleet F FILE --share FILE...`.
 struct BackupDrillCommand: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync backup verify FILE [--vkey FILE] [--json]`: no HSM, no fleet.
 struct BackupVerifyCommand: AsyncParsableCommand {

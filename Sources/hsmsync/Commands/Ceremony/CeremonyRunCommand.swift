@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync ceremony run FILE [--resume] [--rehearse] [--inputs DIR]`.
 struct CeremonyRunCommand: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
 import PKCS11
 import SecureMemory
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

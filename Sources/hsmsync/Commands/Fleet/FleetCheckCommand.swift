@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync fleet check --fleet F [--json]`.
 struct FleetCheckCommand: AsyncParsableCommand {

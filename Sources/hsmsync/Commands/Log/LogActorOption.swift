@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `--actor ID`: who writes an entry (default `$USER@<host name>`).
 struct LogActorOption: ParsableArguments {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync log cosign DIR --witness-key FILE [--state FILE]`.
 struct LogCosignCommand: AsyncParsableCommand {

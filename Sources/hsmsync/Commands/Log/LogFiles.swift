@@ -1,5 +1,7 @@
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// Small file helpers for the log commands.
 enum LogFiles {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync log init DIR --origin ORIGIN --key FILE`, or `hsmsync log init --fleet F --origin ORIGIN`.
 struct LogInitCommand: AsyncParsableCommand {

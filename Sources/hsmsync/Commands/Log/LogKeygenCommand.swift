@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync log keygen --name NAME --out FILE [--witness]`, or `hsmsync log keygen --fleet F`.
 struct LogKeygenCommand: AsyncParsableCommand {

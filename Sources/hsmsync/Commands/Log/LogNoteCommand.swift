@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync log note DIR --key FILE --text TEXT`, or `hsmsync log note --fleet F --text TEXT`.
 struct LogNoteCommand: AsyncParsableCommand {

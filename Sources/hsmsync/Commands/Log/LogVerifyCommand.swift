@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync log verify DIR [--vkey FILE] [--policy FILE] [--trusted-checkpoint FILE]... [--strict] [--json]`.
 struct LogVerifyCommand: AsyncParsableCommand {

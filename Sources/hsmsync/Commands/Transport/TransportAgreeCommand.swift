@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync transport agree --fleet F --from A --to B`.
 struct TransportAgreeCommand: AsyncParsableCommand {

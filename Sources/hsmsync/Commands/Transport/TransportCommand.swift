@@ -1,6 +1,8 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
 import SecureMemory
+import SignedLog
 
 /// `hsmsync transport …`: establish, install and verify the fleet's transport key.
 struct TransportCommand: AsyncParsableCommand {

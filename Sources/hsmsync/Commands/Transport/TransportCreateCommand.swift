@@ -1,5 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
+import SignedLog
 
 /// `hsmsync transport create --fleet F --hsm NAME --shares N --threshold M (--out-dir DIR | --show)`.
 struct TransportCreateCommand: AsyncParsableCommand {

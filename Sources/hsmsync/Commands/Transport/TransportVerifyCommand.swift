@@ -1,6 +1,8 @@
 import ArgumentParser
 import HSMSyncCore
+import HSMSyncModel
 import SecureMemory
+import SignedLog
 
 /// `hsmsync transport verify --fleet F [--json]`.
 struct TransportVerifyCommand: AsyncParsableCommand {
