@@ -57,10 +57,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SLIP39",
+            dependencies: [
+                "HSMSyncModel",
+                "SecureMemory",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HSMSyncCore",
             dependencies: [
                 "HSMSyncModel",
                 "SignedLog",
+                "SLIP39",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "Logging", package: "swift-log"),
@@ -77,6 +88,7 @@ let package = Package(
                 "HSMSyncCore",
                 "HSMSyncModel",
                 "SignedLog",
+                "SLIP39",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,6 +103,7 @@ let package = Package(
                 "HSMSyncCore",
                 "HSMSyncModel",
                 "SignedLog",
+                "SLIP39",
                 "PKCS11",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,6 +123,7 @@ let package = Package(
                 "HSMSyncCore",
                 "HSMSyncModel",
                 "SignedLog",
+                "SLIP39",
                 "SecureMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -132,6 +146,7 @@ let package = Package(
                 "HSMSyncCore",
                 "HSMSyncModel",
                 "SignedLog",
+                "SLIP39",
                 "PKCS11",
                 "SecureMemory",
                 "HSMSyncTesting",
@@ -145,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "hsmsyncTests",
             dependencies: [
-                "hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncModel", "SignedLog", "HSMSyncTesting",
+                "hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncModel", "SignedLog", "SLIP39", "HSMSyncTesting",
                 "SecureMemory",
             ],
             swiftSettings: strictSettings

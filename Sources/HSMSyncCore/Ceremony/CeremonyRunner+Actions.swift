@@ -1,6 +1,7 @@
 import Foundation
 import HSMSyncModel
 import PKCS11
+import SLIP39
 import SignedLog
 
 extension CeremonyRunner {

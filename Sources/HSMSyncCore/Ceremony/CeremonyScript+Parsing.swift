@@ -1,5 +1,6 @@
 import Foundation
 public import HSMSyncModel
+import SLIP39
 public import SignedLog
 
 extension CeremonyScript {

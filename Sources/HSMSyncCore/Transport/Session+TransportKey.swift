@@ -1,7 +1,8 @@
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
+public import SLIP39
 public import SecureMemory
-import SignedLog
+public import SignedLog
 
 extension Session: RandomByteSource {
     /// `count` bytes from the HSM's random generator (`C_GenerateRandom`): transport keys and the

@@ -1,6 +1,7 @@
 import Crypto
 import HSMSyncModel
 public import PKCS11
+import SLIP39
 public import SecureMemory
 import SignedLog
 

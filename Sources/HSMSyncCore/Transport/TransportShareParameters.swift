@@ -1,4 +1,5 @@
 import HSMSyncModel
+import SLIP39
 import SignedLog
 
 /// How a new transport key is split: M of N custodian shares, one SLIP-0039 group.

@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncCore
 import HSMSyncModel
 import PKCS11
+import SLIP39
 import SecureMemory
 import SignedLog
 import Testing

@@ -1,5 +1,6 @@
 import HSMSyncModel
 import PKCS11
+import SLIP39
 import SecureMemory
 import SignedLog
 

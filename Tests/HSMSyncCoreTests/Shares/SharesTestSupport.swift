@@ -3,6 +3,7 @@ import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import SLIP39
 import SecureMemory
 import SignedLog
 import Testing

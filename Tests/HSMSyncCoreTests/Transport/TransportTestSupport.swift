@@ -3,6 +3,7 @@ import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
+import SLIP39
 import SecureMemory
 import SignedLog
 import Testing

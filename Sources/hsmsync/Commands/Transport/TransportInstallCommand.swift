@@ -2,6 +2,7 @@ import ArgumentParser
 import HSMSyncCore
 import HSMSyncModel
 import PKCS11
+import SLIP39
 import SecureMemory
 import SignedLog
 

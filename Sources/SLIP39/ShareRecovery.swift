@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
-import SignedLog
 
 /// Collects SLIP-0039 shares one at a time, checking each as it is entered, then recovers the master
 /// secret — cross-checking when more shares than needed were given.

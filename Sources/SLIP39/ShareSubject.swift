@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// The shares or groups an error is about, by number (shares in entry order, groups by index, both from 1).
 public enum ShareSubject: Sendable, Hashable, CustomStringConvertible {

@@ -1,9 +1,7 @@
 import Crypto
 import Foundation
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// The digest share of SLIP-0039: at x = 254 the polynomials hold `D ‖ R`, where R is random and
 /// D is the first 4 bytes of HMAC-SHA256(key: R, message: secret). Recovering it along with the

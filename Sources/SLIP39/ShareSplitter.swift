@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
-import SignedLog
 
 /// Splits a master secret into SLIP-0039 mnemonic shares.
 ///

@@ -1,5 +1,4 @@
 public import HSMSyncModel
-public import SignedLog
 
 /// Why a secret could not be split with the requested parameters.
 public enum ShareSplitError: CategorizedError, Hashable {

@@ -1,9 +1,7 @@
 import Crypto
 import CryptoExtras
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
-import SignedLog
 
 /// The key check value (KCV) of an AES key: the leftmost 5 bytes of the AES-CMAC of one block of
 /// zero bytes (ANSI X9.24-1-2017), computed on the host from the key's bytes.
@@ -108,7 +106,7 @@ public struct KeyCheckValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// AES-CMAC (NIST SP 800-38B) of `message` under `key`, all 16 bytes.
-    static func aesCMAC(key: borrowing SecretBytes, message: UnsafeRawBufferPointer) -> [UInt8] {
+    package static func aesCMAC(key: borrowing SecretBytes, message: UnsafeRawBufferPointer) -> [UInt8] {
         let symmetricKey = key.withUnsafeBytes { SymmetricKey(data: $0) }
         do {
             var cmac = try AES.CMAC(key: symmetricKey)

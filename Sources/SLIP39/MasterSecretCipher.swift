@@ -2,9 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// The 4-round Feistel cipher with which SLIP-0039 encrypts the master secret under a passphrase
 /// before it is shared (and decrypts it after recovery). The round function is

@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// The SLIP-0039 word list: 1024 English words of 4 to 8 letters, each encoding 10 bits.
 ///

@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// A parameter that every share of a set (or of a group) must have in common.
 public enum SetParameter: String, Sendable, Hashable {

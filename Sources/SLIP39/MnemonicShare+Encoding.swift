@@ -1,7 +1,5 @@
 import HSMSyncModel
-public import PKCS11
 public import SecureMemory
-import SignedLog
 
 extension MnemonicShare {
     /// The share's mnemonic: lower-case words separated by single spaces, no trailing newline, in a

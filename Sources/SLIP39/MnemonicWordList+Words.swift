@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 // The SLIP-0039 word list (slip-0039/wordlist.txt in satoshilabs/slips; the same file ships as
 // shamir_mnemonic/wordlist.txt in trezor/python-shamir-mnemonic). Its SHA-256, one word per line with a

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// Lagrange interpolation over GF(256): the value at any x of the polynomials through some points.
 enum Interpolation {

@@ -1,5 +1,4 @@
 public import HSMSyncModel
-public import SignedLog
 
 /// Why a SLIP-0039 share was refused or a set of shares could not be combined.
 ///

@@ -1,7 +1,5 @@
 import HSMSyncModel
-public import PKCS11
 public import SecureMemory
-import SignedLog
 
 /// Where the randomness of a new share set comes from: the identifier, the random polynomial
 /// coefficients and the digest's random part.

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// The 10-bit values of a mnemonic's words, in order, held in a locked and wiped buffer (they are
 /// the share itself, so they are as secret as its text).

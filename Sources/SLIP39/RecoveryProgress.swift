@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// How far share entry has come: which groups have how many of the shares they need.
 public struct RecoveryProgress: Sendable, Hashable, CustomStringConvertible {

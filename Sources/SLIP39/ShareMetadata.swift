@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// The public fields of a SLIP-0039 share: everything but the share value.
 ///

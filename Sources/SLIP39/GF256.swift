@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// Arithmetic in GF(2⁸) reduced by x⁸ + x⁴ + x³ + x + 1 (the Rijndael polynomial), the field of
 /// SLIP-0039's Shamir sharing. Addition is XOR.

@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// The RS1024 checksum of SLIP-0039: a Reed–Solomon code over GF(1024) that guarantees detection
 /// of any error affecting at most 3 words and makes other errors undetected with probability

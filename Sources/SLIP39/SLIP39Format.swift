@@ -1,5 +1,4 @@
 import HSMSyncModel
-import SignedLog
 
 /// Sizes and limits of the SLIP-0039 share format.
 ///
@@ -7,7 +6,7 @@ import SignedLog
 /// — 2 words; group index, group threshold − 1, group count − 1, member index, member threshold − 1
 /// (4 bits each) — 2 words; the share value, left-padded with zero bits to whole words; the RS1024
 /// checksum — 3 words.
-enum SLIP39Format {
+package enum SLIP39Format {
     /// Bits per word.
     static let bitsPerWord = 10
     /// Words of identifier, flag and iteration exponent.
@@ -24,13 +23,13 @@ enum SLIP39Format {
     /// refused before it is stored.
     static let maximumWordCount = 1_000
     /// The most shares per group and groups per set (4-bit fields).
-    static let maximumShareCount = 16
+    package static let maximumShareCount = 16
     /// Bits in the identifier.
     static let identifierBitCount = 15
     /// The largest iteration exponent (4 bits).
     static let maximumIterationExponent = 15
     /// The x-coordinate of the digest share.
-    static let digestIndex: UInt8 = 254
+    package static let digestIndex: UInt8 = 254
     /// The x-coordinate of the shared secret.
     static let secretIndex: UInt8 = 255
     /// Bytes of the digest at the front of the digest share.

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
-import SignedLog
 
 /// One SLIP-0039 share: its public fields and its secret value.
 ///
@@ -13,7 +11,7 @@ public final class MnemonicShare: Sendable {
     public let metadata: ShareMetadata
 
     /// The share value (the y-coordinates).
-    let value: SecretBox
+    package let value: SecretBox
 
     /// A share made of `metadata` and `value`, taking ownership of the value.
     ///

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// One point of a set of sharing polynomials: the x-coordinate (a member or group index, or 254 for
 /// the digest and 255 for the secret) and the share value, whose byte *k* is polynomial *k* at *x*.

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 import SecureMemory
-import SignedLog
 
 /// Recovers a shared secret from its points and, when more points than the threshold are given,
 /// proves that all of them agree — or names those that do not (SECURITY.md R9, T23).

@@ -1,5 +1,4 @@
 public import HSMSyncModel
-public import SignedLog
 
 /// Why a key check value could not be computed, read or confirmed.
 public enum KeyCheckValueError: CategorizedError, Hashable {

@@ -1,7 +1,5 @@
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
-import SignedLog
 
 extension MnemonicShare {
     /// Parses and checks the text of one share, as a custodian typed it or as read from a share file.
