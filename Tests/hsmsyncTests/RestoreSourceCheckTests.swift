@@ -52,8 +52,8 @@ struct RestoreSourceCheckTests {
         let (fleet, tokens) = try await Self.fleet("rc-e")
         let bundle = try Support.createBundle(fleet)
         let evil = try await Self.edited(bundle, in: fleet, key: "ca-data-key") { template in
-            for name in ["CKA_WRAP", "CKA_UNWRAP", "CKA_ENCRYPT", "CKA_DECRYPT"] { template[name] = .bool(true) }
-            template["CKA_LABEL"] = .text("evil-kek")
+            for name: AttributeName in [.wrap, .unwrap, .encrypt, .decrypt] { template[name] = .bool(true) }
+            template[.label] = .text("evil-kek")
         }
         let verified = try fleet.hsmsync(["backup", "verify", evil, "--vkey", fleet.directory.path("backup.vkey")])
         #expect(verified.status == 0, "the forged bundle verifies, as the attack needs: \(verified)")

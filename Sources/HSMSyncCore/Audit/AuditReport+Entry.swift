@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 extension AuditAction {
     /// A parity audit ran: status, counts, per-HSM summary, the report's digest.

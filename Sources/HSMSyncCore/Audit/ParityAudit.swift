@@ -1,5 +1,5 @@
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// `hsmsync audit`: every HSM scanned in parallel, then compared (DESIGN.md role semantics).

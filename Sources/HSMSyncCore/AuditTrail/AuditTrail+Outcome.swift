@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 extension AuditTrail {
     /// Records a finished operation with its public result (a `Codable` record that holds no

@@ -1,6 +1,6 @@
 import Foundation
 public import HSMSyncModel
-public import SecureMemory
+import SecureMemory
 public import SignedLog
 
 /// Where commands that change HSMs (and parity audits) record what they did: the fleet's signed

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 /// Why the fleet's audit log could not be opened or used.
 public enum AuditTrailError: CategorizedError, Hashable {

@@ -1,5 +1,5 @@
 import Foundation
-public import HSMSyncModel
+import HSMSyncModel
 import PKCS11
 public import SignedLog
 

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 /// The audit-log actions of `hsmsync backup` (docs/audit-log.md lists them with their fields).
 extension AuditAction {

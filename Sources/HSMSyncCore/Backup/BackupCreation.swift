@@ -94,9 +94,9 @@ public struct BackupCreation: Sendable {
                 continue
             }
             switch record.objectClass {
-            case "secret-key", "private-key":
-                guard let keyType = record.keyType, BackupAttributeTable.keyTypes[keyType] != nil else {
-                    exclude("key type \(record.keyType ?? "unknown") is not supported in backups")
+            case .secretKey, .privateKey:
+                guard let keyType = record.keyType, BackupAttributeTable.keyTypes.contains(keyType) else {
+                    exclude("key type \(record.keyType?.rawValue ?? "unknown") is not supported in backups")
                     continue
                 }
                 guard record.attributes.extractable == true else {
@@ -123,7 +123,7 @@ public struct BackupCreation: Sendable {
                 keys.append(
                     BackupWrappedKey(
                         template: template, bits: record.size, curve: record.curve, fingerprint: record.fingerprint,
-                        provenance: record.provenance, mechanism: mechanism.type.description,
+                        provenance: record.provenance, mechanism: SpecNames.mechanismName(mechanism.type),
                         wrapped: Base64.encode(blob), wrappedLength: blob.count,
                         wrappedSHA256: Array(SHA256.hash(data: blob)).hexString))
             case "public-key", "certificate":

@@ -1,6 +1,6 @@
 public import HSMSyncModel
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// Why a backup could not be made, or a bundle was refused for a restore or drill.
 ///

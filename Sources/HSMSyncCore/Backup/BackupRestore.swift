@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import PKCS11
 import SignedLog
 

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// What a restore would do with each object of a bundle, against what the target already holds.
@@ -21,7 +21,7 @@ public struct BackupRestorePlan: Sendable, Codable {
         }
 
         public let key: KeyIdentity
-        public let keyType: String?
+        public let keyType: KeyAlgorithm?
         public let action: Action
         /// Why, for `present` and `conflict`.
         public let detail: String?

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// What the live source HSM of a bundle says before a restore (issue 17): a bundle is a copy of the

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// The drill's last proof: every key and public object of a bundle against the live source HSM, by

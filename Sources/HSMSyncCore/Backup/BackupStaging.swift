@@ -11,11 +11,11 @@ import SignedLog
 /// does. A process that dies before the promotion leaves nothing: session objects vanish with it.
 enum BackupStaging {
     /// Attributes compared on read-back: everything the template sets except the one staging changes.
-    private static let stagingOverrides: Set<String> = ["CKA_TOKEN"]
+    private static let stagingOverrides: Set<AttributeName> = [.token]
 
     /// Whether `template` may be promoted by `C_CopyObject`.
     private static func isCopyable(_ template: BackupTemplate) -> Bool {
-        template.bool("CKA_COPYABLE") != false && template.bool("CKA_MODIFIABLE") != false
+        template.bool(.copyable) != false && template.bool(.modifiable) != false
     }
 
     /// - Parameter backupKey: the handle of the backup key on `worker`'s token, or why it was not found.
@@ -29,14 +29,14 @@ enum BackupStaging {
             outcome.detail = "the bundle's wrapped key cannot be decoded"
             return outcome
         }
-        let mechanism: Mechanism = key.mechanism == "CKM_AES_KEY_WRAP" ? .aesKeyWrap : .aesKeyWrapPad
+        let mechanism: Mechanism = key.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad
         let initial = outcome
         do {
             return try await worker.withSession { session in
                 var outcome = initial
                 let backupKey = try backupKey.get()
                 let template = key.template.attributes(
-                    only: BackupAttributeTable.unwrapNames, overrides: ["CKA_TOKEN": .bool(false)])
+                    only: BackupAttributeTable.unwrapNames, overrides: [.token: .bool(false)])
                 let staged: ObjectHandle
                 do {
                     staged = try session.unwrapKey(blob, with: backupKey, mechanism: mechanism, template: template)
@@ -92,7 +92,7 @@ enum BackupStaging {
             return try await worker.withSession { session in
                 var outcome = initial
                 let staged = try session.createObject(
-                    object.template.attributes(overrides: ["CKA_TOKEN": .bool(false)]))
+                    object.template.attributes(overrides: [.token: .bool(false)]))
                 defer { try? session.destroyObject(staged) }
                 let stagedTemplate = try BackupTemplate.read(staged, objectClass: objectClass, session: session)
                 let fingerprint = BackupPublicObjects.fingerprint(of: stagedTemplate)
@@ -124,13 +124,13 @@ enum BackupStaging {
     /// records. On any failure, reading included, it is destroyed again (this run's own object,
     /// seconds old) and the reason returned; `nil` when it is right.
     private static func readBack(
-        _ promoted: ObjectHandle, expected: BackupTemplate, objectClass: String, in session: borrowing Session
+        _ promoted: ObjectHandle, expected: BackupTemplate, objectClass: ObjectKind, in session: borrowing Session
     ) -> String? {
         let problem: String?
         do {
             let actual = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
             let differences = Self.differences(expected, actual, ignoring: [])
-            if actual.bool("CKA_TOKEN") != true {
+            if actual.bool(.token) != true {
                 problem = "the promoted copy is not a token object"
             } else if !differences.isEmpty {
                 problem = "the token copy's attributes differ: \(differences.joined(separator: ", "))"
@@ -146,11 +146,11 @@ enum BackupStaging {
     }
 
     /// Names of the attributes `expected` records that `actual` lacks or holds with another value.
-    private static func differences(_ expected: BackupTemplate, _ actual: BackupTemplate, ignoring: Set<String>)
-        -> [String]
-    {
+    private static func differences(
+        _ expected: BackupTemplate, _ actual: BackupTemplate, ignoring: Set<AttributeName>
+    ) -> [String] {
         expected.values.keys.sorted().filter { name in
             !ignoring.contains(name) && expected[name] != actual[name]
-        }
+        }.map(\.rawValue)
     }
 }

@@ -1,6 +1,6 @@
 public import HSMSyncModel
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// Why a ceremony stopped or could not start. Messages name steps, HSMs, labels and people; never
 /// a share, a PIN or key material.

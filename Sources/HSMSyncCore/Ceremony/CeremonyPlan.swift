@@ -1,7 +1,7 @@
 import Foundation
 public import HSMSyncModel
 import PKCS11
-public import SignedLog
+import SignedLog
 
 /// The plan witnesses read before a ceremony: every step with its parameters and what the live
 /// fleet showed for it, plus the problems that stop it. Its digest (also as PGP words) is read
@@ -223,7 +223,7 @@ struct CeremonyPlanner {
             details.append("\(found == 1 ? "✓" : "✗") \(hsm): transport key \"\(transport)\"")
         }
         // (class, label, extractable, wrap-with-trusted) of every key object in scope on the source.
-        var keys: [(String, String, Bool?, Bool?)] = []
+        var keys: [(ObjectKind, String, Bool?, Bool?)] = []
         let worker = try await runner.worker(from)
         let live = try await worker.withSession { session in
             try session.scanInventory(transportLabel: transport, scope: KeyScope(include: [], exclude: [])).objects
@@ -234,9 +234,9 @@ struct CeremonyPlanner {
                 (record.objectClass, record.label!, record.attributes.extractable, record.attributes.wrapWithTrusted))
         }
         for spec in simulation.generated[from] ?? [] where scope.contains(label: spec.label) {
-            let keyClass = spec.type == .aes ? "secret-key" : "private-key"
+            let keyClass: ObjectKind = spec.type == .aes ? .secretKey : .privateKey
             keys.append((keyClass, spec.label, spec.attributes["extractable"], spec.attributes["wrap-with-trusted"]))
-            if spec.type != .aes { keys.append(("public-key", spec.label, nil, nil)) }
+            if spec.type != .aes { keys.append((.publicKey, spec.label, nil, nil)) }
         }
         if keys.isEmpty {
             problems.append("step \(step.id): \(from) will hold no key in the step's scope")

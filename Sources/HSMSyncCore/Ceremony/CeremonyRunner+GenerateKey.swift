@@ -62,8 +62,8 @@ extension CeremonyRunner {
         say("  generated \(spec.type.rawValue) \"\(spec.label)\" on \(spec.hsm)")
         var outputs: [String: JSONValue] = [
             "hsm": .string(spec.hsm), "serial": .string(serial), "label": .string(spec.label),
-            "id": .string(Hex.encode(spec.id)), "class": .string(record.objectClass),
-            "key_type": .string(record.keyType ?? spec.type.rawValue),
+            "id": .string(Hex.encode(spec.id)), "class": .string(record.objectClass.rawValue),
+            "key_type": .string(record.keyType?.rawValue ?? spec.type.rawValue),
         ]
         if let size = record.size { outputs["size"] = .integer(Int64(size)) }
         if let curve = record.curve { outputs["curve"] = .string(curve) }

@@ -102,7 +102,7 @@ extension CeremonyRunner {
             }.map { Self.describe($0.fingerprint) } ?? "unknown"
         }
         func keyObject(_ summary: KeySummary) -> [String: JSONValue] {
-            ["label": .string(summary.label), "id": .string(summary.id), "class": .string(summary.class)]
+            ["label": .string(summary.label), "id": .string(summary.id), "class": .string(summary.class.rawValue)]
         }
         let copied: [JSONValue] = report.copied.map { copy in
             var object = keyObject(copy.key)
@@ -166,7 +166,8 @@ extension CeremonyRunner {
             "requested": .array(
                 requested.map {
                     .object([
-                        "label": .string($0.label ?? ""), "id": .string($0.id ?? ""), "class": .string($0.objectClass),
+                        "label": .string($0.label ?? ""), "id": .string($0.id ?? ""),
+                        "class": .string($0.objectClass.rawValue),
                         "fingerprint": .string(Self.describe($0.fingerprint)),
                     ])
                 }),

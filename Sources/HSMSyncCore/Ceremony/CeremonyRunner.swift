@@ -1,7 +1,7 @@
 import Foundation
 public import HSMSyncModel
 import PKCS11
-public import SecureMemory
+import SecureMemory
 public import SignedLog
 
 /// Runs a validated ceremony against its fleet: plan (read-only) → execute, each step logged

@@ -1,7 +1,7 @@
 import Foundation
 public import HSMSyncModel
 import SLIP39
-public import SignedLog
+import SignedLog
 
 extension CeremonyScript {
     /// Reads and strictly decodes a ceremony file; touches no HSM and loads no module.

@@ -1,5 +1,5 @@
 public import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// Compares the inventories of a fleet and reports drift, following DESIGN.md's role semantics:

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 extension Fleet {
     /// The HSMs named (all when `names` is empty), in fleet order.

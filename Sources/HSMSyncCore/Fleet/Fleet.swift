@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SecureMemory
 import SignedLog
 

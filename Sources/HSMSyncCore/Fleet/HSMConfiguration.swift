@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SecureMemory
 import SignedLog

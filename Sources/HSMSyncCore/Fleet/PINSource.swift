@@ -2,7 +2,7 @@ import Foundation
 public import HSMSyncModel
 import PKCS11
 public import SecureMemory
-public import SignedLog
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

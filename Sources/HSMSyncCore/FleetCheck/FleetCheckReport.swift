@@ -1,7 +1,7 @@
 public import Foundation
 public import HSMSyncModel
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// What `hsmsync fleet check` found, per HSM: the document `--json` prints.
 public struct FleetCheckReport: Sendable, Codable {

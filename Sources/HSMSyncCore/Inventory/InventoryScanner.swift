@@ -1,5 +1,5 @@
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import PKCS11
 import SignedLog
 

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
@@ -99,7 +99,7 @@ extension Session {
     private func unreadableRecord(_ handle: ObjectHandle, _ error: PKCS11Error) -> KeyRecord {
         let identity = try? attributes([.class, .label, .id], of: handle)
         return KeyRecord(
-            objectClass: SpecNames.objectClass(identity?.objectClass), keyType: nil, size: nil, curve: nil,
+            objectClass: SpecNames.objectKind(identity?.objectClass), keyType: nil, size: nil, curve: nil,
             label: identity?.string(.label), id: identity?.bytes(.id)?.hexString, usage: [],
             attributes: .init(), provenance: .init(), allowedMechanisms: nil,
             fingerprint: .unavailable(reason: "its attributes cannot be read"),

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
@@ -78,8 +78,8 @@ extension KeyRecord {
 
         let mechanisms = set.allowedMechanisms ?? []
         self.init(
-            objectClass: SpecNames.objectClass(objectClass),
-            keyType: keyType.map(SpecNames.keyType),
+            objectClass: SpecNames.objectKind(objectClass),
+            keyType: keyType.map(SpecNames.keyAlgorithm),
             size: size,
             curve: curve?.name,
             label: label,

@@ -42,61 +42,52 @@ enum SpecNames {
         (.encrypt, "encrypt"), (.decrypt, "decrypt"), (.sign, "sign"), (.verify, "verify"), (.wrap, "wrap"),
         (.unwrap, "unwrap"), (.derive, "derive"), (.signRecover, "sign-recover"), (.verifyRecover, "verify-recover"),
     ]
-}
 
-/// Named curves, by the DER of their OID in `CKA_EC_PARAMS`.
-struct NamedCurve: Sendable, Hashable {
-    let name: String
-    let bits: Int
-    /// Length of a raw public point: uncompressed `04 ‖ X ‖ Y` for Weierstrass curves, the encoded
-    /// key for Edwards curves.
-    let pointLength: Int
-    /// DER of the curve OID (what SPKI's AlgorithmIdentifier carries).
-    let oidDER: [UInt8]
-    let isEdwards: Bool
+    /// The model's name for a class.
+    static func objectKind(_ value: ObjectClass?) -> ObjectKind { ObjectKind(rawValue: objectClass(value)) }
 
-    static let all: [NamedCurve] = [
-        NamedCurve(
-            name: "P-256", bits: 256, pointLength: 65,
-            oidDER: [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07], isEdwards: false),
-        NamedCurve(
-            name: "P-384", bits: 384, pointLength: 97, oidDER: [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22],
-            isEdwards: false),
-        NamedCurve(
-            name: "P-521", bits: 521, pointLength: 133, oidDER: [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23],
-            isEdwards: false),
-        NamedCurve(
-            name: "secp256k1", bits: 256, pointLength: 65, oidDER: [0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a],
-            isEdwards: false),
-        NamedCurve(
-            name: "Ed25519", bits: 256, pointLength: 32, oidDER: [0x06, 0x03, 0x2b, 0x65, 0x70], isEdwards: true),
-        NamedCurve(name: "Ed448", bits: 456, pointLength: 57, oidDER: [0x06, 0x03, 0x2b, 0x65, 0x71], isEdwards: true),
-    ]
-
-    /// The curve named by `CKA_EC_PARAMS`: an OID, or for Edwards keys the printable-string form.
-    static func from(ecParams: [UInt8]) -> NamedCurve? {
-        if let curve = all.first(where: { $0.oidDER == ecParams }) { return curve }
-        // PKCS#11 3.0 allows PrintableString "edwards25519" / "edwards448".
-        if ecParams.first == 0x13 {
-            let text = String(decoding: ecParams.dropFirst(2), as: UTF8.self)
-            if text == "edwards25519" { return all.first { $0.name == "Ed25519" } }
-            if text == "edwards448" { return all.first { $0.name == "Ed448" } }
+    /// The binding's class for a model name; `nil` for names that are not spec classes.
+    static func objectClass(_ kind: ObjectKind) -> ObjectClass? {
+        switch kind {
+        case .secretKey: return .secretKey
+        case .privateKey: return .privateKey
+        case .publicKey: return .publicKey
+        case .certificate: return .certificate
+        case .data: return .data
+        default: return nil
         }
-        return nil
     }
 
-    /// The raw point from `CKA_EC_POINT`, which tokens give either DER-wrapped in an OCTET STRING
-    /// (SoftHSM2) or raw; the curve's point length tells the two apart.
-    func rawPoint(from ecPoint: [UInt8]) -> [UInt8]? {
-        if ecPoint.count == pointLength, isEdwards || ecPoint.first == 0x04 {
-            return ecPoint
+    /// The model's name for a key type.
+    static func keyAlgorithm(_ value: KeyType) -> KeyAlgorithm { KeyAlgorithm(rawValue: keyType(value)) }
+
+    /// The binding's key type for a model name; `nil` for types hsmsync never creates.
+    static func keyType(_ algorithm: KeyAlgorithm) -> KeyType? {
+        switch algorithm {
+        case .aes: return .aes
+        case .genericSecret: return .genericSecret
+        case .rsa: return .rsa
+        case .ec: return .ec
+        case .ecEdwards: return .ecEdwards
+        case .des3: return .des3
+        default: return nil
         }
-        if ecPoint.count == pointLength + 2, ecPoint[0] == 0x04, Int(ecPoint[1]) == pointLength {
-            return Array(ecPoint.dropFirst(2))
-        }
-        if ecPoint.count == pointLength + 3, ecPoint[0] == 0x04, ecPoint[1] == 0x81, Int(ecPoint[2]) == pointLength {
-            return Array(ecPoint.dropFirst(3))
-        }
-        return nil
     }
+
+    /// The binding's attribute type for a model name (every name the model defines is a spec name).
+    static func attributeType(_ name: AttributeName) -> AttributeType {
+        guard let type = AttributeType(specName: name.rawValue) else {
+            preconditionFailure("\(name) is not an attribute the system header names")
+        }
+        return type
+    }
+
+    /// The model's name for an attribute type.
+    static func attributeName(_ type: AttributeType) -> AttributeName { AttributeName(rawValue: type.description) }
+
+    /// The binding's mechanism for a model name, when the binding knows the name.
+    static func mechanismType(_ name: MechanismName) -> MechanismType? { MechanismType(specName: name.rawValue) }
+
+    /// The model's name for a mechanism.
+    static func mechanismName(_ type: MechanismType) -> MechanismName { MechanismName(rawValue: type.description) }
 }

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// The one rule no copy made by hsmsync may break: a key that holds secret material never carries a
@@ -36,9 +36,6 @@ public enum KeySeparation {
     /// How a bundle template breaks the rule, or `nil`.
     public static func violation(_ template: BackupTemplate) -> String? {
         guard template.objectClass == "secret-key" || template.objectClass == "private-key" else { return nil }
-        let usage = AttributeComparison.usageAttributes.compactMap { name, short in
-            template.bool(name) == true ? short : nil
-        }
-        return violation(usage: usage)
+        return violation(usage: template.usage)
     }
 }

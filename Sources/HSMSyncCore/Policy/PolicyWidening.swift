@@ -6,9 +6,9 @@ import SignedLog
 /// than its source (SECURITY rule R5, attribute monotonicity: docs/threat-model.md).
 enum PolicyWidening {
     /// The value of each boolean policy attribute that gives a key *more* power or less protection.
-    static let permissiveValue: [String: Bool] = [
-        "CKA_PRIVATE": false, "CKA_MODIFIABLE": true, "CKA_COPYABLE": true, "CKA_DESTROYABLE": true,
-        "CKA_SENSITIVE": false, "CKA_EXTRACTABLE": true, "CKA_WRAP_WITH_TRUSTED": false, "CKA_TRUSTED": true,
+    static let permissiveValue: [AttributeName: Bool] = [
+        .private: false, .modifiable: true, .copyable: true, .destroyable: true, .sensitive: false,
+        .extractable: true, .wrapWithTrusted: false, .trusted: true,
     ]
 
     /// The attributes in which `template` is wider than the live `source` key, as
@@ -18,7 +18,7 @@ enum PolicyWidening {
     static func wider(template: BackupTemplate, than source: KeyRecord) -> [String] {
         func text(_ value: Bool) -> String { value ? "true" : "false" }
         var lines: [String] = []
-        for (name, short) in AttributeComparison.usageAttributes
+        for (name, short) in AttributeName.usages
         where template.bool(name) == true && !source.usage.contains(short) {
             lines.append("\(name): bundle true, source false")
         }
@@ -29,7 +29,7 @@ enum PolicyWidening {
             lines.append("\(name): bundle \(text(recorded)), source \(text(live))")
         }
         guard let allowed = source.allowedMechanisms else { return lines }
-        if case .mechanisms(let recorded)? = template["CKA_ALLOWED_MECHANISMS"] {
+        if case .mechanisms(let recorded)? = template[.allowedMechanisms] {
             let extra = Set(recorded.map { MechanismType(rawValue: $0).description }).subtracting(allowed).sorted()
             if !extra.isEmpty {
                 lines.append("CKA_ALLOWED_MECHANISMS: bundle also allows \(extra.joined(separator: ", "))")

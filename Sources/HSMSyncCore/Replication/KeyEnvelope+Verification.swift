@@ -1,5 +1,5 @@
 import Crypto
-import HSMSyncModel
+public import HSMSyncModel
 import PKCS11
 import SignedLog
 
@@ -58,12 +58,12 @@ extension KeyEnvelope {
         default:
             throw .envelopeInvalid("a \(key.keyType) \(key.objectClass) is not replicated")
         }
-        if key.objectClass == "private-key" && mechanism != MechanismType.aesKeyWrapPad.description {
+        if key.objectClass == .privateKey && mechanism != MechanismType.aesKeyWrapPad.description {
             throw .envelopeInvalid("private keys travel under CKM_AES_KEY_WRAP_PAD only")
         }
         // Completeness: every attribute of the class, or the destination would fall back to defaults.
         _ = try key.attributes(token: false)
-        for name in ["CKA_EXTRACTABLE", "CKA_SENSITIVE", "CKA_WRAP_WITH_TRUSTED"] where key.flags[name] == nil {
+        for name: AttributeName in [.extractable, .sensitive, .wrapWithTrusted] where key.flags[name] == nil {
             throw .envelopeInvalid("the template lacks \(name)")
         }
         if key.flags["CKA_EXTRACTABLE"] != true {

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
@@ -14,7 +14,9 @@ extension KeyTemplate {
     ///
     /// - Parameter token: `false` to stage as a session object (SECURITY.md §5 step 4).
     public func attributes(token: Bool) throws(ReplicationError) -> [Attribute] {
-        guard let objectClass = specClass, let keyType = specKeyType else {
+        guard isReplicable, let objectClass = SpecNames.objectClass(self.objectClass),
+            let keyType = SpecNames.keyType(self.keyType)
+        else {
             throw .unsupportedKey(identity.description, reason: "class \(self.objectClass), type \(self.keyType)")
         }
         guard let idBytes = Hex.decode(id) else {
@@ -23,54 +25,28 @@ extension KeyTemplate {
         var template: [Attribute] = [
             .class(objectClass), .keyType(keyType), .bool(.token, token), .label(label), .id(idBytes),
         ]
-        let holdsSecret = objectClass == .secretKey || objectClass == .privateKey
-        for type in Self.booleanAttributes(for: objectClass) where type != .modifiable {
-            guard let value = flags[type.description] else {
-                throw .envelopeInvalid("the template lacks \(type)")
+        for name in Self.booleanAttributes(for: self.objectClass) where name != .modifiable {
+            guard let value = flags[name] else {
+                throw .envelopeInvalid("the template lacks \(name)")
             }
-            template.append(.bool(type, type == .sensitive && holdsSecret ? true : value))
+            let forced = name == .sensitive && self.objectClass.holdsSecretMaterial
+            template.append(.bool(SpecNames.attributeType(name), forced ? true : value))
         }
         if let allowedMechanisms {
             template.append(.allowedMechanisms(allowedMechanisms.map(MechanismType.init(rawValue:))))
         }
-        if objectClass == .publicKey {
-            for type in Self.publicAttributeTypes(for: objectClass, keyType: keyType) {
-                guard let value = publicAttributes[type.description].flatMap(Hex.decode) else {
-                    throw .envelopeInvalid("the public key template lacks \(type)")
+        if self.objectClass == .publicKey {
+            for name in Self.publicAttributes(for: self.objectClass, keyType: self.keyType) {
+                guard let value = publicAttributes[name].flatMap(Hex.decode) else {
+                    throw .envelopeInvalid("the public key template lacks \(name)")
                 }
-                template.append(.bytes(type, value))
+                template.append(.bytes(SpecNames.attributeType(name), value))
             }
         }
-        guard let modifiable = flags[AttributeType.modifiable.description] else {
+        guard let modifiable = flags[.modifiable] else {
             throw .envelopeInvalid("the template lacks CKA_MODIFIABLE")
         }
         template.append(.bool(.modifiable, modifiable))
         return template
-    }
-
-    /// How a destination object read back differs from this template (SECURITY.md R5: at least as
-    /// restrictive; hsmsync asks for exactly the same, so any difference is refused).
-    ///
-    /// - Returns: one phrase per difference; empty when the object matches.
-    func differences(from readBack: KeyTemplate) -> [String] {
-        var problems: [String] = []
-        if readBack.objectClass != objectClass { problems.append("class \(readBack.objectClass) ≠ \(objectClass)") }
-        if readBack.keyType != keyType { problems.append("key type \(readBack.keyType) ≠ \(keyType)") }
-        if readBack.label != label { problems.append("label differs") }
-        if readBack.id != id { problems.append("CKA_ID differs") }
-        let holdsSecret = objectClass == "secret-key" || objectClass == "private-key"
-        for (name, expected) in flags.sorted(by: { $0.key < $1.key }) {
-            let wanted = name == AttributeType.sensitive.description && holdsSecret ? true : expected
-            let actual = readBack.flags[name]
-            if actual != wanted {
-                problems.append("\(name) is \(actual.map { String($0) } ?? "absent"), expected \(wanted)")
-            }
-        }
-        if readBack.allowedMechanisms != allowedMechanisms { problems.append("CKA_ALLOWED_MECHANISMS differs") }
-        for (name, value) in publicAttributes.sorted(by: { $0.key < $1.key })
-        where readBack.publicAttributes[name] != value {
-            problems.append("\(name) differs")
-        }
-        return problems
     }
 }

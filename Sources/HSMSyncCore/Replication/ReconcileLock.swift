@@ -1,6 +1,6 @@
 import Foundation
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

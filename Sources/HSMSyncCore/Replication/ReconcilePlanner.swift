@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// Turns a parity audit into a ``ReconcilePlan`` (issue 5): each `missing` key is copied from a

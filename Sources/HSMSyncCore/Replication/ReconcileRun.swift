@@ -1,7 +1,7 @@
 import Foundation
 public import HSMSyncModel
 import PKCS11
-public import SignedLog
+import SignedLog
 
 /// `hsmsync reconcile`: audit the fleet, plan from the findings, and with `apply` copy every
 /// planned key × destination through the replication protocol (``KeyReplicator``), journaled

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 #if canImport(Glibc)

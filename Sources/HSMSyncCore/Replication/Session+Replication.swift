@@ -1,5 +1,5 @@
 import Crypto
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
@@ -33,10 +33,8 @@ extension Session {
     /// `CKM_AES_KEY_WRAP` for AES keys and secret keys of a known length that is a multiple of 8,
     /// else `CKM_AES_KEY_WRAP_PAD` (R7). SoftHSM2's plain key wrap pads silently (P6): never rely on it.
     static func wrapMechanism(for template: KeyTemplate) -> MechanismType {
-        guard template.objectClass == "secret-key" else { return .aesKeyWrapPad }
-        if template.keyType == "aes" { return .aesKeyWrap }
-        if let length = template.valueLength, length % 8 == 0 { return .aesKeyWrap }
-        return .aesKeyWrapPad
+        WrapMechanismRule.mechanism(for: template.objectClass, keyType: template.keyType) == .aesKeyWrap
+            ? .aesKeyWrap : .aesKeyWrapPad
     }
 
     /// Destination side of SECURITY.md §5 steps 4–6 for a verified envelope: unwrap as a session
@@ -59,8 +57,7 @@ extension Session {
             envelope.mechanism == MechanismType.aesKeyWrap.description ? .aesKeyWrap : .aesKeyWrapPad)
         let stagedTemplate = try envelope.key.attributes(token: false)
         if envelope.key.objectClass != "public-key",
-            let violation = KeySeparation.violation(
-                usage: AttributeComparison.usageAttributes.compactMap { envelope.key.flags[$0.0] == true ? $0.1 : nil })
+            let violation = KeySeparation.violation(usage: envelope.key.usage)
         {
             throw .refusedByPolicy("\(envelope.key.identity): \(violation); nothing was unwrapped")
         }
@@ -165,7 +162,7 @@ extension Session {
     /// an operator's pkcs11-tool) may have created it since, and a second object with the same
     /// identity is a duplicate no later run can repair.
     private func requireAbsent(_ template: KeyTemplate, hsm: String) throws(ReplicationError) {
-        guard let objectClass = template.specClass else { return }
+        guard let objectClass = SpecNames.objectClass(template.objectClass) else { return }
         var match: [Attribute] = [.class(objectClass), .label(template.label), .bool(.token, true)]
         match.append(.id(Hex.decode(template.id) ?? []))
         let found: [ObjectHandle]

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 /// Throwaway tokens could not be set up.
 public enum ScratchError: Error, CustomStringConvertible, CategorizedError {

@@ -1,5 +1,5 @@
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SecureMemory
 import SignedLog

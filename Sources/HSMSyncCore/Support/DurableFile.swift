@@ -1,4 +1,4 @@
-public import HSMSyncModel
+import HSMSyncModel
 public import SignedLog
 
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import Foundation
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 import Yams
 
 /// Where and why a YAML document was refused: `fleet.yaml:12: hsms[1].pin: expected …`.

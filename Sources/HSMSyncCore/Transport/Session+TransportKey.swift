@@ -2,7 +2,7 @@ public import HSMSyncModel
 public import PKCS11
 public import SLIP39
 public import SecureMemory
-public import SignedLog
+import SignedLog
 
 extension Session: RandomByteSource {
     /// `count` bytes from the HSM's random generator (`C_GenerateRandom`): transport keys and the
@@ -107,7 +107,8 @@ extension Session {
         guard inspection.objects == 0 else {
             var detail: String?
             if let record = inspection.record {
-                let kind = [record.keyType, record.objectClass].compactMap { $0 }.joined(separator: " ")
+                let kind = [record.keyType?.rawValue, record.objectClass.rawValue].compactMap { $0 }.joined(
+                    separator: " ")
                 detail =
                     inspection.violations.isEmpty
                     ? "\(kind), check value \(inspection.checkValue ?? "unavailable")"

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 extension AuditAction {
     /// A transport key was generated and split (``TransportKeyGenerationSummary``).

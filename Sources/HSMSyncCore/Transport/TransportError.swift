@@ -1,7 +1,7 @@
 public import HSMSyncModel
 public import PKCS11
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// Why a transport key could not be created, installed, agreed or confirmed.
 ///

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// The rules a transport key must meet before anything is wrapped under it (DESIGN.md

@@ -1,7 +1,7 @@
 public import HSMSyncModel
-public import PKCS11
+import PKCS11
 public import SLIP39
-public import SignedLog
+import SignedLog
 
 /// The HSM an operation worked on, as the audit log records it: fleet name and token identity.
 public struct TransportTokenIdentity: Sendable, Hashable, Codable {

@@ -1,8 +1,8 @@
 public import Foundation
 public import HSMSyncModel
 import PKCS11
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// `hsmsync transport verify`: on every HSM of the fleet, exactly one object under the transport
 /// label, no policy violation, and one transport check value shared by all.

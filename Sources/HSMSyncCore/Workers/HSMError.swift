@@ -1,7 +1,7 @@
 public import HSMSyncModel
 public import PKCS11
-public import SecureMemory
-public import SignedLog
+import SecureMemory
+import SignedLog
 
 /// A failure reaching or using one HSM of the fleet; the message always names the HSM.
 public struct HSMError: CategorizedError, Hashable {

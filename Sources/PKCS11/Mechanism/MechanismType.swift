@@ -54,6 +54,6 @@ public struct MechanismType: RawRepresentable, Hashable, Sendable, CustomStringC
 
     /// `CKM_AES_KEY_WRAP_PAD`, or `CKM_VENDOR_DEFINED+0x…`.
     public var description: String {
-        specName(rawValue, Self.specNames, vendorBase: Self.vendorDefined.rawValue, prefix: "CKM")
+        specName(rawValue, Self.allSpecNames, vendorBase: Self.vendorDefined.rawValue, prefix: "CKM")
     }
 }

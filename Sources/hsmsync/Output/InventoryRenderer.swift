@@ -29,14 +29,17 @@ enum InventoryRenderer {
                 Console.out(line)
             }
             if hsm.vanished > 0 { Console.out("  \(hsm.vanished) object(s) vanished during the scan") }
-            let rows = hsm.objects.sorted {
-                ($0.label ?? "", $0.id ?? "", $0.objectClass) < ($1.label ?? "", $1.id ?? "", $1.objectClass)
+            let rows = hsm.objects.sorted { a, b in
+                (a.label ?? "", a.id ?? "", a.objectClass.rawValue) < (
+                    b.label ?? "", b.id ?? "", b.objectClass.rawValue
+                )
             }
             let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT"]
             var table = [header]
             for record in rows {
                 table.append([
-                    shortClass(record.objectClass), record.keyType ?? "-", record.size.map(String.init) ?? "-",
+                    shortClass(record.objectClass), record.keyType?.rawValue ?? "-",
+                    record.size.map(String.init) ?? "-",
                     flags(record),
                     record.label ?? "(none)", record.id.map { $0.isEmpty ? "(none)" : $0 } ?? "(none)",
                     record.usage.isEmpty ? "-" : record.usage.joined(separator: ","), fingerprint(record),
@@ -55,13 +58,13 @@ enum InventoryRenderer {
         }
     }
 
-    static func shortClass(_ name: String) -> String {
-        switch name {
-        case "secret-key": return "secret"
-        case "private-key": return "private"
-        case "public-key": return "public"
-        case "certificate": return "cert"
-        default: return name
+    static func shortClass(_ kind: ObjectKind) -> String {
+        switch kind {
+        case .secretKey: return "secret"
+        case .privateKey: return "private"
+        case .publicKey: return "public"
+        case .certificate: return "cert"
+        default: return kind.rawValue
         }
     }
 

@@ -11,7 +11,7 @@ struct DriftEngineTests {
     // MARK: - Building inventories
 
     static func key(
-        _ label: String, class objectClass: String = "secret-key", id: String = "01", keyType: String = "aes",
+        _ label: String, class objectClass: ObjectKind = .secretKey, id: String = "01", keyType: KeyAlgorithm = .aes,
         fingerprint: String? = "f1", method: Fingerprint.Method = .cmac, usage: [String] = ["sign", "verify"],
         extractable: Bool = true, wrapWithTrusted: Bool = true, sensitive: Bool = true, local: Bool = true,
         oddities: [String] = []

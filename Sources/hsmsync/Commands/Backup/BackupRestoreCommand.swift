@@ -156,7 +156,8 @@ struct BackupRestoreCommand: AsyncParsableCommand {
 
     static func outputs(_ key: KeyIdentity, hsm: String, fingerprint: Fingerprint) -> [String: JSONValue] {
         [
-            "hsm": .string(hsm), "class": .string(key.objectClass), "label": .string(key.label), "id": .string(key.id),
+            "hsm": .string(hsm), "class": .string(key.objectClass.rawValue), "label": .string(key.label),
+            "id": .string(key.id),
             "fingerprint": .string(fingerprint.digest.map { "sha256:\($0)" } ?? "unavailable"),
         ]
     }

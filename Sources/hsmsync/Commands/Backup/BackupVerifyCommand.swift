@@ -63,17 +63,17 @@ struct BackupVerifyReport: Encodable {
 
     struct Key: Encodable {
         var key: KeyIdentity
-        var keyType: String?
+        var keyType: KeyAlgorithm?
         var bits: Int?
         var curve: String?
-        var mechanism: String
+        var mechanism: MechanismName
         var wrappedLength: Int
         var fingerprint: Fingerprint
     }
 
     struct Object: Encodable {
         var key: KeyIdentity
-        var keyType: String?
+        var keyType: KeyAlgorithm?
         var fingerprint: Fingerprint
     }
 

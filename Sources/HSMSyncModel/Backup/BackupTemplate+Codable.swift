@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// A template is one JSON object keyed by spec name; each value's JSON type follows the
 /// attribute's ``BackupAttributeKind`` (booleans, numbers, hex strings, text, short names, arrays
 /// of mechanism numbers). Unknown names and wrong kinds are refused.
@@ -15,7 +12,7 @@ extension BackupTemplate: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Name.self)
         for (name, value) in values {
-            let key = Name(stringValue: name)
+            let key = Name(stringValue: name.rawValue)
             switch value {
             case .bool(let flag): try container.encode(flag, forKey: key)
             case .number(let number): try container.encode(number, forKey: key)
@@ -28,9 +25,9 @@ extension BackupTemplate: Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Name.self)
-        var values: [String: BackupAttributeValue] = [:]
+        var values: [AttributeName: BackupAttributeValue] = [:]
         for key in container.allKeys {
-            guard let entry = BackupAttributeTable.entry(named: key.stringValue) else {
+            guard let entry = BackupAttributeTable.entry(named: AttributeName(rawValue: key.stringValue)) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: key, in: container, debugDescription: "unknown attribute \(key.stringValue)")
             }
@@ -52,7 +49,8 @@ extension BackupTemplate: Codable {
                 let name = try container.decode(String.self, forKey: key)
                 let known =
                     entry.kind == .objectClass
-                    ? BackupAttributeTable.objectClasses[name] != nil : BackupAttributeTable.keyTypes[name] != nil
+                    ? BackupAttributeTable.objectClasses.contains(ObjectKind(rawValue: name))
+                    : BackupAttributeTable.keyTypes.contains(KeyAlgorithm(rawValue: name))
                 guard known else {
                     throw DecodingError.dataCorruptedError(
                         forKey: key, in: container, debugDescription: "\(entry.name) \"\(name)\" is not supported")

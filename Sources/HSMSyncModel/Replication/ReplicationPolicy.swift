@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// What a fleet allows replication to do beyond SECURITY.md's fixed rules (fleet file `policy:`).
 public struct ReplicationPolicy: Sendable, Hashable {
     /// Refuse keys without `CKA_WRAP_WITH_TRUSTED=true` instead of replicating them and reporting a

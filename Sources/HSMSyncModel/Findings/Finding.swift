@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// One thing the parity audit found (DESIGN.md "Parity report").
 public struct Finding: Sendable, Hashable, Codable {
     public let kind: Kind
@@ -86,17 +83,17 @@ public struct Finding: Sendable, Hashable, Codable {
 public struct KeySummary: Sendable, Hashable, Codable {
     public let label: String
     public let id: String
-    public let `class`: String
-    public let keyType: String?
+    public let `class`: ObjectKind
+    public let keyType: KeyAlgorithm?
 
-    public init(label: String, id: String, class: String, keyType: String?) {
+    public init(label: String, id: String, class: ObjectKind, keyType: KeyAlgorithm?) {
         self.label = label
         self.id = id
         self.class = `class`
         self.keyType = keyType
     }
 
-    init(_ record: KeyRecord) {
+    public init(_ record: KeyRecord) {
         self.init(label: record.label ?? "", id: record.id ?? "", class: record.objectClass, keyType: record.keyType)
     }
 

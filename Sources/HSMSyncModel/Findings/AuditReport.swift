@@ -1,6 +1,4 @@
 public import Foundation
-import HSMSyncModel
-import SignedLog
 
 /// The parity report (DESIGN.md): what `hsmsync audit --json` prints. Fields are only ever added.
 public struct AuditReport: Sendable, Codable {
@@ -41,6 +39,23 @@ public struct AuditReport: Sendable, Codable {
         public let findings: Int
         public let error: String?
         public let scanSeconds: Double?
+
+        package init(
+            name: String, role: HSMRole, site: String, reachable: Bool, objects: Int, keysInScope: Int,
+            token: TokenSummary?, transport: TransportKeyState?, findings: Int, error: String?, scanSeconds: Double?
+        ) {
+            self.name = name
+            self.role = role
+            self.site = site
+            self.reachable = reachable
+            self.objects = objects
+            self.keysInScope = keysInScope
+            self.token = token
+            self.transport = transport
+            self.findings = findings
+            self.error = error
+            self.scanSeconds = scanSeconds
+        }
     }
 
     /// An object the audit lists but does not compare.
@@ -48,6 +63,12 @@ public struct AuditReport: Sendable, Codable {
         public let hsm: String
         public let key: KeySummary
         public let reasons: [String]
+
+        package init(hsm: String, key: KeySummary, reasons: [String]) {
+            self.hsm = hsm
+            self.key = key
+            self.reasons = reasons
+        }
     }
 
     /// A key present on two HSMs whose material could not be compared.
@@ -56,6 +77,13 @@ public struct AuditReport: Sendable, Codable {
         public let reference: String
         public let key: KeySummary
         public let reason: String
+
+        package init(hsm: String, reference: String, key: KeySummary, reason: String) {
+            self.hsm = hsm
+            self.reference = reference
+            self.key = key
+            self.reason = reason
+        }
     }
 
     public init(

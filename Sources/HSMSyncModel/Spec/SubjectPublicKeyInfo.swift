@@ -1,16 +1,14 @@
 import Crypto
-import HSMSyncModel
-import SignedLog
 import SwiftASN1
 
 /// DER SubjectPublicKeyInfo (RFC 5280) built from a key's public PKCS#11 attributes, so public keys,
 /// RSA private keys and paired EC private keys get the same fingerprint on every HSM.
-enum SubjectPublicKeyInfo {
+package enum SubjectPublicKeyInfo {
     private static let rsaEncryption: ASN1ObjectIdentifier = [1, 2, 840, 113_549, 1, 1, 1]
     private static let ecPublicKey: ASN1ObjectIdentifier = [1, 2, 840, 10_045, 2, 1]
 
     /// `SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING { RSAPublicKey } }`.
-    static func rsa(modulus: [UInt8], publicExponent: [UInt8]) throws -> [UInt8] {
+    package static func rsa(modulus: [UInt8], publicExponent: [UInt8]) throws -> [UInt8] {
         var key = DER.Serializer()
         try key.appendConstructedNode(identifier: .sequence) { sequence in
             try sequence.serialize(ArraySlice(unsignedInteger(modulus)))
@@ -24,7 +22,7 @@ enum SubjectPublicKeyInfo {
     }
 
     /// EC (`id-ecPublicKey` with the named curve) or Edwards (the curve OID alone, RFC 8410).
-    static func ec(curve: NamedCurve, rawPoint: [UInt8]) throws -> [UInt8] {
+    package static func ec(curve: NamedCurve, rawPoint: [UInt8]) throws -> [UInt8] {
         try wrap(
             algorithm: { sequence in
                 if curve.isEdwards {
@@ -37,7 +35,7 @@ enum SubjectPublicKeyInfo {
     }
 
     /// The fingerprint: lowercase hex SHA-256 of the DER.
-    static func fingerprint(_ der: [UInt8]) -> String {
+    package static func fingerprint(_ der: [UInt8]) -> String {
         SHA256.hash(data: der).hexString
     }
 
@@ -60,5 +58,5 @@ enum SubjectPublicKeyInfo {
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hex (``Hex/encode(_:)``).
-    var hexString: String { Hex.encode(self) }
+    package var hexString: String { Hex.encode(self) }
 }

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// One object of one token, as the inventory read it: everything but secret material.
 ///
 /// Boolean attributes are optional: `nil` when the object does not have the attribute (a public
@@ -8,9 +5,9 @@ import SignedLog
 public struct KeyRecord: Sendable, Hashable, Codable {
     /// `secret-key`, `private-key`, `public-key`, `certificate`, `data`, `vendor-defined(0x…)`,
     /// `unknown` when the class could not be read.
-    public let objectClass: String
+    public let objectClass: ObjectKind
     /// `aes`, `rsa`, `ec`, `ec-edwards`, `generic-secret`, … (`nil` for objects that are not keys).
-    public let keyType: String?
+    public let keyType: KeyAlgorithm?
     /// Key size in bits (AES/generic: `CKA_VALUE_LEN`×8, RSA: modulus bits, EC: curve bits).
     public let size: Int?
     /// The named curve of an EC or Edwards key (`P-256`, `Ed25519`).
@@ -58,11 +55,11 @@ public struct KeyRecord: Sendable, Hashable, Codable {
         }
 
         /// The attributes by their spec names, for comparisons and messages.
-        public var named: [(name: String, value: Bool?)] {
+        public var named: [(name: AttributeName, value: Bool?)] {
             [
-                ("CKA_TOKEN", token), ("CKA_PRIVATE", `private`), ("CKA_MODIFIABLE", modifiable),
-                ("CKA_COPYABLE", copyable), ("CKA_DESTROYABLE", destroyable), ("CKA_SENSITIVE", sensitive),
-                ("CKA_EXTRACTABLE", extractable), ("CKA_WRAP_WITH_TRUSTED", wrapWithTrusted), ("CKA_TRUSTED", trusted),
+                (.token, token), (.private, `private`), (.modifiable, modifiable), (.copyable, copyable),
+                (.destroyable, destroyable), (.sensitive, sensitive), (.extractable, extractable),
+                (.wrapWithTrusted, wrapWithTrusted), (.trusted, trusted),
             ]
         }
     }
@@ -81,7 +78,7 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     }
 
     public init(
-        objectClass: String, keyType: String?, size: Int?, curve: String?, label: String?, id: String?,
+        objectClass: ObjectKind, keyType: KeyAlgorithm?, size: Int?, curve: String?, label: String?, id: String?,
         usage: [String], attributes: PolicyAttributes, provenance: Provenance, allowedMechanisms: [String]?,
         fingerprint: Fingerprint, oddities: [String]
     ) {
@@ -106,7 +103,7 @@ public struct KeyRecord: Sendable, Hashable, Codable {
 
     /// Whether the object is a secret or private key (the classes policy rules apply to).
     public var holdsSecretMaterial: Bool {
-        objectClass == "secret-key" || objectClass == "private-key"
+        objectClass.holdsSecretMaterial
     }
 
     /// Whether the object is a normal one hsmsync may compare and replicate.
@@ -124,17 +121,17 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     }
 
     /// The oddity of an object whose `CKA_CLASS` cannot be read.
-    static let unreadableClass = "CKA_CLASS cannot be read"
+    package static let unreadableClass = "CKA_CLASS cannot be read"
     /// How the oddity of an object whose attributes cannot be read begins.
-    static let unreadableAttributes = "its attributes cannot be read"
+    package static let unreadableAttributes = "its attributes cannot be read"
 
     /// Whether the key can be copied by wrapping.
     public var isExtractable: Bool {
-        objectClass == "public-key" || objectClass == "certificate" || attributes.extractable == true
+        objectClass == .publicKey || objectClass == .certificate || attributes.extractable == true
     }
 
     /// A copy with a different fingerprint (the scanner computes fingerprints after reading).
-    func with(fingerprint: Fingerprint) -> KeyRecord {
+    package func with(fingerprint: Fingerprint) -> KeyRecord {
         KeyRecord(
             objectClass: objectClass, keyType: keyType, size: size, curve: curve, label: label, id: id, usage: usage,
             attributes: attributes, provenance: provenance, allowedMechanisms: allowedMechanisms,

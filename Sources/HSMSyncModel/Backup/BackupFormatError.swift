@@ -1,6 +1,3 @@
-public import HSMSyncModel
-public import SignedLog
-
 /// Why a file is not a usable backup bundle. Offsets are byte offsets from the start of the file.
 ///
 /// A damaged bundle (a changed byte anywhere, a bad signature, sections that contradict each other)

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// A digest that stands for a key's material without revealing it (DESIGN.md "fingerprints").
 ///
 /// Two fingerprints are comparable only when computed the same way: SPKI digests always are;

@@ -1,18 +1,15 @@
-import HSMSyncModel
-import SignedLog
-
 /// How a key is recognised across HSMs: its class, `CKA_LABEL` and `CKA_ID` (DESIGN.md).
 ///
 /// Material is never part of the identity: two objects with the same identity and different
 /// material are a `material-mismatch`, not two keys.
 public struct KeyIdentity: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// `secret-key`, `private-key`, `public-key`, `certificate`, …
-    public let objectClass: String
+    public let objectClass: ObjectKind
     public let label: String
     /// `CKA_ID` as lowercase hex.
     public let id: String
 
-    public init(objectClass: String, label: String, id: String) {
+    public init(objectClass: ObjectKind, label: String, id: String) {
         self.objectClass = objectClass
         self.label = label
         self.id = id

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// What an HSM is to the fleet (DESIGN.md "Role semantics").
 public enum HSMRole: String, Sendable, Hashable, Codable, CaseIterable {
     /// Authoritative: its keys must exist on every other HSM.

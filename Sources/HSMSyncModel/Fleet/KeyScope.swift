@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

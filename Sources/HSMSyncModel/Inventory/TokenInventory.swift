@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// Everything one scan of one token found: the document `hsmsync inventory --json` prints per HSM.
 public struct TokenInventory: Sendable, Codable {
     public let hsm: String
@@ -48,9 +45,10 @@ public struct ScanPhases: Sendable, Codable, Hashable {
         self.fingerprints = fingerprints
     }
 
-    struct Clock {
+    package struct Clock {
         private var last = ContinuousClock.now
-        mutating func lap() -> Double {
+        package init() {}
+        package mutating func lap() -> Double {
             let now = ContinuousClock.now
             defer { last = now }
             let elapsed = now - last

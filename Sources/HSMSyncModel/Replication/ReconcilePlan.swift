@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// What `hsmsync reconcile` will do, and what it will leave and why: computed from the parity
 /// audit's findings, read-only.
 public struct ReconcilePlan: Sendable, Codable {
@@ -35,6 +32,20 @@ public struct ReconcilePlan: Sendable, Codable {
 
         /// Whether this copies a public key on its own (no wrapping).
         public var isPublicKeyOnly: Bool { identity.objectClass == "public-key" }
+
+        package init(
+            key: KeySummary, identity: KeyIdentity, publicKey: KeyIdentity?, publicKeyPresent: Bool, source: String,
+            destination: String, fingerprint: Fingerprint, transportCheckValue: String
+        ) {
+            self.key = key
+            self.identity = identity
+            self.publicKey = publicKey
+            self.publicKeyPresent = publicKeyPresent
+            self.source = source
+            self.destination = destination
+            self.fingerprint = fingerprint
+            self.transportCheckValue = transportCheckValue
+        }
     }
 
     /// A `missing` key that is not copied to a destination.
@@ -46,5 +57,13 @@ public struct ReconcilePlan: Sendable, Codable {
         /// `unsupported`, `wrap-with-trusted`.
         public let reason: String
         public let detail: String
+
+        package init(key: KeySummary, destination: String, source: String?, reason: String, detail: String) {
+            self.key = key
+            self.destination = destination
+            self.source = source
+            self.reason = reason
+            self.detail = detail
+        }
     }
 }

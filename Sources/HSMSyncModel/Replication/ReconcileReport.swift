@@ -1,6 +1,4 @@
 public import Foundation
-import HSMSyncModel
-import SignedLog
 
 /// What `hsmsync reconcile` planned or did: the document `--json` prints. Fields are only added.
 public struct ReconcileReport: Sendable, Codable {
@@ -64,6 +62,13 @@ public struct ReconcileReport: Sendable, Codable {
         public let destination: String
         /// Whether the public key object travels with the private key.
         public let withPublicKey: Bool
+
+        package init(key: KeySummary, source: String, destination: String, withPublicKey: Bool) {
+            self.key = key
+            self.source = source
+            self.destination = destination
+            self.withPublicKey = withPublicKey
+        }
     }
 
     /// A copy done and verified.
@@ -76,6 +81,17 @@ public struct ReconcileReport: Sendable, Codable {
         public let promoted: [String]
         /// How the copy was proven (`rewrap`, `public-key`, `sign-verify`).
         public let proofs: [String]
+
+        package init(
+            key: KeySummary, source: String, destination: String, op: String, promoted: [String], proofs: [String]
+        ) {
+            self.key = key
+            self.source = source
+            self.destination = destination
+            self.op = op
+            self.promoted = promoted
+            self.proofs = proofs
+        }
     }
 
     /// A failure: a copy, or a whole HSM.
@@ -87,6 +103,14 @@ public struct ReconcileReport: Sendable, Codable {
         public let detail: String
         /// An integrity failure: logged as a security event, never retried.
         public let securityEvent: Bool
+
+        package init(hsm: String, key: KeySummary?, reason: String, detail: String, securityEvent: Bool) {
+            self.hsm = hsm
+            self.key = key
+            self.reason = reason
+            self.detail = detail
+            self.securityEvent = securityEvent
+        }
     }
 
     /// A pending copy found by recovery.
@@ -99,5 +123,12 @@ public struct ReconcileReport: Sendable, Codable {
         /// never announced it, so nothing was wrapped), `refused` (the journal record contradicts the
         /// log's intent: a security event, nothing done).
         public let outcome: String
+
+        package init(op: String, key: String, destination: String, outcome: String) {
+            self.op = op
+            self.key = key
+            self.destination = destination
+            self.outcome = outcome
+        }
     }
 }

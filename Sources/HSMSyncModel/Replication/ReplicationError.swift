@@ -1,6 +1,3 @@
-public import HSMSyncModel
-public import SignedLog
-
 /// Why replicating one key failed or was refused. Never carries key material.
 public enum ReplicationError: CategorizedError, Sendable, Hashable {
     /// The key cannot be replicated by hsmsync (class, type, unreadable attribute, `CKA_TRUSTED`).

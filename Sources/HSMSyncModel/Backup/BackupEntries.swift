@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// A secret or private key, wrapped under the backup key.
 public struct BackupWrappedKey: Codable, Sendable, Hashable {
     /// The complete attribute template (no secret values).
@@ -15,7 +12,7 @@ public struct BackupWrappedKey: Codable, Sendable, Hashable {
     /// The source's provenance (`CKA_LOCAL`, …), which no restored copy can keep.
     public var provenance: KeyRecord.Provenance
     /// `CKM_AES_KEY_WRAP` or `CKM_AES_KEY_WRAP_PAD`.
-    public var mechanism: String
+    public var mechanism: MechanismName
     /// The wrapped key (base64).
     public var wrapped: String
     /// Its length in bytes.
@@ -25,7 +22,8 @@ public struct BackupWrappedKey: Codable, Sendable, Hashable {
 
     public init(
         template: BackupTemplate, bits: Int?, curve: String?, fingerprint: Fingerprint,
-        provenance: KeyRecord.Provenance, mechanism: String, wrapped: String, wrappedLength: Int, wrappedSHA256: String
+        provenance: KeyRecord.Provenance, mechanism: MechanismName, wrapped: String, wrappedLength: Int,
+        wrappedSHA256: String
     ) {
         self.template = template
         self.bits = bits
@@ -54,10 +52,10 @@ public struct BackupPublicObject: Codable, Sendable, Hashable {
 /// An in-scope key the bundle does not hold, and why.
 public struct BackupExclusion: Codable, Sendable, Hashable {
     public var identity: KeyIdentity
-    public var keyType: String?
+    public var keyType: KeyAlgorithm?
     public var reason: String
 
-    public init(identity: KeyIdentity, keyType: String?, reason: String) {
+    public init(identity: KeyIdentity, keyType: KeyAlgorithm?, reason: String) {
         self.identity = identity
         self.keyType = keyType
         self.reason = reason

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// The first section of a bundle: where the backup comes from, when, and under which key.
 public struct BackupManifest: Codable, Sendable, Hashable {
     /// The fleet's `name`.

@@ -1,7 +1,5 @@
 import Crypto
 public import Foundation
-import HSMSyncModel
-import SignedLog
 
 /// A wrapped key with everything needed to recreate and check it (SECURITY.md R6): the complete
 /// attribute template, the source fingerprint, the source token, the transport key's check value,
@@ -124,5 +122,5 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
     }
 
     /// The wrapped key bytes (valid after verification).
-    var wrappedKeyBytes: [UInt8] { Hex.decode(wrappedKey) ?? [] }
+    package var wrappedKeyBytes: [UInt8] { Hex.decode(wrappedKey) ?? [] }
 }
