@@ -1,8 +1,8 @@
 import Foundation
-import HSMSyncModel
-import PKCS11
-import SecureMemory
-import SignedLog
+public import HSMSyncModel
+public import PKCS11
+public import SecureMemory
+public import SignedLog
 
 extension Fleet {
     /// Reads, parses and validates a fleet file; touches no HSM and loads no module.
@@ -156,9 +156,9 @@ extension Fleet {
 
         let tokenValue = try mapping.required("token")
         let tokenText = try tokenValue.string()
-        let token: TokenURI
+        let token: TokenSelector
         do {
-            token = try TokenURI(tokenText)
+            token = try TokenSelector(tokenText)
         } catch {
             throw tokenValue.error(error.description)
         }

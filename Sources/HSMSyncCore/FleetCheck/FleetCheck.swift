@@ -1,8 +1,8 @@
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import Logging
-import PKCS11
-import SignedLog
+public import PKCS11
+public import SignedLog
 
 /// `hsmsync fleet check`: reach every HSM, log in, probe mechanisms, look for the transport key.
 public struct FleetCheck: Sendable {

@@ -78,10 +78,7 @@ public actor ScratchHSMs {
                 }
                 let pinPath = directory + "/\(index).pin"
                 try initializeToken(label: request.tokenLabel, on: module, pinPath: pinPath)
-                let uri: TokenURI
-                do { uri = try TokenURI("pkcs11:token=" + percentEncoded(request.tokenLabel)) } catch {
-                    throw ScratchError.setupFailed("token label \(request.tokenLabel): \(error)")
-                }
+                let uri = TokenSelector.label(request.tokenLabel)
                 hsms.append(
                     HSMConfiguration(
                         name: request.name, role: request.role, site: request.site, modulePath: modulePath,
@@ -169,12 +166,6 @@ public actor ScratchHSMs {
     }
 
     /// RFC 7512 path-attribute encoding: every byte but unreserved characters as `%XX`.
-    private static func percentEncoded(_ text: String) -> String {
-        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
-        return text.utf8.map { unreserved.contains($0) ? String(UnicodeScalar($0)) : String(format: "%%%02X", $0) }
-            .joined()
-    }
-
     /// 32 hex digits from the system CSPRNG.
     private static func randomPINText() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()

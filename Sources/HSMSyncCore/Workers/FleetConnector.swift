@@ -1,7 +1,7 @@
-import HSMSyncModel
+public import HSMSyncModel
 public import Logging
 public import PKCS11
-import SignedLog
+public import SignedLog
 
 /// The outcome of reaching one HSM.
 public enum HSMConnection: Sendable {

@@ -95,7 +95,10 @@ public actor HSMWorker {
         }
         let lookup: TokenLookup
         do {
-            lookup = try module.tokenLookup(matching: uri)
+            lookup = try module.tokenLookup {
+                uri.matches(
+                    label: $0.label, serialNumber: $0.serialNumber, model: $0.model, manufacturer: $0.manufacturer)
+            }
         } catch {
             throw HSMError(hsm: name, .pkcs11(error, operation: "reading token information"))
         }

@@ -221,6 +221,12 @@ public final class PKCS11Module: @unchecked Sendable {
 
     /// The slots whose token matches `uri`, and the errors of slots whose token could not be read.
     public func tokenLookup(matching uri: TokenURI) throws(PKCS11Error) -> TokenLookup {
+        try tokenLookup { uri.matches($0) }
+    }
+
+    /// The slots whose initialised token satisfies `matches`, and the errors of slots whose token
+    /// could not be read.
+    public func tokenLookup(where matches: (TokenInfo) -> Bool) throws(PKCS11Error) -> TokenLookup {
         var lookup = TokenLookup()
         for slot in try slots(withTokenPresent: true) {
             let token: TokenInfo
@@ -231,7 +237,7 @@ public final class PKCS11Module: @unchecked Sendable {
                 continue
             }
             lookup.seen.append(token)
-            if token.flags.contains(.tokenInitialized) && uri.matches(token) {
+            if token.flags.contains(.tokenInitialized) && matches(token) {
                 lookup.matches.append((slot, token))
             }
         }

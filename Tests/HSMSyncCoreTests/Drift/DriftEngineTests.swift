@@ -35,7 +35,7 @@ struct DriftEngineTests {
     static func hsm(_ name: String, _ role: HSMRole) -> HSMConfiguration {
         HSMConfiguration(
             name: name, role: role, site: "s", modulePath: "/m.so", serverAddress: nil,
-            token: try! TokenURI("pkcs11:token=\(name)"), pin: .prompt)
+            token: .label(name), pin: .prompt)
     }
 
     static func scan(

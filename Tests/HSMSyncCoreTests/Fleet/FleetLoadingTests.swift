@@ -102,6 +102,18 @@ struct FleetLoadingTests {
                 "hsms[0].initArgs", "empty"
             ),
             (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a?module-path=/nonexistent.so\", pin: prompt}\n",
+                "hsms[0].token", "does not honour module-path="
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a;object=ca-root\", pin: prompt}\n",
+                "hsms[0].token", "does not honour object="
+            ),
+            (
+                "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a;tokn=b\", pin: prompt}\n",
+                "hsms[0].token", "does not recognise (tokn=)"
+            ),
+            (
                 "name: x\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: \"1234\"}\n",
                 "hsms[0].pin", "never goes in the fleet file"
             ),

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// The fleet file's `log:` section: where the signed audit log lives and which key signs it.
 public struct LogSettings: Sendable, Hashable {
     /// The log directory, resolved against the fleet file's directory.

@@ -1,24 +1,20 @@
-public import HSMSyncModel
-import SecureMemory
-import SignedLog
-
 /// A fleet file, parsed and validated: the HSMs hsmsync keeps in parity, and how.
 ///
 /// Loading never touches an HSM: everything that can be checked without one (YAML shape, unknown
 /// keys, names, URIs, PIN sources) is checked first, with the YAML path in every message.
 public struct Fleet: Sendable, Hashable {
     public let name: String
-    public internal(set) var hsms: [HSMConfiguration]
+    public package(set) var hsms: [HSMConfiguration]
     public let keys: KeyScope
     public let transport: TransportSettings
-    public internal(set) var log: LogSettings?
+    public package(set) var log: LogSettings?
     /// The `backup:` section (defaults when absent).
-    public internal(set) var backup: BackupSettings
+    public package(set) var backup: BackupSettings
     /// What replication may do beyond SECURITY.md's fixed rules (`policy:`).
     public let policy: ReplicationPolicy
     /// Where `hsmsync reconcile` keeps its journal and lock (`state.dir`; default
     /// ``defaultStateDirectory(forFleetAt:)``).
-    public internal(set) var stateDirectory: String
+    public package(set) var stateDirectory: String
     /// The file it was read from.
     public let path: String
 

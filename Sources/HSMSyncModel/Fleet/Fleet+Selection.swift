@@ -1,6 +1,3 @@
-public import HSMSyncModel
-import SignedLog
-
 extension Fleet {
     /// The HSMs named (all when `names` is empty), in fleet order.
     ///
@@ -21,5 +18,10 @@ public struct FleetSelectionError: CategorizedError, Hashable {
     public var category: FailureCategory { .invalidInput }
     public var description: String {
         "the fleet has no HSM named \"\(name)\" (it has: \(known.joined(separator: ", ")))"
+    }
+
+    package init(name: String, known: [String]) {
+        self.name = name
+        self.known = known
     }
 }

@@ -1,6 +1,3 @@
-import HSMSyncModel
-import SignedLog
-
 /// The fleet file's optional `backup:` section: which key backups are wrapped under, and which key
 /// signs them.
 ///

@@ -1,8 +1,3 @@
-public import HSMSyncModel
-public import PKCS11
-import SecureMemory
-import SignedLog
-
 /// One HSM of the fleet file.
 public struct HSMConfiguration: Sendable, Hashable {
     /// Unique name used everywhere else (reports, commands, the audit log).
@@ -18,13 +13,13 @@ public struct HSMConfiguration: Sendable, Hashable {
     /// `configdir='sql:…'`). Never a secret: it is shown in reports like the module path.
     public let initArguments: String?
     /// Selects exactly one token of the module.
-    public let token: TokenURI
+    public let token: TokenSelector
     /// Where the user PIN comes from.
     public let pin: PINSource
 
     public init(
         name: String, role: HSMRole, site: String, modulePath: String, serverAddress: String?,
-        initArguments: String? = nil, token: TokenURI, pin: PINSource
+        initArguments: String? = nil, token: TokenSelector, pin: PINSource
     ) {
         self.name = name
         self.role = role
