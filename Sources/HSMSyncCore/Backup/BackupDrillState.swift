@@ -1,6 +1,6 @@
 import Foundation
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 /// "Last verified restorable": what the most recent successful `backup drill` proved, kept in the
 /// fleet's state directory (`backup-drill.json`) so `hsmsync audit --metrics` can export it as a

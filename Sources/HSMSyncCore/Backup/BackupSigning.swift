@@ -1,6 +1,6 @@
 import Foundation
 public import HSMSyncModel
-public import SecureMemory
+import SecureMemory
 public import SignedLog
 
 /// Which key signs a fleet's bundles and which verifier key a restore trusts: the fleet's

@@ -1,5 +1,5 @@
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 extension CeremonyScript {
     /// Checks the script against its fleet, without touching an HSM: every HSM a step names exists,

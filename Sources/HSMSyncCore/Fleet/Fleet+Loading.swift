@@ -1,8 +1,8 @@
 import Foundation
 public import HSMSyncModel
-public import PKCS11
-public import SecureMemory
-public import SignedLog
+import PKCS11
+import SecureMemory
+import SignedLog
 
 extension Fleet {
     /// Reads, parses and validates a fleet file; touches no HSM and loads no module.

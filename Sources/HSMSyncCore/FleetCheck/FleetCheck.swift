@@ -1,8 +1,8 @@
 import Foundation
 public import HSMSyncModel
 import Logging
-public import PKCS11
-public import SignedLog
+import PKCS11
+import SignedLog
 
 /// `hsmsync fleet check`: reach every HSM, log in, probe mechanisms, look for the transport key.
 public struct FleetCheck: Sendable {
@@ -79,7 +79,7 @@ public struct FleetCheck: Sendable {
                     reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport, error: nil
                 )
             } catch let error as PKCS11Error {
-                let failure = HSMError(hsm: hsm.name, .pkcs11(error, operation: "probing the token"))
+                let failure = HSMError(hsm: hsm.name, .device(DeviceError(error), operation: "probing the token"))
                 return report(reachable: !failure.isUnreachable, token: token, login: "ok", error: failure)
             } catch {
                 let failure = (error as? HSMError) ?? HSMError(hsm: hsm.name, .notOpen)

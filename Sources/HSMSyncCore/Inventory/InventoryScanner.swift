@@ -100,7 +100,8 @@ public struct InventoryScanner: Sendable {
                     scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
         } catch let error as PKCS11Error {
             return .failed(
-                configuration, HSMError(hsm: configuration.name, .pkcs11(error, operation: "taking the inventory")))
+                configuration,
+                HSMError(hsm: configuration.name, .device(DeviceError(error), operation: "taking the inventory")))
         } catch let error as HSMError {
             return .failed(configuration, error)
         } catch {

@@ -1,7 +1,7 @@
 public import HSMSyncModel
-public import PKCS11
-public import SecureMemory
-public import SignedLog
+import PKCS11
+import SecureMemory
+import SignedLog
 
 /// Stand-ins on a rehearsal's scratch tokens for what the real HSMs hold, so a ceremony that works
 /// on existing keys (replicate them, back them up, destroy an old transport key) rehearses end to

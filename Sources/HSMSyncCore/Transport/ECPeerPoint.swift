@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import HSMSyncModel
-import SignedLog
+public import HSMSyncModel
+public import SignedLog
 
 /// The curves hsmsync agrees transport keys on: P-384 where both HSMs offer it (AES-256 at full
 /// strength, SECURITY.md R8), P-256 at least.

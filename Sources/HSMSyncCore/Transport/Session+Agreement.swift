@@ -42,7 +42,7 @@ extension Session {
     /// token derives with `CKD_SHA256_KDF` by a throwaway agreement of the key with itself.
     func makeEphemeralKey(curve: AgreementCurve, id: [UInt8], hsm: String) throws -> EphemeralAgreementKey {
         func failure(_ operation: String, _ error: PKCS11Error) -> TransportError {
-            .hsmFailure(hsm: hsm, operation: operation, error: error, compensation: nil)
+            .hsmFailure(hsm: hsm, operation: operation, error: DeviceError(error), compensation: nil)
         }
         let pair: (publicKey: ObjectHandle, privateKey: ObjectHandle)
         do {
@@ -113,7 +113,7 @@ extension Session {
             base = found[0]
         } catch let error as PKCS11Error {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "finding the ephemeral key", error: error, compensation: nil)
+                hsm: hsm, operation: "finding the ephemeral key", error: DeviceError(error), compensation: nil)
         }
         let key: ObjectHandle
         do {
@@ -123,7 +123,8 @@ extension Session {
                     + TransportKeyTemplate.attributes(label: label, token: token))
         } catch {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "deriving the agreed key (C_DeriveKey, CKM_ECDH1_DERIVE)", error: error,
+                hsm: hsm, operation: "deriving the agreed key (C_DeriveKey, CKM_ECDH1_DERIVE)",
+                error: DeviceError(error),
                 compensation: nil)
         }
         do {
@@ -131,7 +132,7 @@ extension Session {
         } catch {
             try? destroyObject(key)
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "computing the agreed key's check value", error: error,
+                hsm: hsm, operation: "computing the agreed key's check value", error: DeviceError(error),
                 compensation: "the derived key was destroyed")
         }
     }

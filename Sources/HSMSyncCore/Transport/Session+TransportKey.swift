@@ -102,7 +102,8 @@ extension Session {
             inspection = try inspectTransportKey(label: label)
         } catch {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "looking for objects labelled \"\(label)\"", error: error, compensation: nil)
+                hsm: hsm, operation: "looking for objects labelled \"\(label)\"", error: DeviceError(error),
+                compensation: nil)
         }
         guard inspection.objects == 0 else {
             var detail: String?

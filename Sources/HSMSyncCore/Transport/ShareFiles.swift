@@ -1,8 +1,8 @@
-import HSMSyncModel
-import PKCS11
+public import HSMSyncModel
+public import PKCS11
 public import SLIP39
 public import SecureMemory
-import SignedLog
+public import SignedLog
 
 #if canImport(Glibc)
     import Glibc

@@ -60,7 +60,7 @@ public struct TransportKeyAgreement: Sendable {
                     return curves
                 } catch let error as PKCS11Error {
                     throw TransportError.hsmFailure(
-                        hsm: hsm, operation: "reading the mechanism list", error: error, compensation: nil)
+                        hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
                 }
             }
             curveSets.append(curves)
@@ -187,7 +187,7 @@ public struct TransportKeyAgreement: Sendable {
             } catch let error as PKCS11Error {
                 try? session.destroyObject(derived.handle)
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the agreed key back", error: error,
+                    hsm: hsm, operation: "reading the agreed key back", error: DeviceError(error),
                     compensation: "the key this run derived was destroyed")
             }
             guard problems.isEmpty, let record = inspection.record else {

@@ -43,14 +43,14 @@ public struct TransportKeyCreation: Sendable {
                 }
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the mechanism list", error: error, compensation: nil)
+                    hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
             }
             let key: SecretBytes
             do {
                 key = try session.generateRandom(count: TransportKeyMaterial.byteCount)
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "drawing the key from the HSM's random generator", error: error,
+                    hsm: hsm, operation: "drawing the key from the HSM's random generator", error: DeviceError(error),
                     compensation: nil)
             }
             let shares: [MnemonicShare]
@@ -59,7 +59,8 @@ public struct TransportKeyCreation: Sendable {
                     masterSecret: key, threshold: parameters.threshold, count: parameters.count, random: session)
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "drawing share randomness from the HSM", error: error, compensation: nil)
+                    hsm: hsm, operation: "drawing share randomness from the HSM", error: DeviceError(error),
+                    compensation: nil)
             }
             let summary = ShareSetSummary(
                 identifier: shares[0].metadata.identifier, threshold: parameters.threshold, count: parameters.count,
@@ -99,7 +100,7 @@ public struct TransportKeyInstaller: Sendable {
                 }
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the mechanism list", error: error, compensation: nil)
+                    hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
             }
         }
     }
@@ -125,7 +126,7 @@ public struct TransportKeyInstaller: Sendable {
                 before = try session.secretKeyHandles()
             } catch let error as PKCS11Error {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "listing secret keys", error: error, compensation: nil)
+                    hsm: hsm, operation: "listing secret keys", error: DeviceError(error), compensation: nil)
             }
             let imported: ImportedTransportKey
             do {
@@ -146,7 +147,8 @@ public struct TransportKeyInstaller: Sendable {
             } catch let error as PKCS11Error {
                 let undone = session.removeNewObjects(since: before, label: label, ours: imported.handle)
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the installed key back", error: error, compensation: undone)
+                    hsm: hsm, operation: "reading the installed key back", error: DeviceError(error),
+                    compensation: undone)
             }
             guard problems.isEmpty, let inspection, let record = inspection.record else {
                 let undone = session.removeNewObjects(since: before, label: label, ours: imported.handle)

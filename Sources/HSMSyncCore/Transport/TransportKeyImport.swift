@@ -113,7 +113,7 @@ extension Session {
                 preference == .createObject ? "C_CreateObject was requested" : try oaepUnwrapUnsupportedReason()
         } catch {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "reading the mechanism list", error: error, compensation: nil)
+                hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
         }
         if fallbackReason == nil {
             switch try unwrapImport(key, label: label, hsm: hsm, force: preference == .rsaOAEPUnwrap) {
@@ -129,7 +129,8 @@ extension Session {
                 handle: handle, method: .createObject, importKeyFingerprint: nil, fallbackReason: fallbackReason)
         } catch {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "creating the transport key (C_CreateObject)", error: error, compensation: nil)
+                hsm: hsm, operation: "creating the transport key (C_CreateObject)", error: DeviceError(error),
+                compensation: nil)
         }
     }
 
@@ -143,7 +144,7 @@ extension Session {
         -> UnwrapImport
     {
         func failure(_ operation: String, _ error: PKCS11Error) -> TransportError {
-            .hsmFailure(hsm: hsm, operation: operation, error: error, compensation: nil)
+            .hsmFailure(hsm: hsm, operation: operation, error: DeviceError(error), compensation: nil)
         }
         let pair: (publicKey: ObjectHandle, privateKey: ObjectHandle)
         do {
@@ -241,7 +242,8 @@ extension Session {
             dummy = try generateRandom(count: TransportKeyMaterial.byteCount)
         } catch {
             throw TransportError.hsmFailure(
-                hsm: hsm, operation: "drawing random bytes for the OAEP probe", error: error, compensation: nil)
+                hsm: hsm, operation: "drawing random bytes for the OAEP probe", error: DeviceError(error),
+                compensation: nil)
         }
         let templateCodes: [ReturnCode] = [
             .attributeReadOnly, .templateInconsistent, .templateIncomplete, .attributeValueInvalid,
@@ -267,7 +269,7 @@ extension Session {
                 return .impossible(reason: "the token refuses to unwrap a key with the transport template (\(error))")
             } catch {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "probing RSA-OAEP unwrap with a throwaway value", error: error,
+                    hsm: hsm, operation: "probing RSA-OAEP unwrap with a throwaway value", error: DeviceError(error),
                     compensation: nil)
             }
             defer { try? destroyObject(probe) }
@@ -281,7 +283,8 @@ extension Session {
                     .filter { $0 != "is not a token object" }
             } catch {
                 throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the OAEP probe key back", error: error, compensation: nil)
+                    hsm: hsm, operation: "reading the OAEP probe key back", error: DeviceError(error), compensation: nil
+                )
             }
             guard problems.isEmpty else {
                 return .nonconforming(

@@ -1,6 +1,6 @@
-import HSMSyncModel
-import SLIP39
-import SignedLog
+public import HSMSyncModel
+public import SLIP39
+public import SignedLog
 
 /// How a new transport key is split: M of N custodian shares, one SLIP-0039 group.
 public struct TransportShareParameters: Sendable, Hashable, Codable {

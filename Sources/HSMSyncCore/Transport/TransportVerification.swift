@@ -50,7 +50,8 @@ public struct TransportVerification: Sendable {
                 }
                 return .init(name: hsm.name, role: hsm.role, tokenSerial: serial, inspection: inspection)
             } catch let error as PKCS11Error {
-                let failure = HSMError(hsm: hsm.name, .pkcs11(error, operation: "inspecting the transport key"))
+                let failure = HSMError(
+                    hsm: hsm.name, .device(DeviceError(error), operation: "inspecting the transport key"))
                 return .init(name: hsm.name, role: hsm.role, tokenSerial: serial, error: failure)
             } catch {
                 let failure = (error as? HSMError) ?? HSMError(hsm: hsm.name, .notOpen)

@@ -1,7 +1,7 @@
 public import HSMSyncModel
 public import Logging
 public import PKCS11
-public import SignedLog
+import SignedLog
 
 /// The outcome of reaching one HSM.
 public enum HSMConnection: Sendable {
@@ -87,7 +87,7 @@ public struct FleetConnector: Sendable {
             module = try await registry.module(
                 path: hsm.modulePath, serverAddress: hsm.serverAddress, initArguments: hsm.initArguments)
         } catch {
-            return .failed(hsm, HSMError(hsm: hsm.name, .moduleNotLoadable(error)))
+            return .failed(hsm, HSMError(hsm: hsm.name, .moduleNotLoadable(reason: "\(error)")))
         }
         let worker = HSMWorker(configuration: hsm, module: module, logger: logger)
         do {

@@ -85,7 +85,7 @@ public actor HSMWorker {
         do {
             slots = try module.slots(withTokenPresent: true)
         } catch {
-            throw HSMError(hsm: name, .pkcs11(error, operation: "listing slots"))
+            throw HSMError(hsm: name, .device(DeviceError(error), operation: "listing slots"))
         }
         guard !slots.isEmpty else {
             let hint =
@@ -100,7 +100,7 @@ public actor HSMWorker {
                     label: $0.label, serialNumber: $0.serialNumber, model: $0.model, manufacturer: $0.manufacturer)
             }
         } catch {
-            throw HSMError(hsm: name, .pkcs11(error, operation: "reading token information"))
+            throw HSMError(hsm: name, .device(DeviceError(error), operation: "reading token information"))
         }
         let matches = lookup.matches
         guard matches.count == 1 else {
@@ -123,7 +123,7 @@ public actor HSMWorker {
         do {
             opened = try module.openSession(slot, readWrite: readWrite)
         } catch {
-            throw HSMError(hsm: name, .pkcs11(error, operation: "opening a session"))
+            throw HSMError(hsm: name, .device(DeviceError(error), operation: "opening a session"))
         }
         if options.login {
             try Self.checkPINFlags(token, name: name, allowFinalTry: options.allowFinalTry, logger: logger)
@@ -135,13 +135,13 @@ public actor HSMWorker {
                     try source.read(hsm: name, prompt: prompt)
                 }
             } catch {
-                throw HSMError(hsm: name, .pinUnavailable(error))
+                throw HSMError(hsm: name, .pinUnavailable(reason: error.description))
             }
             do {
                 try opened.login(pin: pin)
             } catch {
                 logger.warning("login refused", metadata: ["pkcs11.function": "C_Login", "pkcs11.rv": "\(error.code)"])
-                throw HSMError(hsm: name, .loginFailed(error))
+                throw HSMError(hsm: name, .loginFailed(DeviceError(error)))
             }
         }
         self.slot = slot

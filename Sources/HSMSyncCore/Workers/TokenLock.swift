@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SecureMemory
 import SignedLog

@@ -152,3 +152,7 @@ extension String {
         String(repeating: "0", count: Swift.max(0, count - self.count)) + self
     }
 }
+
+extension TokenSelector.ParseError: CategorizedError {
+    public var category: FailureCategory { .invalidInput }
+}

@@ -1,4 +1,4 @@
-public import HSMSyncModel
+package import HSMSyncModel
 
 /// Writes an entry line: the draft's fields plus `v`, `log`, `seq`, `prev` and `time`, as
 /// canonical JSON (keys sorted, no white space, no floats, no `\/`), without the newline.

@@ -1,4 +1,4 @@
-public import HSMSyncModel
+package import HSMSyncModel
 
 /// Builds a ``JSONValue`` from ``StrictJSONParser`` events (for `log show` and the public
 /// ``AuditEntry``; the verifier uses the allocation-free ``EntryFieldScanner``).

@@ -1,4 +1,4 @@
-public import HSMSyncModel
+import HSMSyncModel
 
 #if canImport(Glibc)
     import Glibc

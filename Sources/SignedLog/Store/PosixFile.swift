@@ -1,5 +1,5 @@
 package import Glibc
-public import HSMSyncModel
+import HSMSyncModel
 
 /// Thin, checked wrappers over the POSIX calls the log's crash-safety protocol is made of
 /// (AUDIT-LOG.md §5): `O_APPEND` writes, `fdatasync`, temp file + `fsync` + `rename` + directory

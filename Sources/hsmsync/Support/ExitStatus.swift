@@ -1,7 +1,6 @@
 import ArgumentParser
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// The exit codes of DESIGN.md, for every command.
@@ -30,10 +29,6 @@ enum ExitStatus: Int32 {
         switch error {
         case let error as any CategorizedError:
             self.init(error.category)
-        case is PKCS11Error, is LoadError:
-            self = .runtimeFailure
-        case is TokenURI.ParseError:
-            self = .invalidInput
         default:
             self = .runtimeFailure
         }

@@ -1,8 +1,3 @@
-public import HSMSyncModel
-public import PKCS11
-import SecureMemory
-import SignedLog
-
 /// A failure reaching or using one HSM of the fleet; the message always names the HSM.
 public struct HSMError: CategorizedError, Hashable {
     /// The HSM's fleet name.
@@ -16,8 +11,8 @@ public struct HSMError: CategorizedError, Hashable {
 
     /// What went wrong.
     public enum Kind: Hashable, Sendable {
-        /// The module could not be loaded or initialised.
-        case moduleNotLoadable(LoadError)
+        /// The module could not be loaded or initialised (the loader's or the module's words).
+        case moduleNotLoadable(reason: String)
         /// The module answered, but with no slots at all: a p11-kit server that is not running
         /// looks exactly like this. Never read as "an empty HSM".
         case unreachable(reason: String)
@@ -34,11 +29,11 @@ public struct HSMError: CategorizedError, Hashable {
         /// The token's user PIN is not initialised (SoftHSM2 after a re-initialisation).
         case userPINNotInitialized
         /// `C_Login` failed (exactly one attempt was made).
-        case loginFailed(PKCS11Error)
-        /// The PIN source could not deliver.
-        case pinUnavailable(PINSourceError)
-        /// A PKCS#11 call failed while doing `operation`.
-        case pkcs11(PKCS11Error, operation: String)
+        case loginFailed(DeviceError)
+        /// The PIN source could not deliver (its words, which never contain the PIN).
+        case pinUnavailable(reason: String)
+        /// A call to the HSM failed while doing `operation`.
+        case device(DeviceError, operation: String)
         /// The worker was used before it was opened, or after it was closed.
         case notOpen
         /// The last scan found no object, or several, with this identity.
@@ -69,8 +64,8 @@ public struct HSMError: CategorizedError, Hashable {
         switch kind {
         case .moduleNotLoadable, .unreachable, .tokenNotFound:
             return true
-        case .pkcs11(let error, _), .loginFailed(let error):
-            return [.deviceError, .deviceRemoved, .tokenNotPresent, .cryptokiNotInitialized].contains(error.code)
+        case .device(let error, _), .loginFailed(let error):
+            return error.isDeviceLoss
         default:
             return false
         }
@@ -83,8 +78,8 @@ public struct HSMError: CategorizedError, Hashable {
     /// The message without the HSM name.
     public var reason: String {
         switch kind {
-        case .moduleNotLoadable(let error):
-            return "\(error)"
+        case .moduleNotLoadable(let reason):
+            return reason
         case .unreachable(let reason):
             return "HSM unreachable: \(reason)"
         case .tokenNotFound(let uri, let seen, let unreadable):
@@ -104,13 +99,13 @@ public struct HSMError: CategorizedError, Hashable {
         case .userPINNotInitialized:
             return "the token has no user PIN (re-initialised?); no login attempted"
         case .loginFailed(let error):
-            if error.code == .pinIncorrect {
+            if error.isPINIncorrect {
                 return "login failed: the PIN was refused (\(error)); one attempt was made, none will be retried"
             }
             return "login failed: \(error)"
-        case .pinUnavailable(let error):
-            return "\(error)"
-        case .pkcs11(let error, let operation):
+        case .pinUnavailable(let reason):
+            return reason
+        case .device(let error, let operation):
             return "\(operation): \(error)"
         case .notOpen:
             return "internal error: the HSM worker is not open"

@@ -1,8 +1,3 @@
-public import HSMSyncModel
-public import PKCS11
-import SecureMemory
-import SignedLog
-
 /// Why a transport key could not be created, installed, agreed or confirmed.
 ///
 /// Messages name HSMs, labels, files, attributes and public check values; never a key, a share or a PIN.
@@ -41,7 +36,7 @@ public enum TransportError: CategorizedError, Hashable {
     /// The token lacks a mechanism (or a flag or key size) the operation needs; nothing was changed.
     case capabilityMissing(hsm: String, reason: String)
     /// A PKCS#11 call failed while doing `operation`; ``compensation`` says what was undone.
-    case hsmFailure(hsm: String, operation: String, error: PKCS11Error, compensation: String?)
+    case hsmFailure(hsm: String, operation: String, error: DeviceError, compensation: String?)
     /// A file could not be written or synced; files written by this run were removed.
     case outputFailed(path: String, reason: String)
     /// The host could not do its part (an RSA encryption, a check value).
