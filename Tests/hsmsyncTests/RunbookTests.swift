@@ -176,9 +176,12 @@ struct RunbookTests {
         let hostUnit = "/usr/local/lib/systemd/system/hsmsync-audit.service"
         let hostHadUnit = FileManager.default.fileExists(atPath: hostUnit)
 
-        let scratch = try TemporaryDirectory(prefix: "runbook")
-        let root = scratch.url.appendingPathComponent("root")
-        defer { _ = try? CommandRunner.run(URL(fileURLWithPath: "/bin/rm"), ["-rf", root.path]) }
+        // Not a TemporaryDirectory: the root is removed only while nothing is mounted below it in this
+        // namespace (the bind mounts of the host's /usr live in the helper's own namespaces and die
+        // with them; if one ever leaked here, removing the root would reach into the host's files).
+        let root = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("hsmsync-runbook-\(UUID().uuidString.prefix(8))/root")
+        defer { Self.removeUnlessMounted(root.deletingLastPathComponent()) }
         let initialised = try Self.root(root, ["init"])
         try #require(initialised.status == 0, "\(initialised)")
         let fresh = try Self.root(root, ["run", "getent", "passwd", "hsmsync"])
@@ -227,6 +230,16 @@ struct RunbookTests {
 
         #expect(try String(contentsOfFile: "/etc/passwd", encoding: .utf8) == hostPasswd, "the host's users changed")
         #expect(FileManager.default.fileExists(atPath: hostUnit) == hostHadUnit, "the host's units changed")
+    }
+
+    static func removeUnlessMounted(_ directory: URL) {
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        guard !mounts.contains(directory.path) else {
+            Issue.record("something is still mounted below \(directory.path): left in place\n\(mounts)")
+            return
+        }
+        _ = try? CommandRunner.run(
+            URL(fileURLWithPath: "/bin/rm"), ["-rf", "--one-file-system", directory.path])
     }
 
     // MARK: - What the operator (or a package) does between the runbook's blocks
