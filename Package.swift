@@ -42,7 +42,9 @@ let package = Package(
         .target(
             name: "HSMSyncModel",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "SecureMemory",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strictSettings
         ),

@@ -16,9 +16,9 @@ public actor AuditTrail {
     /// Whether entries are being recorded.
     public nonisolated let isEnabled: Bool
     /// The log-key HSM's worker when the trail opened it (and so closes it).
-    private let ownedKeyWorker: HSMWorker?
+    private let ownedKeyWorker: (any HSMEndpoint)?
 
-    init(log: AuditLog?, actor: AuditActor, ownedKeyWorker: HSMWorker?) {
+    init(log: AuditLog?, actor: AuditActor, ownedKeyWorker: (any HSMEndpoint)?) {
         self.log = log
         self.actor = actor
         self.isEnabled = log != nil
@@ -39,8 +39,8 @@ public actor AuditTrail {
     ///   used; ``AuditLogError`` when the log is damaged or locked. Nothing is recorded then, and a
     ///   mutating command must not go on.
     public static func open(
-        for fleet: Fleet, actor: AuditActor = .operatorOnThisHost, connector: FleetConnector,
-        checkpointPolicy: AuditLog.CheckpointPolicy = .manual, workers: [String: HSMWorker] = [:]
+        for fleet: Fleet, actor: AuditActor = .operatorOnThisHost, connector: any HSMConnector,
+        checkpointPolicy: AuditLog.CheckpointPolicy = .manual, workers: [String: any HSMEndpoint] = [:]
     ) async throws -> AuditTrail {
         guard let settings = fleet.log else { return disabled(actor: actor) }
         guard FileManager.default.fileExists(atPath: settings.directory + "/entries.jsonl") else {
@@ -63,26 +63,26 @@ public actor AuditTrail {
     /// - Returns: the signer, the anchor store, and the worker it connected (`nil` when it used one
     ///   of `workers`, or a key file): the caller closes that one.
     public static func signer(
-        for key: LogSettings.LogKey, fleet: Fleet, origin: String, connector: FleetConnector,
-        workers: [String: HSMWorker] = [:]
-    ) async throws -> (signer: any AuditSigner, anchor: (any CheckpointAnchorStore)?, worker: HSMWorker?) {
+        for key: LogSettings.LogKey, fleet: Fleet, origin: String, connector: any HSMConnector,
+        workers: [String: any HSMEndpoint] = [:]
+    ) async throws -> (signer: any AuditSigner, anchor: (any CheckpointAnchorStore)?, worker: (any HSMEndpoint)?) {
         switch key {
         case .file(let path):
             return (try FileKeySigner(path: path), nil, nil)
         case .hsm(let name, let label):
-            if let worker = workers[name] {
-                let signer = try await HSMAuditSigner(worker: worker, label: label, origin: origin)
-                return (signer, HSMAnchorStore(worker: worker, origin: origin), nil)
+            if let endpoint = workers[name] {
+                let signer = try await HSMAuditSigner(endpoint: endpoint, label: label, origin: origin)
+                return (signer, HSMAnchorStore(endpoint: endpoint, origin: origin), nil)
             }
             guard let hsm = fleet.hsm(named: name) else {
                 throw AuditTrailError.logKeyNotFound(hsm: name, label: label)
             }
             let connection = await connector.connect([hsm], readWrite: true)[0]
-            guard let worker = connection.worker else {
+            guard let endpoint = connection.endpoint else {
                 throw AuditTrailError.logHSMUnavailable(connection.error!)
             }
-            let signer = try await HSMAuditSigner(worker: worker, label: label, origin: origin)
-            return (signer, HSMAnchorStore(worker: worker, origin: origin), worker)
+            let signer = try await HSMAuditSigner(endpoint: endpoint, label: label, origin: origin)
+            return (signer, HSMAnchorStore(endpoint: endpoint, origin: origin), endpoint)
         }
     }
 

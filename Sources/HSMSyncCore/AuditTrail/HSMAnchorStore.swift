@@ -1,28 +1,23 @@
 import Foundation
-import HSMSyncModel
-import PKCS11
+public import HSMSyncModel
 public import SignedLog
 
 /// Keeps the log's last signed (size, root) in a `CKO_DATA` object on the log key's token
 /// (AUDIT-LOG.md §4), outside the log files: a log whose files were rolled back cannot be signed on
 /// from the rolled-back state.
 public final class HSMAnchorStore: CheckpointAnchorStore {
-    private let worker: HSMWorker
+    private let endpoint: any HSMEndpoint
     private let label: String
 
     /// - Parameter origin: the log's origin; the object is labelled `hsmsync-log-anchor <origin>`.
-    public init(worker: HSMWorker, origin: String) {
-        self.worker = worker
+    public init(endpoint: any HSMEndpoint, origin: String) {
+        self.endpoint = endpoint
         self.label = "hsmsync-log-anchor \(origin)"
     }
 
     public func load() async throws -> TreeHead? {
         let label = label
-        let values: [[UInt8]] = try await worker.withSession { session in
-            try session.findObjects(matching: [.class(.data), .label(label)]).compactMap {
-                try session.attributes([.value], of: $0).bytes(.value)
-            }
-        }
+        let values = try await endpoint.dataObjectValues(label: label)
         // Two anchors only exist after a crash between `store`'s create and destroy: the larger
         // tree is the newer one (both were signed by this log).
         return try values.map { value in
@@ -39,13 +34,6 @@ public final class HSMAnchorStore: CheckpointAnchorStore {
     public func store(_ head: TreeHead) async throws {
         let label = label
         let value = Array("\(head.size) \(head.rootHash.hex)".utf8)
-        try await worker.withSession { session in
-            let old = try session.findObjects(matching: [.class(.data), .label(label)])
-            _ = try session.createObject([
-                .class(.data), .bool(.token, true), .bool(.private, true), .label(label),
-                .bytes(.application, Array("hsmsync".utf8)), .bytes(.value, value),
-            ])
-            for object in old { try session.destroyObject(object) }
-        }
+        try await endpoint.replaceDataObject(label: label, value: value)
     }
 }

@@ -1,5 +1,4 @@
 public import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// Restores a verified bundle into one HSM: preconditions, the read-only plan, then for each key
@@ -27,7 +26,7 @@ public struct BackupRestore: Sendable {
     /// Compares the bundle with its live source HSM, when the fleet has it (same name and token
     /// serial) and it answers: read-only, through `connect` (a read-only worker the caller closes).
     public func checkSource(
-        _ bundle: VerifiedBackup, target: String, connect: (String) async throws -> HSMWorker
+        _ bundle: VerifiedBackup, target: String, connect: (String) async throws -> any HSMEndpoint
     ) async -> BackupSourceCheck {
         let source = bundle.content.manifest.source
         guard source.hsm != target, fleet.hsm(named: source.hsm) != nil else {
@@ -39,18 +38,17 @@ public struct BackupRestore: Sendable {
         }
         let fleet = fleet
         do {
-            let worker = try await connect(source.hsm)
-            let serial = await worker.token?.serialNumber
+            let endpoint = try await connect(source.hsm)
+            let serial = await endpoint.token()?.serialNumber
             let scan: Result<[KeyRecord], any Error>
             do {
                 scan = .success(
-                    try await worker.withSession { session in
-                        try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
-                    })
+                    try await endpoint.scan(transportLabel: fleet.transport.label, scope: fleet.keys, progress: nil)
+                        .objects)
             } catch {
                 scan = .failure(error)
             }
-            await worker.close()
+            await endpoint.close()
             guard serial == source.serial else {
                 return .notCompared(
                     hsm: source.hsm, status: .notInFleet,
@@ -66,30 +64,25 @@ public struct BackupRestore: Sendable {
     /// Proves the worker's token holds the bundle's backup key (by check value) and compares the
     /// bundle with the token's inventory. Read-only.
     public func plan(
-        _ bundle: VerifiedBackup, on worker: HSMWorker, source: BackupSourceCheck? = nil, allowResurrect: Bool = false
+        _ bundle: VerifiedBackup, on endpoint: any HSMEndpoint, source: BackupSourceCheck? = nil,
+        allowResurrect: Bool = false
     ) async throws -> BackupRestorePlan {
         let label = bundle.content.manifest.backupKey.label
         let expected = bundle.content.manifest.backupKey.checkValue
-        let fleet = fleet
-        let hsm = worker.name
-        let (inspection, scan) = try await worker.withSession { session in
-            let inspection = try session.inspectTransportKey(label: label)
-            guard inspection.isSound, inspection.checkValue == expected else { return (inspection, [KeyRecord]?.none) }
-            return (
-                inspection, try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys).objects
-            )
-        }
+        let hsm = endpoint.name
+        let inspection = try await endpoint.inspectTransportKey(label: label)
         guard inspection.isSound, let checkValue = inspection.checkValue else {
             let hint =
                 inspection.objects == 0 ? " (load it from the custodians' shares: hsmsync transport install)" : ""
             throw BackupError.backupKeyUnusable(
                 hsm: hsm, label: label, reason: (inspection.unsoundReason ?? "no check value") + hint)
         }
-        guard checkValue == expected, let scan else {
+        guard checkValue == expected else {
             throw BackupError.backupKeyMismatch(hsm: hsm, label: label, bundle: expected, target: checkValue)
         }
+        let scan = try await endpoint.scan(transportLabel: fleet.transport.label, scope: fleet.keys, progress: nil)
         return BackupRestorePlan.make(
-            bundle: bundle, hsm: hsm, target: scan, backupKeyCheckValue: checkValue, source: source,
+            bundle: bundle, hsm: hsm, target: scan.objects, backupKeyCheckValue: checkValue, source: source,
             allowResurrect: allowResurrect)
     }
 
@@ -97,34 +90,22 @@ public struct BackupRestore: Sendable {
     /// command logs it), then rescans and proves each restored key by fingerprint, calling
     /// `report` again for each key that proof turned into a failure.
     public func apply(
-        _ plan: BackupRestorePlan, bundle: VerifiedBackup, on worker: HSMWorker,
+        _ plan: BackupRestorePlan, bundle: VerifiedBackup, on endpoint: any HSMEndpoint,
         report: (BackupRestoreOutcome) async throws -> Void
     ) async throws -> [BackupRestoreOutcome] {
         let label = bundle.content.manifest.backupKey.label
         var outcomes: [BackupRestoreOutcome] = []
         for (item, object) in zip(plan.objects, bundle.content.objects) where item.action == .restore {
-            let outcome = await BackupStaging.restore(object, on: worker)
+            let outcome = await endpoint.restore(object)
             outcomes.append(outcome)
             try await report(outcome)
         }
-        let keys = zip(plan.keys, bundle.content.keys).filter { $0.0.action == .restore }.map(\.1)
-        if !keys.isEmpty {
-            // Found once for the run (the plan proved it by check value), not once per key; a
-            // failed lookup fails each key with its reason, as a failed unwrap would.
-            let backupKey: Result<ObjectHandle, any Error>
-            do {
-                backupKey = .success(
-                    try await worker.withSession { try $0.findObject(matching: [.class(.secretKey), .label(label)]) })
-            } catch {
-                backupKey = .failure(error)
-            }
-            for key in keys {
-                let outcome = await BackupStaging.restore(key, backupKey: backupKey, on: worker)
-                outcomes.append(outcome)
-                try await report(outcome)
-            }
+        for (item, key) in zip(plan.keys, bundle.content.keys) where item.action == .restore {
+            let outcome = await endpoint.restore(key, backupKeyLabel: label)
+            outcomes.append(outcome)
+            try await report(outcome)
         }
-        let proven = try await prove(outcomes, bundle: bundle, on: worker)
+        let proven = try await prove(outcomes, on: endpoint)
         for (before, after) in zip(outcomes, proven) where before.status != after.status {
             try await report(after)
         }
@@ -135,20 +116,12 @@ public struct BackupRestore: Sendable {
     /// computed the same way (for secret keys: under transport keys with the same check value). A
     /// promoted object whose fingerprint is not the bundle's is destroyed again: its identity was
     /// absent when the plan was made, so it is this run's own object.
-    private func prove(_ outcomes: [BackupRestoreOutcome], bundle: VerifiedBackup, on worker: HSMWorker) async throws
+    private func prove(_ outcomes: [BackupRestoreOutcome], on endpoint: any HSMEndpoint) async throws
         -> [BackupRestoreOutcome]
     {
-        let fleet = fleet
-        let scan = try await worker.withSession { session in
-            let scan = try session.scanInventory(transportLabel: fleet.transport.label, scope: fleet.keys)
-            return zip(scan.objects, scan.handles).map { ($0, $1) }
-        }
+        let scan = try await endpoint.scan(transportLabel: fleet.transport.label, scope: fleet.keys, progress: nil)
         var byIdentity: [KeyIdentity: KeyRecord] = [:]
-        var handles: [KeyIdentity: ObjectHandle] = [:]
-        for (record, handle) in scan {
-            byIdentity[record.identity] = record
-            handles[record.identity] = handle
-        }
+        for record in scan.objects { byIdentity[record.identity] = record }
         let proven = outcomes.map { outcome in
             guard outcome.status == .restored else { return outcome }
             var proven = outcome
@@ -174,13 +147,8 @@ public struct BackupRestore: Sendable {
             return proven
         }
         // Promoted, then found with other material: destroyed (a promotion not found needs nothing).
-        let wrong = zip(outcomes, proven).compactMap { before, after in
-            before.status == .restored && after.status == .failed ? handles[after.key] : nil
-        }
-        if !wrong.isEmpty {
-            try await worker.withSession { session in
-                for handle in wrong { try session.destroyObject(handle) }
-            }
+        for (before, after) in zip(outcomes, proven) where before.status == .restored && after.status == .failed {
+            if byIdentity[after.key] != nil { try await endpoint.destroy(after.key) }
         }
         return proven
     }
@@ -192,23 +160,4 @@ extension Fingerprint {
         if case .unavailable(let reason) = self { return reason }
         return nil
     }
-}
-
-/// What happened to one bundle object in a restore.
-public struct BackupRestoreOutcome: Sendable, Codable, Hashable {
-    public enum Status: String, Sendable, Codable, Hashable {
-        /// Staged, verified, promoted and proven.
-        case restored
-        /// Not restored: a check failed or the token refused; nothing of it is left on the token.
-        case failed
-    }
-
-    public let key: KeyIdentity
-    public var status: Status
-    /// The bundle's fingerprint.
-    public let fingerprint: Fingerprint
-    /// How the key was proven (re-wrap equality, attribute read-back, fingerprint).
-    public var proof: [String]
-    /// For `failed`: why, and what was undone.
-    public var detail: String?
 }

@@ -19,8 +19,8 @@ public enum BackupSigning {
     /// - Throws: ``BackupError/noSigningKey(_:)`` when the fleet has no backup signing key, or one
     ///   that is the log key; errors of the key itself.
     public static func signer(
-        for fleet: Fleet, connector: FleetConnector, workers: [String: HSMWorker] = [:], rehearsal: Bool = false
-    ) async throws -> (signer: any AuditSigner, worker: HSMWorker?) {
+        for fleet: Fleet, connector: any HSMConnector, workers: [String: any HSMEndpoint] = [:], rehearsal: Bool = false
+    ) async throws -> (signer: any AuditSigner, worker: (any HSMEndpoint)?) {
         if let key = fleet.backup.signingKey {
             guard key != fleet.log?.key else {
                 throw BackupError.noSigningKey(

@@ -1,4 +1,4 @@
-import HSMSyncModel
+public import HSMSyncModel
 import SignedLog
 
 /// What a step does, with every parameter spelled out in the ceremony file.
@@ -134,30 +134,4 @@ public enum DestroyedKeyClass: String, Sendable, Hashable {
     case publicKey = "public-key"
     /// The private key and its public key (same label and id).
     case keyPair = "key-pair"
-}
-
-/// A key to generate, with its complete template.
-public struct KeyGenerationSpec: Sendable, Hashable {
-    public enum KeyType: String, Sendable, Hashable {
-        case aes
-        case ec
-        case rsa
-    }
-
-    public let hsm: String
-    public let label: String
-    public let id: [UInt8]
-    public let type: KeyType
-    /// Bits (AES: 128, 192 or 256; RSA: 2048, 3072 or 4096); `nil` for EC.
-    public let size: Int?
-    /// `P-256` or `P-384` for EC; `nil` otherwise.
-    public let curve: String?
-    /// Every attribute of ``attributeNames``, explicitly.
-    public let attributes: [String: Bool]
-
-    /// The attributes a generate-key step must give, every one of them.
-    public static let attributeNames = [
-        "sensitive", "extractable", "wrap-with-trusted", "modifiable", "sign", "verify", "encrypt", "decrypt", "wrap",
-        "unwrap", "derive",
-    ]
 }

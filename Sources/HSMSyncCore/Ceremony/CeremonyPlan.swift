@@ -52,9 +52,7 @@ struct CeremonyPlanner {
             let key = simulation.key(hsm, label)
             if let known = simulation.counts[key] { return known }
             let worker = try await runner.worker(hsm)
-            let live = try await worker.withSession { session in
-                try session.findObjects(matching: [.label(label)]).count
-            }
+            let live = try await worker.countObjects(label: label, objectClass: nil)
             simulation.counts[key] = live
             return live
         }
@@ -97,10 +95,8 @@ struct CeremonyPlanner {
                 details.append("mechanisms: \(mechanisms.joined(separator: ", "))")
                 for expected in hsms {
                     let worker = try await runner.worker(expected.hsm)
-                    let serial = await worker.token?.serialNumber ?? ""
-                    let offered = try await worker.withSession { session in
-                        Set(try session.module.mechanisms(session.slot).map(\.description))
-                    }
+                    let serial = await worker.token()?.serialNumber ?? ""
+                    let offered = Set(try await worker.mechanisms().map(\.rawValue))
                     let missing = mechanisms.filter { !offered.contains($0) }
                     let serialOK = expected.serial == nil || expected.serial == serial || runner.rehearsal
                     if !serialOK {
@@ -225,9 +221,9 @@ struct CeremonyPlanner {
         // (class, label, extractable, wrap-with-trusted) of every key object in scope on the source.
         var keys: [(ObjectKind, String, Bool?, Bool?)] = []
         let worker = try await runner.worker(from)
-        let live = try await worker.withSession { session in
-            try session.scanInventory(transportLabel: transport, scope: KeyScope(include: [], exclude: [])).objects
-        }
+        let live = try await worker.scan(
+            transportLabel: transport, scope: KeyScope(include: [], exclude: []), progress: nil
+        ).objects
         for record in CeremonyRunner.requestedKeys(live, fleet: fleet, scope: scope)
         where simulation.counts[simulation.key(from, record.label!)] != 0 {
             keys.append(

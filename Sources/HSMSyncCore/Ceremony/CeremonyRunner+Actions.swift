@@ -1,6 +1,5 @@
 import Foundation
 import HSMSyncModel
-import PKCS11
 import SLIP39
 import SignedLog
 
@@ -79,7 +78,7 @@ extension CeremonyRunner {
         var problems: [String] = []
         for expected in hsms {
             let worker = try await worker(expected.hsm)
-            let token = await worker.token
+            let token = await worker.token()
             let serial = token?.serialNumber ?? ""
             if let wanted = expected.serial, wanted != serial {
                 if rehearsal {
@@ -88,9 +87,7 @@ extension CeremonyRunner {
                     problems.append("\(expected.hsm): token serial \(serial), the ceremony expects \(wanted)")
                 }
             }
-            let offered = try await worker.withSession { session in
-                Set(try session.module.mechanisms(session.slot).map(\.description))
-            }
+            let offered = Set(try await worker.mechanisms().map(\.rawValue))
             let missing = mechanisms.filter { !offered.contains($0) }
             if !missing.isEmpty {
                 problems.append("\(expected.hsm) does not offer \(missing.joined(separator: ", "))")
@@ -214,7 +211,7 @@ extension CeremonyRunner {
         var problems: [String] = []
         for name in hsms {
             let worker = try await worker(name)
-            let inspection = try await worker.withSession { session in try session.inspectTransportKey(label: label) }
+            let inspection = try await worker.inspectTransportKey(label: label)
             if !inspection.isSound {
                 problems.append(
                     "\(name): "
@@ -223,7 +220,7 @@ extension CeremonyRunner {
             }
             if let value = inspection.checkValue { values.insert(value) }
             results[name] = .object([
-                "serial": .string(await worker.token?.serialNumber ?? ""),
+                "serial": .string(await worker.token()?.serialNumber ?? ""),
                 "check_value": inspection.checkValue.map(JSONValue.string) ?? .null,
             ])
         }
@@ -324,16 +321,13 @@ extension CeremonyRunner {
         confirmedBy: [String]
     ) async throws -> [String: JSONValue] {
         let worker = try await worker(hsm)
-        let classes: [ObjectClass] =
+        let classes: [ObjectKind] =
             switch keyClass {
             case .secretKey: [.secretKey]
             case .privateKey: [.privateKey]
             case .publicKey: [.publicKey]
             case .keyPair: [.privateKey, .publicKey]
             }
-        let templates: [[Attribute]] = classes.map {
-            [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)])
-        }
         let refusal = { (counts: [Int], when: String) in
             CeremonyError.stepFailed(
                 step: step.id,
@@ -342,9 +336,7 @@ extension CeremonyRunner {
                     + "nothing was destroyed",
                 category: .invalidInput)
         }
-        let counts = try await worker.withSession { session in
-            try templates.map { try session.findObjects(matching: $0).count }
-        }
+        let counts = try await worker.countObjects(classes: classes, label: label, id: id)
         guard counts.allSatisfy({ $0 == 1 }) else { throw refusal(counts, "") }
         for person in confirmedBy {
             try await confirm(
@@ -353,18 +345,11 @@ extension CeremonyRunner {
                     + "This cannot be undone.\nType the label to confirm",
                 expected: label)
         }
-        let serial = await worker.token?.serialNumber ?? ""
+        let serial = await worker.token()?.serialNumber ?? ""
         // The token may have changed while the custodians typed: what is destroyed is exactly what
         // was confirmed, one object per class, found again and counted again in the same session.
-        let countsAfter = try await worker.withSession { session -> [Int] in
-            let found = try templates.map { try session.findObjects(matching: $0) }
-            guard found.allSatisfy({ $0.count == 1 }) else { return found.map(\.count) }
-            for handles in found {
-                try session.destroyObject(handles[0])
-            }
-            return []
-        }
-        guard countsAfter.isEmpty else { throw refusal(countsAfter, " after the confirmations") }
+        let countsAfter = try await worker.destroyOneEach(classes: classes, label: label, id: id)
+        guard countsAfter.allSatisfy({ $0 == 1 }) else { throw refusal(countsAfter, " after the confirmations") }
         say("  destroyed \(keyClass.rawValue) \"\(label)\" on \(hsm)")
         return [
             "hsm": .string(hsm), "serial": .string(serial), "label": .string(label), "id": .string(Hex.encode(id)),

@@ -63,10 +63,11 @@ extension CeremonyRunner {
         let narrowed = try replicationFleet(from: from, to: to, include: include, exclude: exclude)
         let transportLabel = fleet.transport.label
         let source = try await worker(from)
-        var destinations: [String: HSMWorker] = [:]
+        var destinations: [String: any HSMEndpoint] = [:]
         for name in to { destinations[name] = try await worker(name) }
         let requested = Self.requestedKeys(
-            try await source.scan(transportLabel: transportLabel, scope: narrowed.keys).objects, fleet: fleet,
+            try await source.scan(transportLabel: transportLabel, scope: narrowed.keys, progress: nil).objects,
+            fleet: fleet,
             scope: narrowed.keys)
         guard !requested.isEmpty else {
             throw CeremonyError.stepFailed(
@@ -76,14 +77,15 @@ extension CeremonyRunner {
         }
 
         guard let trail else { throw CeremonyError.invalid("the ceremony log is not open") }
-        let report = try await ReconcileRun(connector: connector, options: HSMWorker.LoginOptions(login: false))
+        let report = try await ReconcileRun(connector: connector, options: ConnectOptions(login: false))
             .run(narrowed, apply: true, trail: trail)
 
         // Every requested key, on every destination, with the source's fingerprint.
         var absent: [String] = []
         for name in to {
-            let held = try await destinations[name]!.scan(transportLabel: transportLabel, scope: narrowed.keys)
-                .objects
+            let held = try await destinations[name]!.scan(
+                transportLabel: transportLabel, scope: narrowed.keys, progress: nil
+            ).objects
             for key in requested {
                 let copies = held.filter { $0.identity == key.identity }
                 let same =

@@ -17,18 +17,18 @@ public actor CeremonyRunner {
     public nonisolated let inputs: any CeremonyInputs
     /// Whether this is a rehearsal on throwaway tokens (serials are then not compared).
     public nonisolated let rehearsal: Bool
-    let connector: FleetConnector
+    let connector: any HSMConnector
     let readWrite: Bool
     /// Human progress lines (stdout in the CLI).
     let say: @Sendable (String) -> Void
-    var workers: [String: HSMWorker] = [:]
+    var workers: [String: any HSMEndpoint] = [:]
     var trail: AuditTrail?
     var run = ""
     /// Outputs of the steps completed in this run (also those of earlier attempts, from the log).
     var outputs: [String: [String: JSONValue]] = [:]
 
     public init(
-        script: CeremonyScript, fleet: Fleet, connector: FleetConnector, inputs: any CeremonyInputs,
+        script: CeremonyScript, fleet: Fleet, connector: any HSMConnector, inputs: any CeremonyInputs,
         rehearsal: Bool = false, readWrite: Bool = true, say: @escaping @Sendable (String) -> Void
     ) {
         self.script = script
@@ -47,13 +47,13 @@ public actor CeremonyRunner {
     }
 
     /// The worker for an HSM of the fleet, opened on first use.
-    func worker(_ name: String) async throws -> HSMWorker {
+    func worker(_ name: String) async throws -> any HSMEndpoint {
         if let worker = workers[name] { return worker }
         guard let hsm = fleet.hsm(named: name) else {
             throw CeremonyError.invalid("the fleet has no HSM called \(name)")
         }
         let connection = await connector.connect([hsm], readWrite: readWrite)[0]
-        guard let worker = connection.worker else { throw connection.error! }
+        guard let worker = connection.endpoint else { throw connection.error! }
         workers[name] = worker
         return worker
     }
@@ -61,7 +61,7 @@ public actor CeremonyRunner {
     /// Opens the fleet's log for the master of ceremonies, signing through the ceremony's own
     /// worker when an HSM holds the log key (its PIN is not asked again).
     func openTrail() async throws -> AuditTrail {
-        var held: [String: HSMWorker] = [:]
+        var held: [String: any HSMEndpoint] = [:]
         if case .hsm(let name, _) = fleet.log?.key {
             held[name] = try await worker(name)
         }

@@ -26,10 +26,9 @@ extension PINSource {
         }
     }
 
-    /// Reads the PIN into a wiped, locked buffer.
-    ///
-    /// - Parameter prompt: the text shown for `prompt` sources.
-    public func read(hsm: String, prompt: String) throws(PINSourceError) -> PIN {
+    /// Reads the PIN into a wiped, locked buffer: from the environment or a file. A `prompt` source
+    /// needs a terminal, which only a front end has (its ``PINProvider`` asks).
+    public func read(hsm: String) throws(PINSourceError) -> PIN {
         switch self {
         case .environment(let name):
             guard let value = getenv(name) else {
@@ -64,11 +63,7 @@ extension PINSource {
             }
             return PIN(secret)
         case .prompt:
-            do {
-                return PIN(try SecretPrompt.read(prompt: prompt, maximumLength: Self.maximumLength))
-            } catch {
-                throw .promptFailed(hsm: hsm, reason: error.description)
-            }
+            throw .promptFailed(hsm: hsm, reason: "no terminal to prompt on (a prompt source needs the command line)")
         }
     }
 
@@ -110,6 +105,20 @@ public enum PINSourceError: CategorizedError, Hashable {
             return "PIN for \(hsm): \(path) has mode \(mode); a PIN file must be readable by its owner only (chmod 600)"
         case .promptFailed(let hsm, let reason):
             return "PIN for \(hsm): \(reason)"
+        }
+    }
+}
+
+/// PINs from the fleet file's `env:` and `file:` sources, for front ends without a terminal (the
+/// service, tests); a `prompt` source is refused with a clear error.
+public struct SourcePINs: PINProvider {
+    public init() {}
+
+    public func pin(for hsm: HSMConfiguration, token: TokenDescription) async throws(HSMError) -> PIN {
+        do {
+            return try hsm.pin.read(hsm: hsm.name)
+        } catch {
+            throw HSMError(hsm: hsm.name, .pinUnavailable(reason: error.description))
         }
     }
 }

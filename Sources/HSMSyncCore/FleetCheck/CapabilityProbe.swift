@@ -1,4 +1,5 @@
 import HSMSyncModel
+public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
@@ -22,26 +23,6 @@ public struct ReliedMechanism: Sendable, Hashable {
         ReliedMechanism(
             mechanism: .rsaPKCSOAEP, purpose: "importing a custodian-held transport key", neededFlags: [.unwrap]),
     ]
-}
-
-/// What a token offers for one relied-upon mechanism.
-public struct MechanismSupport: Sendable, Hashable, Codable {
-    /// The spec name, `CKM_AES_KEY_WRAP`.
-    public let name: String
-    public let purpose: String
-    /// Whether `C_GetMechanismList` lists it.
-    public let available: Bool
-    /// Its `CKF_*` flags (`wrap`, `unwrap`, `derive`, …), empty when unavailable.
-    public let flags: [String]
-    /// Whether the flags cover what hsmsync needs it for.
-    public let sufficient: Bool
-    public let keySizes: KeySizes?
-
-    /// `ulMinKeySize`…`ulMaxKeySize` as the token reports them.
-    public struct KeySizes: Sendable, Hashable, Codable {
-        public let minimum: UInt
-        public let maximum: UInt
-    }
 }
 
 extension Session {

@@ -6,10 +6,10 @@ import SignedLog
 
 /// `hsmsync fleet check`: reach every HSM, log in, probe mechanisms, look for the transport key.
 public struct FleetCheck: Sendable {
-    public let connector: FleetConnector
-    public let options: HSMWorker.LoginOptions
+    public let connector: any HSMConnector
+    public let options: ConnectOptions
 
-    public init(connector: FleetConnector, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions()) {
+    public init(connector: any HSMConnector, options: ConnectOptions = ConnectOptions()) {
         self.connector = connector
         self.options = options
     }
@@ -29,7 +29,7 @@ public struct FleetCheck: Sendable {
             checks = ordered.map { $0! }
         }
         for connection in connections {
-            await connection.worker?.close()
+            await connection.endpoint?.close()
         }
         let failed = checks.contains { $0.error != nil }
         return FleetCheckReport(fleet: fleet.name, status: failed ? "error" : "ok", generatedAt: Date(), hsms: checks)
@@ -60,26 +60,23 @@ public struct FleetCheck: Sendable {
                 (reached, login) = (false, "not-attempted")
             }
             return report(reachable: reached, token: nil, login: login, error: error)
-        case .connected(let worker):
-            let token = await worker.token.map { info in
+        case .connected(let endpoint):
+            let token = await endpoint.token().map { info in
                 FleetCheckReport.TokenSummary(
                     uri: hsm.token.text, label: info.label, serial: info.serialNumber, model: info.model,
-                    manufacturer: info.manufacturer, firmware: info.firmwareVersion.description)
+                    manufacturer: info.manufacturer, firmware: info.firmware)
             }
             do {
-                let (mechanisms, transportObjects) = try await worker.withSession { session in
-                    let mechanisms = try session.probeMechanisms()
-                    let objects = try session.findObjects(matching: [.label(transportLabel)])
-                    return (mechanisms, objects.count)
-                }
+                let mechanisms = try await endpoint.probeMechanisms()
+                let transportObjects = try await endpoint.countObjects(label: transportLabel, objectClass: nil)
                 let state = transportObjects == 0 ? "absent" : transportObjects == 1 ? "present" : "ambiguous"
                 let transport = FleetCheckReport.TransportKeyPresence(
                     label: transportLabel, state: state, objects: transportObjects)
                 return report(
                     reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport, error: nil
                 )
-            } catch let error as PKCS11Error {
-                let failure = HSMError(hsm: hsm.name, .device(DeviceError(error), operation: "probing the token"))
+            } catch let error as DeviceError {
+                let failure = HSMError(hsm: hsm.name, .device(error, operation: "probing the token"))
                 return report(reachable: !failure.isUnreachable, token: token, login: "ok", error: failure)
             } catch {
                 let failure = (error as? HSMError) ?? HSMError(hsm: hsm.name, .notOpen)

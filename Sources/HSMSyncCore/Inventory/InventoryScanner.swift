@@ -28,10 +28,10 @@ public enum HSMScan: Sendable {
 /// Takes the inventory of several HSMs at once: one worker (thread, session) per HSM, all scanning
 /// in parallel; an HSM that fails, before or during its scan, is reported and never stops the others.
 public struct InventoryScanner: Sendable {
-    public let connector: FleetConnector
-    public let options: HSMWorker.LoginOptions
+    public let connector: any HSMConnector
+    public let options: ConnectOptions
 
-    public init(connector: FleetConnector, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions()) {
+    public init(connector: any HSMConnector, options: ConnectOptions = ConnectOptions()) {
         self.connector = connector
         self.options = options
     }
@@ -45,7 +45,7 @@ public struct InventoryScanner: Sendable {
         let connections = await connector.connect(hsms, readWrite: false, options: options)
         let scans = await Self.scan(connections, fleet: fleet, progress: progress)
         for connection in connections {
-            await connection.worker?.close()
+            await connection.endpoint?.close()
         }
         return scans
     }
@@ -73,35 +73,31 @@ public struct InventoryScanner: Sendable {
     static func scan(
         _ connection: HSMConnection, fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)?
     ) async -> HSMScan {
-        guard let worker = connection.worker else {
+        guard let endpoint = connection.endpoint else {
             return .failed(connection.configuration, connection.error!)
         }
-        let configuration = worker.configuration
+        let configuration = endpoint.configuration
         let started = Date()
         do {
             let label = fleet.transport.label
             let scope = fleet.keys
             let name = configuration.name
-            let result = try await worker.scan(transportLabel: label, scope: scope) { done, total in
+            let result = try await endpoint.scan(transportLabel: label, scope: scope) { done, total in
                 progress?(name, done, total)
-                TestHooks.scanProgress(hsm: name, objectsRead: done)
             }
-            guard let token = await worker.token else {
+            guard let token = await endpoint.token() else {
                 return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))
             }
             return .scanned(
                 configuration,
                 TokenInventory(
                     hsm: configuration.name, role: configuration.role, site: configuration.site,
-                    token: TokenSummary(
-                        label: token.label, serial: token.serialNumber, model: token.model,
-                        manufacturer: token.manufacturer),
+                    token: token.summary,
                     objects: result.objects, transport: result.transport, vanished: result.vanished,
                     scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
-        } catch let error as PKCS11Error {
+        } catch let error as DeviceError {
             return .failed(
-                configuration,
-                HSMError(hsm: configuration.name, .device(DeviceError(error), operation: "taking the inventory")))
+                configuration, HSMError(hsm: configuration.name, .device(error, operation: "taking the inventory")))
         } catch let error as HSMError {
             return .failed(configuration, error)
         } catch {

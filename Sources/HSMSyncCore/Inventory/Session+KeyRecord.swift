@@ -52,9 +52,7 @@ extension KeyRecord {
             if let modulus = set.bytes(.modulus) {
                 size = Self.bitLength(modulus)
                 if let exponent = set.bytes(.publicExponent) {
-                    fingerprint = Self.spkiFingerprint {
-                        try SubjectPublicKeyInfo.rsa(modulus: modulus, publicExponent: exponent)
-                    }
+                    fingerprint = PublicKeyFingerprint.rsa(modulus: modulus, publicExponent: exponent)
                 }
             }
         case .some(.ec), .some(.ecEdwards):
@@ -65,12 +63,8 @@ extension KeyRecord {
                     fingerprint = .unavailable(reason: "unsupported curve (CKA_EC_PARAMS \(parameters.hexString))")
                 }
             }
-            if let curve, let point = set.bytes(.ecPoint) {
-                if let raw = curve.rawPoint(from: point) {
-                    fingerprint = Self.spkiFingerprint { try SubjectPublicKeyInfo.ec(curve: curve, rawPoint: raw) }
-                } else {
-                    fingerprint = .unavailable(reason: "CKA_EC_POINT is not a \(curve.name) point")
-                }
+            if curve != nil, let parameters = set.bytes(.ecParams), let point = set.bytes(.ecPoint) {
+                fingerprint = PublicKeyFingerprint.ec(parameters: parameters, point: point)
             }
         default:
             break
@@ -96,14 +90,6 @@ extension KeyRecord {
             allowedMechanisms: mechanisms.isEmpty ? nil : mechanisms.map(\.description),
             fingerprint: fingerprint,
             oddities: oddities)
-    }
-
-    private static func spkiFingerprint(_ build: () throws -> [UInt8]) -> Fingerprint {
-        do {
-            return .available(method: .subjectPublicKeyInfo, sha256: SubjectPublicKeyInfo.fingerprint(try build()))
-        } catch {
-            return .unavailable(reason: "cannot encode the public key: \(error)")
-        }
     }
 
     /// Bits of a big-endian magnitude.

@@ -39,7 +39,7 @@ extension ReconcileRun {
     ///
     /// - Returns: the decisions, and the HSMs on which objects were destroyed (their scans are stale).
     func recover(
-        _ pending: [ReplicationJournal.Operation], fleet: Fleet, scans: [HSMScan], workers: [String: HSMWorker],
+        _ pending: [ReplicationJournal.Operation], fleet: Fleet, scans: [HSMScan], workers: [String: any HSMEndpoint],
         journal: ReplicationJournal, trail: AuditTrail
     ) async throws -> ([ReconcileReport.Recovered], Set<String>) {
         guard !pending.isEmpty else { return ([], []) }
@@ -87,9 +87,7 @@ extension ReconcileRun {
                                     "destroying": .string(record.identity.description), "reason": .string(reason),
                                 ]))
                             do {
-                                try await worker.withObjects([record.identity]) { session, handles, _ in
-                                    try session.destroyObject(handles[0])
-                                }
+                                try await worker.destroy(record.identity)
                                 removedFrom.insert(operation.destination)
                             } catch {
                                 outcome = "conflict"
@@ -157,7 +155,8 @@ extension ReconcileRun {
     /// when the bound copies to it were planned: the torn writes of those copies' promotions. A
     /// complete object is never among them, whoever made it, labelled or not.
     private func removeTornWrites(
-        _ pending: [ReplicationJournal.Operation], inventories: [String: TokenInventory], workers: [String: HSMWorker],
+        _ pending: [ReplicationJournal.Operation], inventories: [String: TokenInventory],
+        workers: [String: any HSMEndpoint],
         trail: AuditTrail, drafts: inout [AuditEntryDraft]
     ) async throws -> Set<String> {
         var removedFrom: Set<String> = []
@@ -175,15 +174,7 @@ extension ReconcileRun {
                     ]))
             var destroyed = 0
             for identity in Set(torn.map(\.identity)) {
-                destroyed +=
-                    (try? await worker.withEveryObject(identity) { session, handles in
-                        var count = 0
-                        // Read again under the token lock: only what is still unreadable goes.
-                        for handle in handles where (try? session.keyRecord(of: handle)).map(\.isIncomplete) ?? true {
-                            if (try? session.destroyObject(handle)) != nil { count += 1 }
-                        }
-                        return count
-                    }) ?? 0
+                destroyed += await worker.destroyUnreadable(identity)
             }
             if destroyed > 0 {
                 removedFrom.insert(destination)

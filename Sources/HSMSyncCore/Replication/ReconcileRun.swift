@@ -11,13 +11,13 @@ import SignedLog
 /// longer `missing`. Safe to interrupt: staging objects are session objects that vanish with the
 /// process; a promotion in flight is found again by recovery (identity + fingerprint) on the next run.
 public struct ReconcileRun: Sendable {
-    public let connector: FleetConnector
-    public let options: HSMWorker.LoginOptions
+    public let connector: any HSMConnector
+    public let options: ConnectOptions
     /// Copies announced per journal `fsync` (and audit log append).
     public let batchSize: Int
 
     public init(
-        connector: FleetConnector, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions(), batchSize: Int = 64
+        connector: any HSMConnector, options: ConnectOptions = ConnectOptions(), batchSize: Int = 64
     ) {
         self.connector = connector
         self.options = options
@@ -84,7 +84,8 @@ public struct ReconcileRun: Sendable {
             await Self.close(connections)
             throw locked
         }
-        let workers = Dictionary(uniqueKeysWithValues: connections.compactMap { $0.worker }.map { ($0.name, $0) })
+        let workers = Dictionary(
+            uniqueKeysWithValues: connections.compactMap(\.endpoint).map { ($0.name, $0) })
         var scans = await InventoryScanner.scan(connections, fleet: fleet)
         do {
             var recovered: [ReconcileReport.Recovered] = []
@@ -128,7 +129,7 @@ public struct ReconcileRun: Sendable {
     }
 
     private func execute(
-        _ plan: ReconcilePlan, fleet: Fleet, scans: [HSMScan], workers: [String: HSMWorker],
+        _ plan: ReconcilePlan, fleet: Fleet, scans: [HSMScan], workers: [String: any HSMEndpoint],
         journal: ReplicationJournal, trail: AuditTrail, into execution: inout Execution,
         progress: (@Sendable (Int, Int) -> Void)?
     ) async throws {
@@ -342,7 +343,7 @@ public struct ReconcileRun: Sendable {
 
     static func close(_ connections: [HSMConnection]) async {
         for connection in connections {
-            await connection.worker?.close()
+            await connection.endpoint?.close()
         }
     }
 }

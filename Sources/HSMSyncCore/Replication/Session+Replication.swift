@@ -3,15 +3,6 @@ public import HSMSyncModel
 public import PKCS11
 import SignedLog
 
-/// What the destination did with one envelope, step by step (for the journal and the audit log).
-public struct InstalledKey: Sendable, Hashable {
-    /// The identities promoted to token objects (the key, and its public key when it travelled).
-    public let promoted: [KeyIdentity]
-    /// How the staged copy was proven: `rewrap` (re-wrapped blob equal to the transported one),
-    /// plus `public-key` and `sign-verify` where they apply.
-    public let proofs: [String]
-}
-
 extension Session {
     /// Source side of SECURITY.md §5 step 2: wraps `key` under the transport key with the mechanism
     /// R7 prescribes for its template.

@@ -1,5 +1,4 @@
 public import HSMSyncModel
-import PKCS11
 import SecureMemory
 import SignedLog
 
@@ -14,7 +13,8 @@ import SignedLog
 /// leaves its scratch token empty, said in the returned lines.
 public enum RehearsalStandIns {
     /// Seeds `scratch` from `fleet`'s HSMs; returns one human line per HSM.
-    public static func seed(from fleet: Fleet, into scratch: ScratchHSMs, connector: FleetConnector) async -> [String] {
+    public static func seed(from fleet: Fleet, into scratch: ScratchHSMs, connector: any HSMConnector) async -> [String]
+    {
         let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
         var generator = SystemRandomNumberGenerator()
         let transportValue = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -32,33 +32,28 @@ public enum RehearsalStandIns {
                     "\(name): not readable (\(scan.error?.reason ?? "unreachable")); its scratch token is empty")
                 continue
             }
-            guard let worker = connections.first(where: { $0.configuration.name == name })?.worker else {
+            guard let worker = connections.first(where: { $0.configuration.name == name })?.endpoint else {
                 lines.append("\(name): no scratch token")
                 continue
             }
             let records = inventory.objects.filter {
                 !$0.isOdd && !fleet.isInfrastructure(label: $0.label ?? "")
                     && fleet.keys.contains(label: $0.label ?? "")
-                    && ($0.objectClass == "secret-key" || $0.objectClass == "private-key")
+                    && $0.objectClass.holdsSecretMaterial
             }
             let withTransport = inventory.transport.objects == 1
             let withBackupKey = backupLabel.map { label in inventory.objects.contains { $0.label == label } } ?? false
             do {
-                let made = try await worker.withSession { session in
-                    if withTransport {
-                        _ = try session.createObject(
-                            TransportKeyTemplate.attributes(label: transportLabel),
-                            secretValue: SecretBytes(copying: transportValue))
-                    }
-                    if withBackupKey, let backupLabel {
-                        _ = try session.createObject(
-                            TransportKeyTemplate.attributes(label: backupLabel),
-                            secretValue: SecretBytes(copying: backupValue))
-                    }
-                    var made = 0
-                    for record in records where try standIn(for: record, in: session) { made += 1 }
-                    return made
+                if withTransport {
+                    try await worker.createStandInTransportKey(
+                        label: transportLabel, value: SecretBox(SecretBytes(copying: transportValue)))
                 }
+                if withBackupKey, let backupLabel {
+                    try await worker.createStandInTransportKey(
+                        label: backupLabel, value: SecretBox(SecretBytes(copying: backupValue)))
+                }
+                var made = 0
+                for record in records where try await worker.createStandIn(for: record) { made += 1 }
                 let skipped = records.count - made
                 lines.append(
                     "\(name): \(made) stand-in key(s) with fresh material"
@@ -69,62 +64,7 @@ public enum RehearsalStandIns {
                 lines.append("\(name): stand-ins could not be made (\(error)); its scratch token may be incomplete")
             }
         }
-        for connection in connections { await connection.worker?.close() }
+        for connection in connections { await connection.endpoint?.close() }
         return lines
-    }
-
-    /// Generates one stand-in (for a private key: the key pair); `false` for a type it cannot make.
-    private static func standIn(for record: KeyRecord, in session: borrowing Session) throws -> Bool {
-        let identity: [Attribute] =
-            [.bool(.token, true), .label(record.label ?? "")]
-            + (record.id.flatMap { Hex.decode($0) }.map { [.id($0)] } ?? [])
-        let extractable = record.attributes.extractable ?? false
-        // Every usage flag the class defines, as the real key has it: SoftHSM2's defaults allow
-        // everything, and a stand-in with more usages than its real key is refused by the policy the
-        // rehearsal exists to exercise.
-        let usages: [(AttributeType, String)] =
-            record.objectClass == "secret-key"
-            ? [
-                (.encrypt, "encrypt"), (.decrypt, "decrypt"), (.sign, "sign"), (.verify, "verify"), (.wrap, "wrap"),
-                (.unwrap, "unwrap"), (.derive, "derive"),
-            ]
-            : [
-                (.decrypt, "decrypt"), (.sign, "sign"), (.signRecover, "sign-recover"), (.unwrap, "unwrap"),
-                (.derive, "derive"),
-            ]
-        let privatePart: [Attribute] =
-            identity + [
-                .bool(.private, true), .bool(.sensitive, true), .bool(.extractable, extractable),
-                .bool(.wrapWithTrusted, record.attributes.wrapWithTrusted ?? false),
-            ] + usages.map { .bool($0.0, record.usage.contains($0.1)) }
-        let publicPart: [Attribute] = [
-            .bool(.verify, true), .bool(.encrypt, false), .bool(.wrap, false), .bool(.verifyRecover, false),
-            .bool(.derive, false),
-        ]
-        switch (record.objectClass, record.keyType) {
-        case ("secret-key", "aes"):
-            _ = try session.generateKey(
-                .aesKeyGen,
-                template: privatePart + [
-                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, UInt((record.size ?? 256) / 8)),
-                ])
-        case ("private-key", "ec"):
-            guard let curve = NamedCurve.all.first(where: { $0.name == record.curve && !$0.isEdwards }) else {
-                return false
-            }
-            _ = try session.generateKeyPair(
-                .ecKeyPairGen, publicKeyTemplate: identity + [.bytes(.ecParams, curve.oidDER)] + publicPart,
-                privateKeyTemplate: privatePart)
-        case ("private-key", "rsa"):
-            _ = try session.generateKeyPair(
-                .rsaKeyPairGen,
-                publicKeyTemplate: identity + [
-                    .ulong(.modulusBits, UInt(record.size ?? 2048)), .bytes(.publicExponent, [1, 0, 1]),
-                ] + publicPart,
-                privateKeyTemplate: privatePart)
-        default:
-            return false
-        }
-        return true
     }
 }

@@ -4,16 +4,6 @@ import HSMSyncModel
 import PKCS11
 import SignedLog
 
-/// One HSM's ephemeral EC key for an agreement, as the host sees it: the public point, validated.
-struct EphemeralAgreementKey: Sendable {
-    /// `CKA_EC_POINT` as the token gave it.
-    let ecPoint: [UInt8]
-    /// `CKA_EC_PARAMS`.
-    let ecParams: [UInt8]?
-    /// Whether the token derived with `CKD_SHA256_KDF` (probed with a throwaway self-agreement).
-    let supportsSHA256KDF: Bool
-}
-
 extension Session {
     /// Label of the ephemeral EC keys (session objects) an agreement makes.
     static let ephemeralLabel = "hsmsync-ecdh-ephemeral"
@@ -100,7 +90,7 @@ extension Session {
     /// - Returns: the new key and its transport check value.
     func deriveAgreedKey(
         ephemeralID id: [UInt8], peer: EphemeralAgreementKey, peerName: String, curve: AgreementCurve,
-        kdf: KeyDerivationFunction, sharedData: [UInt8], label: String, token: Bool, hsm: String
+        kdf: AgreementKDF, sharedData: [UInt8], label: String, token: Bool, hsm: String
     ) throws -> (handle: ObjectHandle, checkValue: String) {
         let peerPoint = try ECPeerPoint.validate(
             ecPoint: peer.ecPoint, ecParams: peer.ecParams, curve: curve, hsm: peerName)
@@ -118,7 +108,9 @@ extension Session {
         let key: ObjectHandle
         do {
             key = try deriveKey(
-                from: base, mechanism: .ecdh1Derive(peerPoint: peerPoint, kdf: kdf, sharedData: sharedData),
+                from: base,
+                mechanism: .ecdh1Derive(
+                    peerPoint: peerPoint, kdf: kdf == .sha256 ? .sha256 : .null, sharedData: sharedData),
                 template: [.ulong(.valueLength, UInt(TransportKeyMaterial.byteCount))]
                     + TransportKeyTemplate.attributes(label: label, token: token))
         } catch {

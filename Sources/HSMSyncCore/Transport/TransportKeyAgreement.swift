@@ -1,8 +1,7 @@
 import Crypto
 import Foundation
-import HSMSyncModel
-import PKCS11
-import SignedLog
+public import HSMSyncModel
+public import SignedLog
 
 /// `hsmsync transport agree`: the same transport key on two online HSMs by ECDH, without the key
 /// ever leaving them (SECURITY.md R11).
@@ -29,7 +28,8 @@ public struct TransportKeyAgreement: Sendable {
     public let fleet: String
     /// Test seam, `nil` in production: replaces the ephemeral public key an HSM *receives* (named by
     /// the receiver), as a man in the middle would, to prove that key confirmation catches it.
-    var interceptPeerKey: (@Sendable (_ receiver: String, _ key: EphemeralAgreementKey) -> EphemeralAgreementKey)?
+    package var interceptPeerKey:
+        (@Sendable (_ receiver: String, _ key: EphemeralAgreementKey) -> EphemeralAgreementKey)?
 
     public init(label: String, fleet: String) {
         self.label = label
@@ -40,30 +40,18 @@ public struct TransportKeyAgreement: Sendable {
     ///
     /// - Throws: ``TransportError``: label in use, capability missing, an invalid peer point, a failed
     ///   key confirmation, an HSM failure (with what was undone).
-    public func run(from: HSMWorker, to: HSMWorker) async throws -> TransportAgreementResult {
+    public func run(from: any HSMEndpoint, to: any HSMEndpoint) async throws -> TransportAgreementResult {
         let label = self.label
         guard from.name != to.name else {
             throw TransportError.invalidHSMSelection("--from and --to name the same HSM (\(from.name))")
         }
-        let fromIdentity = await from.transportIdentity
-        let toIdentity = await to.transportIdentity
+        let fromIdentity = await from.transportIdentity()
+        let toIdentity = await to.transportIdentity()
 
         // 1. Preflight both before anything is generated.
         var curveSets: [Set<AgreementCurve>] = []
-        for worker in [from, to] {
-            let hsm = worker.name
-            let curves = try await worker.withSession { session in
-                try session.requireLabelFree(label, hsm: hsm)
-                do {
-                    let (curves, missing) = try session.agreementCurves()
-                    if let missing { throw TransportError.capabilityMissing(hsm: hsm, reason: missing) }
-                    return curves
-                } catch let error as PKCS11Error {
-                    throw TransportError.hsmFailure(
-                        hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
-                }
-            }
-            curveSets.append(curves)
+        for endpoint in [from, to] {
+            curveSets.append(try await endpoint.agreementCurves(transportLabel: label))
         }
         let common = curveSets[0].intersection(curveSets[1])
         let preferred: AgreementCurve? = common.contains(.p384) ? .p384 : common.contains(.p256) ? .p256 : nil
@@ -76,8 +64,8 @@ public struct TransportKeyAgreement: Sendable {
         var generator = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         func cleanUp() async {
-            _ = try? await from.withSession { $0.destroyEphemeralKey(id: id) }
-            _ = try? await to.withSession { $0.destroyEphemeralKey(id: id) }
+            await from.destroyEphemeralKey(id: id)
+            await to.destroyEphemeralKey(id: id)
         }
         do {
             let result = try await agree(
@@ -91,13 +79,13 @@ public struct TransportKeyAgreement: Sendable {
     }
 
     private func agree(
-        from: HSMWorker, to: HSMWorker, identities: (TransportTokenIdentity, TransportTokenIdentity),
+        from: any HSMEndpoint, to: any HSMEndpoint, identities: (TransportTokenIdentity, TransportTokenIdentity),
         curve: AgreementCurve, id: [UInt8]
     ) async throws -> TransportAgreementResult {
         let label = self.label
         let (fromName, toName) = (from.name, to.name)
-        let fromKey = try await from.withSession { try $0.makeEphemeralKey(curve: curve, id: id, hsm: fromName) }
-        let toKey = try await to.withSession { try $0.makeEphemeralKey(curve: curve, id: id, hsm: toName) }
+        let fromKey = try await from.makeEphemeralKey(curve: curve, id: id)
+        let toKey = try await to.makeEphemeralKey(curve: curve, id: id)
         // What each side receives (the same keys, unless a test plays man in the middle).
         let keyForFrom = interceptPeerKey?(fromName, toKey) ?? toKey
         let keyForTo = interceptPeerKey?(toName, fromKey) ?? fromKey
@@ -109,27 +97,16 @@ public struct TransportKeyAgreement: Sendable {
             ecPoint: toKey.ecPoint, ecParams: toKey.ecParams, curve: curve, hsm: toName)
 
         let useKDF = fromKey.supportsSHA256KDF && toKey.supportsSHA256KDF
-        let kdf: KeyDerivationFunction = useKDF ? .sha256 : .null
+        let kdf: AgreementKDF = useKDF ? .sha256 : .null
         let sharedData =
             useKDF
             ? transcript(curve: curve, identities: identities, fromPoint: fromPoint, toPoint: toPoint) : []
 
         // 4. Key confirmation on session copies: nothing persistent exists until both agree.
-        let confirmLabel = "hsmsync-transport-confirm"
-        let fromConfirm = try await from.withSession { session in
-            let derived = try session.deriveAgreedKey(
-                ephemeralID: id, peer: keyForFrom, peerName: toName, curve: curve, kdf: kdf, sharedData: sharedData,
-                label: confirmLabel, token: false, hsm: fromName)
-            try? session.destroyObject(derived.handle)
-            return derived.checkValue
-        }
-        let toConfirm = try await to.withSession { session in
-            let derived = try session.deriveAgreedKey(
-                ephemeralID: id, peer: keyForTo, peerName: fromName, curve: curve, kdf: kdf, sharedData: sharedData,
-                label: confirmLabel, token: false, hsm: toName)
-            try? session.destroyObject(derived.handle)
-            return derived.checkValue
-        }
+        let fromConfirm = try await from.agreedKeyCheckValue(
+            ephemeralID: id, peer: keyForFrom, peerName: toName, curve: curve, kdf: kdf, sharedData: sharedData)
+        let toConfirm = try await to.agreedKeyCheckValue(
+            ephemeralID: id, peer: keyForTo, peerName: fromName, curve: curve, kdf: kdf, sharedData: sharedData)
         guard fromConfirm == toConfirm else {
             throw TransportError.keyConfirmationFailed(
                 from: fromName, fromCheckValue: fromConfirm, to: toName, toCheckValue: toConfirm)
@@ -166,56 +143,20 @@ public struct TransportKeyAgreement: Sendable {
             outcome: "agreed")
     }
 
-    /// Derives the token key on `worker`, checks it and returns its record; on failure the key this
+    /// Derives the token key on `endpoint`, checks it and returns its record; on failure the key this
     /// call derived is destroyed.
     private func installAgreedKey(
-        on worker: HSMWorker, ephemeralID: [UInt8], peer: EphemeralAgreementKey, peerName: String,
-        curve: AgreementCurve, kdf: KeyDerivationFunction, sharedData: [UInt8], expected: String
+        on endpoint: any HSMEndpoint, ephemeralID: [UInt8], peer: EphemeralAgreementKey, peerName: String,
+        curve: AgreementCurve, kdf: AgreementKDF, sharedData: [UInt8], expected: String
     ) async throws -> KeyRecord {
-        let (hsm, label) = (worker.name, self.label)
-        return try await worker.withSession { session in
-            try session.requireLabelFree(label, hsm: hsm)
-            let derived = try session.deriveAgreedKey(
-                ephemeralID: ephemeralID, peer: peer, peerName: peerName, curve: curve, kdf: kdf,
-                sharedData: sharedData, label: label, token: true, hsm: hsm)
-            let problems: [String]
-            let inspection: TransportKeyInspection
-            do {
-                let found = try session.objects(labelled: label)
-                inspection = try session.inspectTransportKey(derived.handle, label: label)
-                problems = TransportKeyInstaller.problems(inspection, objects: found.count, expected: expected)
-            } catch let error as PKCS11Error {
-                try? session.destroyObject(derived.handle)
-                throw TransportError.hsmFailure(
-                    hsm: hsm, operation: "reading the agreed key back", error: DeviceError(error),
-                    compensation: "the key this run derived was destroyed")
-            }
-            guard problems.isEmpty, let record = inspection.record else {
-                let compensation: String
-                do {
-                    try session.destroyObject(derived.handle)
-                    compensation = "the key this run derived was destroyed"
-                } catch {
-                    compensation = "the key this run derived could NOT be destroyed (\(error)): inspect the token"
-                }
-                throw TransportError.installVerificationFailed(hsm: hsm, problems: problems, compensation: compensation)
-            }
-            return record
-        }
+        try await endpoint.installAgreedKey(
+            ephemeralID: ephemeralID, peer: peer, peerName: peerName, curve: curve, kdf: kdf, sharedData: sharedData,
+            label: label, expectedCheckValue: expected)
     }
 
-    /// Destroys the transport key this run installed on `worker` (the other side failed).
-    private func destroyInstalledKey(on worker: HSMWorker, label: String) async -> String {
-        do {
-            return try await worker.withSession { session in
-                let handles = try session.objects(labelled: label)
-                guard handles.count == 1 else { return "\(handles.count) objects carry the label; none was destroyed" }
-                try session.destroyObject(handles[0])
-                return "the key this run derived was destroyed"
-            }
-        } catch {
-            return "the key this run derived could NOT be destroyed (\(error)): inspect the token"
-        }
+    /// Destroys the transport key this run installed on `endpoint` (the other side failed).
+    private func destroyInstalledKey(on endpoint: any HSMEndpoint, label: String) async -> String {
+        await endpoint.destroyInstalledTransportKey(label: label)
     }
 
     /// `error` with `compensation` added to its message where it has room for one.

@@ -22,10 +22,11 @@ public struct TransportTokenIdentity: Sendable, Hashable, Codable {
     }
 }
 
-extension HSMWorker {
-    /// The worker's HSM and token, for results and the audit log.
-    public var transportIdentity: TransportTokenIdentity {
-        TransportTokenIdentity(
+extension InventoryEndpoint {
+    /// The endpoint's HSM and token, for results and the audit log.
+    public func transportIdentity() async -> TransportTokenIdentity {
+        let token = await token()
+        return TransportTokenIdentity(
             hsm: name, tokenLabel: token?.label ?? "", tokenSerial: token?.serialNumber ?? "",
             model: token?.model ?? "", manufacturer: token?.manufacturer ?? "")
     }

@@ -10,10 +10,10 @@ import SignedLog
 /// Read-only: the only object created is the public check-value probe, a session object destroyed
 /// at once. HSMs are checked in parallel; one failing never hides the others.
 public struct TransportVerification: Sendable {
-    public let connector: FleetConnector
-    public let options: HSMWorker.LoginOptions
+    public let connector: any HSMConnector
+    public let options: ConnectOptions
 
-    public init(connector: FleetConnector, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions()) {
+    public init(connector: any HSMConnector, options: ConnectOptions = ConnectOptions()) {
         self.connector = connector
         self.options = options
     }
@@ -32,7 +32,7 @@ public struct TransportVerification: Sendable {
             }
         }
         for connection in connections {
-            await connection.worker?.close()
+            await connection.endpoint?.close()
         }
         return TransportVerifyReport(fleet: fleet.name, label: label, results: inspections.map { $0! })
     }
@@ -42,16 +42,13 @@ public struct TransportVerification: Sendable {
         switch connection {
         case .failed(_, let error):
             return .init(name: hsm.name, role: hsm.role, error: error)
-        case .connected(let worker):
-            let serial = await worker.token?.serialNumber
+        case .connected(let endpoint):
+            let serial = await endpoint.token()?.serialNumber
             do {
-                let inspection = try await worker.withSession { session in
-                    try session.inspectTransportKey(label: label)
-                }
+                let inspection = try await endpoint.inspectTransportKey(label: label)
                 return .init(name: hsm.name, role: hsm.role, tokenSerial: serial, inspection: inspection)
-            } catch let error as PKCS11Error {
-                let failure = HSMError(
-                    hsm: hsm.name, .device(DeviceError(error), operation: "inspecting the transport key"))
+            } catch let error as DeviceError {
+                let failure = HSMError(hsm: hsm.name, .device(error, operation: "inspecting the transport key"))
                 return .init(name: hsm.name, role: hsm.role, tokenSerial: serial, error: failure)
             } catch {
                 let failure = (error as? HSMError) ?? HSMError(hsm: hsm.name, .notOpen)

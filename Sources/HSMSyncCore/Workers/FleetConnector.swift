@@ -3,40 +3,22 @@ public import Logging
 public import PKCS11
 import SignedLog
 
-/// The outcome of reaching one HSM.
-public enum HSMConnection: Sendable {
-    case connected(HSMWorker)
-    case failed(HSMConfiguration, HSMError)
-
-    /// The HSM's configuration either way.
-    public var configuration: HSMConfiguration {
-        switch self {
-        case .connected(let worker): return worker.configuration
-        case .failed(let configuration, _): return configuration
-        }
-    }
-
-    /// The worker, when connected.
-    public var worker: HSMWorker? {
-        if case .connected(let worker) = self { return worker }
-        return nil
-    }
-
-    /// The error, when not connected.
-    public var error: HSMError? {
-        if case .failed(_, let error) = self { return error }
-        return nil
-    }
+extension HSMConnection {
+    /// The local worker behind a connection (the engine's code not yet on ``HSMEndpoint``).
+    public var worker: HSMWorker? { endpoint as? HSMWorker }
 }
 
 /// Opens workers for the HSMs of a fleet, all in parallel; one HSM failing never stops the others.
-public struct FleetConnector: Sendable {
+public struct FleetConnector: HSMConnector {
     public let registry: ModuleRegistry
     public let logger: Logger
+    /// Where PINs come from unless a connect call names its own provider.
+    public let pins: any PINProvider
 
-    public init(registry: ModuleRegistry, logger: Logger) {
+    public init(registry: ModuleRegistry, logger: Logger, pins: any PINProvider = SourcePINs()) {
         self.registry = registry
         self.logger = logger
+        self.pins = pins
     }
 
     /// Connects to `hsms`, returning one connection per HSM in the same order.
@@ -44,8 +26,11 @@ public struct FleetConnector: Sendable {
     /// Two entries that resolve to the same token (same manufacturer, model and serial) are an
     /// error in the fleet file: every entry after the first is failed with `sameTokenAs`.
     public func connect(
-        _ hsms: [HSMConfiguration], readWrite: Bool, options: HSMWorker.LoginOptions = HSMWorker.LoginOptions()
+        _ hsms: [HSMConfiguration], readWrite: Bool, options: ConnectOptions
     ) async -> [HSMConnection] {
+        var withPINs = options
+        if withPINs.pins == nil { withPINs.pins = pins }
+        let options = withPINs
         let results = await withTaskGroup(of: (Int, HSMConnection).self) { group in
             for (index, hsm) in hsms.enumerated() {
                 group.addTask {
@@ -62,24 +47,24 @@ public struct FleetConnector: Sendable {
         var owners: [String: String] = [:]
         var checked: [HSMConnection] = []
         for connection in results {
-            guard let worker = connection.worker, let token = await worker.token else {
+            guard let endpoint = connection.endpoint, let token = await endpoint.token() else {
                 checked.append(connection)
                 continue
             }
             let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)"
             if let owner = owners[identity] {
-                await worker.close()
-                let error = HSMError(hsm: worker.name, .sameTokenAs(other: owner, serial: token.serialNumber))
-                checked.append(.failed(worker.configuration, error))
+                await endpoint.close()
+                let error = HSMError(hsm: endpoint.name, .sameTokenAs(other: owner, serial: token.serialNumber))
+                checked.append(.failed(endpoint.configuration, error))
             } else {
-                owners[identity] = worker.name
+                owners[identity] = endpoint.name
                 checked.append(connection)
             }
         }
         return checked
     }
 
-    private func connect(_ hsm: HSMConfiguration, readWrite: Bool, options: HSMWorker.LoginOptions) async
+    private func connect(_ hsm: HSMConfiguration, readWrite: Bool, options: ConnectOptions) async
         -> HSMConnection
     {
         let module: PKCS11Module

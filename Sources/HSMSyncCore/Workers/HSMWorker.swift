@@ -20,12 +20,16 @@ public actor HSMWorker {
     private var slot: SlotID?
     private var session: Session?
     /// The token as found when the worker was opened.
-    public private(set) var token: TokenInfo?
+    public private(set) var tokenInfo: TokenInfo?
     /// Handles from the last scan, by key identity (for later work in the same run; never exported).
     private var index: [KeyIdentity: [ObjectHandle]] = [:]
     private var transportHandle: ObjectHandle?
     /// The transport key's check value from the last scan (`nil`: none, or not computable).
-    public private(set) var scannedTransportCheckValue: String?
+    public private(set) var transportCheckValueFromScan: String?
+    /// The backup key a restore unwraps under, found once per run.
+    var restoreBackupKey: (label: String, handle: ObjectHandle)?
+    /// Private signing keys found by label (the log key): looked up once per worker.
+    var signingKeys: [String: ObjectHandle] = [:]
     /// Held while the worker is open read-write: no other hsmsync process changes the token meanwhile.
     private var tokenLock: TokenLock?
 
@@ -52,33 +56,13 @@ public actor HSMWorker {
         executor.shutdown()
     }
 
-    /// How the worker logs in when it opens.
-    public struct LoginOptions: Sendable {
-        /// Log in as the user (false: public objects only).
-        public var login: Bool
-        /// Serialises `prompt` PIN sources across HSMs opened in parallel.
-        public var promptLock: PromptLock
-        /// Try a login even when the token says one attempt is left.
-        public var allowFinalTry: Bool
-        /// What this process does, for the holder line of the token lock another process prints.
-        public var purpose: String
-
-        public init(
-            login: Bool = true, promptLock: PromptLock = PromptLock(), allowFinalTry: Bool = false,
-            purpose: String = TokenLock.currentCommand
-        ) {
-            self.login = login
-            self.promptLock = promptLock
-            self.allowFinalTry = allowFinalTry
-            self.purpose = purpose
-        }
-    }
-
     /// Finds the token, opens the worker's session and logs in (exactly one `C_Login`).
     ///
     /// "No slots at all" is reported as unreachable, never as an empty token (SECURITY.md P3).
     /// The token's PIN flags are read first: a locked PIN, or a final try, is never attempted.
-    public func open(readWrite: Bool, options: LoginOptions = LoginOptions()) throws(HSMError) {
+    ///
+    /// - Parameter pins: where the PIN comes from (the options' provider, else `env:`/`file:` sources).
+    public func open(readWrite: Bool, options: ConnectOptions = ConnectOptions()) async throws(HSMError) {
         let name = configuration.name
         let uri = configuration.token
         let slots: [SlotID]
@@ -118,7 +102,9 @@ public actor HSMWorker {
 
         // Before the session and the login: a token another hsmsync process is changing is not
         // even logged into (SoftHSM2's C_Login rewrites the token's file, racing that process).
-        let lock = readWrite ? try TokenLock.acquire(token, hsm: name, purpose: options.purpose) : nil
+        let lock =
+            readWrite
+            ? try TokenLock.acquire(token, hsm: name, purpose: options.purpose ?? TokenLock.currentCommand) : nil
         let opened: Session
         do {
             opened = try module.openSession(slot, readWrite: readWrite)
@@ -127,16 +113,10 @@ public actor HSMWorker {
         }
         if options.login {
             try Self.checkPINFlags(token, name: name, allowFinalTry: options.allowFinalTry, logger: logger)
-            let source = configuration.pin
-            let prompt = "PIN for HSM \(name) (token \"\(token.label)\", serial \(token.serialNumber)): "
-            let pin: PIN
-            do {
-                pin = try options.promptLock.withLock { () throws(PINSourceError) -> PIN in
-                    try source.read(hsm: name, prompt: prompt)
-                }
-            } catch {
-                throw HSMError(hsm: name, .pinUnavailable(reason: error.description))
-            }
+            let description = TokenDescription(
+                label: token.label, serialNumber: token.serialNumber, model: token.model,
+                manufacturer: token.manufacturer, firmware: token.firmwareVersion.description)
+            let pin = try await (options.pins ?? SourcePINs()).pin(for: configuration, token: description)
             do {
                 try opened.login(pin: pin)
             } catch {
@@ -145,7 +125,7 @@ public actor HSMWorker {
             }
         }
         self.slot = slot
-        self.token = token
+        self.tokenInfo = token
         self.session = consume opened
         self.tokenLock = lock
     }
@@ -172,7 +152,7 @@ public actor HSMWorker {
     /// Runs `body` on the worker's thread with its session.
     ///
     /// - Throws: ``HSMError/Kind/notOpen`` before ``open(readWrite:options:)``, else what `body` throws.
-    public func withSession<T: Sendable>(_ body: @Sendable (borrowing Session) throws -> T) throws -> T {
+    public func withSession<T: Sendable & ~Copyable>(_ body: @Sendable (borrowing Session) throws -> T) throws -> T {
         switch session {
         case .some(let session):
             return try body(session)
@@ -186,14 +166,16 @@ public actor HSMWorker {
         session = nil
         tokenLock = nil
         index = [:]
+        signingKeys = [:]
+        restoreBackupKey = nil
         transportHandle = nil
-        scannedTransportCheckValue = nil
+        transportCheckValueFromScan = nil
     }
 
     /// Scans the token (``Session/scanInventory(transportLabel:scope:progress:)``) and remembers every
     /// object's handle by identity, so later work in this run can address keys without searching.
-    public func scan(transportLabel: String, scope: KeyScope, progress: (@Sendable (Int, Int) -> Void)? = nil) throws
-        -> TokenScan
+    public func scanToken(transportLabel: String, scope: KeyScope, progress: (@Sendable (Int, Int) -> Void)? = nil)
+        throws -> TokenScan
     {
         let scan = try withSession { session in
             try session.scanInventory(transportLabel: transportLabel, scope: scope, progress: progress)
@@ -204,7 +186,7 @@ public actor HSMWorker {
         }
         self.index = index
         transportHandle = scan.transportHandle
-        scannedTransportCheckValue = scan.transportHandle == nil ? nil : scan.transport.checkValue
+        transportCheckValueFromScan = scan.transportHandle == nil ? nil : scan.transport.checkValue
         return scan
     }
 

@@ -47,11 +47,16 @@ public struct Fleet: Sendable, Hashable {
     /// its own terms (or not at all) and never replicates.
     public func isInfrastructure(label: String?) -> Bool {
         guard let label else { return false }
-        if label == transport.label || label.hasPrefix("hsmsync-log-anchor ") { return true }
-        if label == backup.keyLabel { return true }
-        if case .hsm(_, let signingLabel) = backup.signingKey, label == signingLabel { return true }
-        if case .hsm(_, let logKeyLabel) = log?.key, label == logKeyLabel { return true }
-        return false
+        return infrastructure.contains(label: label)
+    }
+
+    /// The labels of hsmsync's own objects in this fleet's HSMs.
+    public var infrastructure: InfrastructureLabels {
+        var labels: Set<String> = [transport.label]
+        if let keyLabel = backup.keyLabel { labels.insert(keyLabel) }
+        if case .hsm(_, let signingLabel) = backup.signingKey { labels.insert(signingLabel) }
+        if case .hsm(_, let logKeyLabel) = log?.key { labels.insert(logKeyLabel) }
+        return InfrastructureLabels(labels: labels, prefixes: ["hsmsync-log-anchor "])
     }
 
     /// The HSM called `name`.

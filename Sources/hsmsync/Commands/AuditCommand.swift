@@ -35,7 +35,10 @@ struct AuditCommand: AsyncParsableCommand {
         let environment = Environment.shared
         let progress = ProgressBar()
         let audit = ParityAudit(scanner: InventoryScanner(connector: environment.connector), strictPolicy: strictPolicy)
-        let report = await audit.run(fleet) { progress.update(hsm: $0, done: $1, total: $2) }
+        let report = await audit.run(fleet) { hsm, done, total in
+            progress.update(hsm: hsm, done: done, total: total)
+            TestHooks.scanProgress(hsm: hsm, objectsRead: done)
+        }
         progress.finish()
 
         if let out {

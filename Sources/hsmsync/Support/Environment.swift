@@ -23,7 +23,7 @@ struct Environment: Sendable {
     }
 
     var connector: FleetConnector {
-        FleetConnector(registry: registry, logger: logger)
+        FleetConnector(registry: registry, logger: logger, pins: TerminalPINs())
     }
 
     /// Logs to stderr at `HSMSYNC_LOG_LEVEL` (default `warning`). Called once, by `main`.

@@ -180,7 +180,7 @@ struct FleetLoadingTests {
             atPath: path, contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600])
         let source = PINSource.file(path: path)
         try source.preflight(hsm: "a")
-        let pin = try source.read(hsm: "a", prompt: "")
+        let pin = try source.read(hsm: "a")
         #expect(pin.count == 6)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)

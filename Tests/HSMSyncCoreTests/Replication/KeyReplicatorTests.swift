@@ -46,12 +46,12 @@ struct KeyReplicatorTests {
     }
 
     static func checkValue(_ worker: HSMWorker, _ fleet: Fleet) async throws -> String {
-        let scan = try await worker.scan(transportLabel: fleet.transport.label, scope: fleet.keys)
+        let scan = try await worker.scanToken(transportLabel: fleet.transport.label, scope: fleet.keys)
         return try #require(scan.transport.checkValue)
     }
 
     static func fingerprint(_ worker: HSMWorker, _ identity: KeyIdentity, _ fleet: Fleet) async throws -> Fingerprint {
-        let scan = try await worker.scan(transportLabel: fleet.transport.label, scope: fleet.keys)
+        let scan = try await worker.scanToken(transportLabel: fleet.transport.label, scope: fleet.keys)
         return try #require(scan.objects.first { $0.identity == identity }).fingerprint
     }
 

@@ -44,7 +44,7 @@ struct ReplicationRig {
     func scan() async throws -> [TokenScan] {
         var scans: [TokenScan] = []
         for worker in workers {
-            scans.append(try await worker.scan(transportLabel: fleet.transport.label, scope: fleet.keys))
+            scans.append(try await worker.scanToken(transportLabel: fleet.transport.label, scope: fleet.keys))
         }
         return scans
     }

@@ -82,8 +82,8 @@ struct ScratchHSMsTests {
         var serials: [String?] = []
         var labels: [String?] = []
         for connection in connections {
-            serials.append(await connection.worker?.token?.serialNumber)
-            labels.append(await connection.worker?.token?.label)
+            serials.append(await connection.worker?.tokenInfo?.serialNumber)
+            labels.append(await connection.worker?.tokenInfo?.label)
         }
         #expect(serials.count == 2 && serials.allSatisfy { $0 != nil } && serials[0] != serials[1], "\(connections)")
         #expect(labels == ["CA Root;1/%", "CA Root;1/%"])

@@ -51,7 +51,7 @@ struct HSMWorkerTests {
         let onWorkerThread = try await worker.withSession { _ in worker.isOnWorkerThread }
         #expect(onWorkerThread)
         #expect(!worker.isOnWorkerThread)
-        #expect(await worker.token?.label == token.label)
+        #expect(await worker.tokenInfo?.label == token.label)
         withExtendedLifetime(files) {}
     }
 

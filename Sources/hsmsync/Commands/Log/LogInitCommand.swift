@@ -66,7 +66,7 @@ struct LogInitCommand: AsyncParsableCommand {
         var generated = false
         let signer: any AuditSigner
         var anchor: (any CheckpointAnchorStore)?
-        var keyWorker: HSMWorker?
+        var keyWorker: (any HSMEndpoint)?
         if let keyPath {
             if LogFiles.exists(keyPath) {
                 signer = try FileKeySigner(path: keyPath)

@@ -1,7 +1,5 @@
 import Crypto
 import Foundation
-public import HSMSyncModel
-public import SignedLog
 
 /// The curves hsmsync agrees transport keys on: P-384 where both HSMs offer it (AES-256 at full
 /// strength, SECURITY.md R8), P-256 at least.
@@ -20,7 +18,7 @@ public enum AgreementCurve: String, Sendable, Hashable, Codable, CaseIterable {
     /// `CKA_EC_PARAMS`: the DER of the curve's OID.
     public var ecParams: [UInt8] { curve.oidDER }
 
-    var curve: NamedCurve { NamedCurve.all.first { $0.name == rawValue }! }
+    package var curve: NamedCurve { NamedCurve.all.first { $0.name == rawValue }! }
 }
 
 /// Validates a peer HSM's ephemeral public point on the host before any `C_DeriveKey` uses it

@@ -19,7 +19,9 @@ enum BackupStaging {
     }
 
     /// - Parameter backupKey: the handle of the backup key on `worker`'s token, or why it was not found.
-    static func restore(_ key: BackupWrappedKey, backupKey: Result<ObjectHandle, any Error>, on worker: HSMWorker)
+    static func restore(
+        _ key: BackupWrappedKey, backupKey: Result<ObjectHandle, any Error>, on worker: isolated HSMWorker
+    )
         async -> BackupRestoreOutcome
     {
         let identity = key.template.identity
@@ -32,7 +34,7 @@ enum BackupStaging {
         let mechanism: Mechanism = key.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad
         let initial = outcome
         do {
-            return try await worker.withSession { session in
+            return try worker.withSession { session in
                 var outcome = initial
                 let backupKey = try backupKey.get()
                 let template = key.template.attributes(
@@ -79,7 +81,7 @@ enum BackupStaging {
         }
     }
 
-    static func restore(_ object: BackupPublicObject, on worker: HSMWorker) async -> BackupRestoreOutcome {
+    static func restore(_ object: BackupPublicObject, on worker: isolated HSMWorker) async -> BackupRestoreOutcome {
         let identity = object.template.identity
         var outcome = BackupRestoreOutcome(
             key: identity, status: .failed, fingerprint: object.fingerprint, proof: [], detail: nil)
@@ -89,7 +91,7 @@ enum BackupStaging {
         }
         let initial = outcome
         do {
-            return try await worker.withSession { session in
+            return try worker.withSession { session in
                 var outcome = initial
                 let staged = try session.createObject(
                     object.template.attributes(overrides: [.token: .bool(false)]))

@@ -1,7 +1,3 @@
-public import HSMSyncModel
-import SecureMemory
-import SignedLog
-
 /// Why a backup could not be made, or a bundle was refused for a restore or drill.
 ///
 /// Messages name HSMs, labels, files and public check values; never a key, a share or a PIN.

@@ -4,10 +4,10 @@ import SignedLog
 import Synchronization
 
 /// Serialises terminal prompts: HSMs are opened in parallel, but a human types one PIN at a time.
-public final class PromptLock: Sendable {
+final class PromptLock: Sendable {
     private let mutex = Mutex(())
 
-    public init() {}
+    init() {}
 
     /// Runs `body` while no other prompt is shown. Blocks the calling (worker) thread.
     func withLock<T: ~Copyable, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {

@@ -11,7 +11,7 @@ import SignedLog
 
 /// Reads a secret typed at the controlling terminal with echo turned off, straight into a
 /// ``SecretBytes`` (no `String` ever holds it).
-public enum SecretPrompt {
+enum SecretPrompt {
     /// Why no secret could be read.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -21,7 +21,7 @@ public enum SecretPrompt {
     ///
     /// - Throws: ``Failure`` when there is no terminal (a `prompt` PIN source in a cron job) or
     ///   the line is empty or too long.
-    public static func read(prompt: String, maximumLength: Int) throws(Failure) -> SecretBytes {
+    static func read(prompt: String, maximumLength: Int) throws(Failure) -> SecretBytes {
         let terminal = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)
         guard terminal >= 0 else {
             throw Failure(

@@ -2,7 +2,8 @@ import Foundation
 import HSMSyncModel
 import SignedLog
 
-/// Fault-injection points for end-to-end tests. Inert unless the variable is set; documented in
+/// Fault-injection points for end-to-end tests, in the command line's progress handling (never in the
+/// engine's scan). Inert unless the variable is set; documented in
 /// docs/testing.md so nobody mistakes them for a feature.
 ///
 /// `HSMSYNC_TEST_PAUSE_SCAN=HSM:COUNT:PATH` makes the inventory scan of HSM, once it has read at least

@@ -1,7 +1,4 @@
 public import Foundation
-public import HSMSyncModel
-import SecureMemory
-import SignedLog
 
 /// What `hsmsync fleet check` found, per HSM: the document `--json` prints.
 public struct FleetCheckReport: Sendable, Codable {
@@ -29,6 +26,25 @@ public struct FleetCheckReport: Sendable, Codable {
         public let error: String?
         /// The failure's category, when it failed.
         public let errorCategory: String?
+
+        package init(
+            name: String, role: HSMRole, site: String, module: String, server: String?, reachable: Bool,
+            token: TokenSummary?, login: String, mechanisms: [MechanismSupport], transportKey: TransportKeyPresence?,
+            error: String?, errorCategory: String?
+        ) {
+            self.name = name
+            self.role = role
+            self.site = site
+            self.module = module
+            self.server = server
+            self.reachable = reachable
+            self.token = token
+            self.login = login
+            self.mechanisms = mechanisms
+            self.transportKey = transportKey
+            self.error = error
+            self.errorCategory = errorCategory
+        }
     }
 
     /// The token as the module describes it.
@@ -39,6 +55,16 @@ public struct FleetCheckReport: Sendable, Codable {
         public let model: String
         public let manufacturer: String
         public let firmware: String
+
+        package init(uri: String, label: String, serial: String, model: String, manufacturer: String, firmware: String)
+        {
+            self.uri = uri
+            self.label = label
+            self.serial = serial
+            self.model = model
+            self.manufacturer = manufacturer
+            self.firmware = firmware
+        }
     }
 
     /// Whether the fleet's transport key is on the token.
@@ -47,6 +73,12 @@ public struct FleetCheckReport: Sendable, Codable {
         /// `present` (exactly one secret key), `absent`, or `ambiguous` (more than one object).
         public let state: String
         public let objects: Int
+
+        package init(label: String, state: String, objects: Int) {
+            self.label = label
+            self.state = state
+            self.objects = objects
+        }
     }
 
     /// The exit category for the whole check: invalid input wins over runtime failures.
@@ -55,6 +87,13 @@ public struct FleetCheckReport: Sendable, Codable {
         if categories.contains("invalid-input") { return .invalidInput }
         if categories.isEmpty { return nil }
         return .runtime
+    }
+
+    package init(fleet: String, status: String, generatedAt: Date, hsms: [HSMCheck]) {
+        self.fleet = fleet
+        self.status = status
+        self.generatedAt = generatedAt
+        self.hsms = hsms
     }
 }
 

@@ -1,0 +1,51 @@
+public import HSMSyncModel
+import PKCS11
+
+/// The inventory operations of ``InventoryEndpoint`` on a local PKCS#11 token.
+extension HSMWorker: HSMEndpoint {
+    public func token() -> TokenDescription? {
+        tokenInfo.map {
+            TokenDescription(
+                label: $0.label, serialNumber: $0.serialNumber, model: $0.model, manufacturer: $0.manufacturer,
+                firmware: $0.firmwareVersion.description)
+        }
+    }
+
+    public func scan(transportLabel: String, scope: KeyScope, progress: (@Sendable (Int, Int) -> Void)?) throws
+        -> TokenScanResult
+    {
+        let scan = try Self.device { try scanToken(transportLabel: transportLabel, scope: scope, progress: progress) }
+        return TokenScanResult(
+            objects: scan.objects, transport: scan.transport, vanished: scan.vanished, phases: scan.phases)
+    }
+
+    public func scannedTransportCheckValue() -> String? {
+        transportCheckValueFromScan
+    }
+
+    public func countObjects(label: String, objectClass: ObjectKind?) throws -> Int {
+        let template: [Attribute] =
+            [.label(label)] + (objectClass.flatMap(SpecNames.objectClass).map { [.class($0)] } ?? [])
+        return try Self.device { try withSession { try $0.findObjects(matching: template).count } }
+    }
+
+    public func mechanisms() throws -> Set<MechanismName> {
+        try Self.device {
+            try withSession { session in Set(try session.module.mechanisms(session.slot).map(SpecNames.mechanismName)) }
+        }
+    }
+
+    public func probeMechanisms() throws -> [MechanismSupport] {
+        try Self.device { try withSession { try $0.probeMechanisms() } }
+    }
+
+    /// Runs `body`, turning the binding's errors into the model's ``DeviceError`` (the engine never
+    /// sees the binding's types).
+    static func device<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PKCS11Error {
+            throw DeviceError(error)
+        }
+    }
+}
