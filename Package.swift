@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "hsmsync", targets: ["hsmsync"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
         .library(name: "HSMSyncCore", targets: ["HSMSyncCore"]),
+        .library(name: "PKCS11Endpoint", targets: ["PKCS11Endpoint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,17 +32,22 @@ let package = Package(
             providers: [.apt(["libp11-kit-dev"])]
         ),
         .target(
+            name: "CryptokiNames",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SecureMemory",
             swiftSettings: strictSettings
         ),
         .target(
             name: "PKCS11",
-            dependencies: ["CPKCS11", "SecureMemory"],
+            dependencies: ["CPKCS11", "CryptokiNames", "SecureMemory"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "HSMSyncModel",
             dependencies: [
+                "CryptokiNames",
                 "SecureMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -74,12 +80,26 @@ let package = Package(
                 "HSMSyncModel",
                 "SignedLog",
                 "SLIP39",
-                "PKCS11",
                 "SecureMemory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PKCS11Endpoint",
+            dependencies: [
+                "HSMSyncModel",
+                "SignedLog",
+                "SLIP39",
+                "PKCS11",
+                "SecureMemory",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strictSettings
@@ -91,7 +111,7 @@ let package = Package(
                 "HSMSyncModel",
                 "SignedLog",
                 "SLIP39",
-                "PKCS11",
+                "PKCS11Endpoint",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,6 +127,7 @@ let package = Package(
                 "SignedLog",
                 "SLIP39",
                 "PKCS11",
+                "PKCS11Endpoint",
                 "SecureMemory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +144,7 @@ let package = Package(
             dependencies: [
                 "PKCS11",
                 "HSMSyncCore",
+                "PKCS11Endpoint",
                 "HSMSyncModel",
                 "SignedLog",
                 "SLIP39",
@@ -146,6 +168,7 @@ let package = Package(
             name: "HSMSyncCoreTests",
             dependencies: [
                 "HSMSyncCore",
+                "PKCS11Endpoint",
                 "HSMSyncModel",
                 "SignedLog",
                 "SLIP39",
@@ -162,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "hsmsyncTests",
             dependencies: [
-                "hsmsync", "hsmsync-logstress", "HSMSyncCore", "HSMSyncModel", "SignedLog", "SLIP39", "HSMSyncTesting",
+                "hsmsync", "hsmsync-logstress", "HSMSyncCore", "PKCS11Endpoint", "HSMSyncModel", "SignedLog", "SLIP39",
+                "HSMSyncTesting",
                 "SecureMemory",
             ],
             swiftSettings: strictSettings

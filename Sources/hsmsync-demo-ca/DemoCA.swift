@@ -4,6 +4,7 @@ import HSMSyncCore
 import HSMSyncModel
 import Logging
 import PKCS11
+import PKCS11Endpoint
 import SignedLog
 
 /// Stands in for the CA software of the demo: generates a key inside one HSM of a fleet, the way an
@@ -30,9 +31,9 @@ struct DemoCA: AsyncParsableCommand {
         let fleet = try Fleet.load(from: fleet)
         guard let configuration = fleet.hsm(named: hsm) else { throw ValidationError("no HSM named \(hsm)") }
         let idBytes = try Self.hex(id)
-        let connector = FleetConnector(registry: ModuleRegistry(), logger: Logger(label: "demo-ca"))
+        let connector = FleetConnector(logger: Logger(label: "demo-ca"))
         let connection = await connector.connect([configuration], readWrite: true)[0]
-        guard let worker = connection.worker else { throw connection.error! }
+        guard let worker = connection.endpoint as? HSMWorker else { throw connection.error! }
         let label = label
         let kind = type
         try await worker.withSession { session in

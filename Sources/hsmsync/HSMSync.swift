@@ -1,7 +1,7 @@
 import ArgumentParser
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
+import PKCS11Endpoint
 import SignedLog
 
 #if canImport(Glibc)
@@ -36,7 +36,7 @@ struct HSMSync: AsyncParsableCommand {
     /// errors (its own code 64) become 2; a command's errors are mapped by ``ExitStatus``.
     static func main() async {
         CrashSignals.install()
-        ProcessHardening.apply()
+        EndpointProcess.harden()
         Environment.bootstrapLogging()
         var command: any ParsableCommand
         do {

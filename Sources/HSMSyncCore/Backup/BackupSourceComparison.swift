@@ -13,14 +13,12 @@ public enum BackupSourceComparison {
     }
 
     /// Scans the source (read-only) and compares.
-    public static func compare(_ bundle: VerifiedBackup, fleet: Fleet, source worker: HSMWorker) async throws
+    public static func compare(_ bundle: VerifiedBackup, fleet: Fleet, source: any InventoryEndpoint) async throws
         -> [Result]
     {
         // The same scan `backup create` made, so fingerprints are computed the same way.
-        let label = fleet.transport.label
-        let scan = try await worker.withSession { session in
-            try session.scanInventory(transportLabel: label, scope: fleet.keys).objects
-        }
+        let scan = try await source.scan(transportLabel: fleet.transport.label, scope: fleet.keys, progress: nil)
+            .objects
         var byIdentity: [KeyIdentity: [KeyRecord]] = [:]
         for record in scan { byIdentity[record.identity, default: []].append(record) }
         let items =

@@ -1,6 +1,5 @@
 import Foundation
 import HSMSyncModel
-import PKCS11
 public import SecureMemory
 import SignedLog
 

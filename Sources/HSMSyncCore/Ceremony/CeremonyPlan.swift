@@ -1,6 +1,5 @@
 import Foundation
 public import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// The plan witnesses read before a ceremony: every step with its parameters and what the live

@@ -80,8 +80,8 @@ extension CeremonyRunner {
         let source = await restore.checkSource(verified, target: hsm) { name in
             guard let hsm = fleet.hsm(named: name) else { throw CeremonyError.invalid("no HSM called \(name)") }
             let connection = await connector.connect([hsm], readWrite: false)[0]
-            guard let worker = connection.worker else { throw connection.error! }
-            return worker
+            guard let endpoint = connection.endpoint else { throw connection.error! }
+            return endpoint
         }
         var plan = try await restore.plan(verified, on: worker, source: source)
         let destroyed = plan.keys.filter { $0.action == .refused && source.lacks($0.key) }

@@ -1,6 +1,5 @@
 import Foundation
 public import HSMSyncModel
-import PKCS11
 import SecureMemory
 public import SignedLog
 

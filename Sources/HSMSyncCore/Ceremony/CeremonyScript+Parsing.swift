@@ -197,7 +197,7 @@ private struct ActionParameters {
             guard !expected.isEmpty else { throw hsmsValue.error("name at least one HSM") }
             let mechanismsValue = try m.required("mechanisms")
             let mechanisms = try mechanismsValue.stringList()
-            for (index, mechanism) in mechanisms.enumerated() where MechanismNames.type(named: mechanism) == nil {
+            for (index, mechanism) in mechanisms.enumerated() where !MechanismName(rawValue: mechanism).isKnown {
                 throw try mechanismsValue.sequence()[index].error("unknown mechanism \"\(mechanism)\" (CKM_… names)")
             }
             return .fleetCheck(hsms: expected, mechanisms: mechanisms)

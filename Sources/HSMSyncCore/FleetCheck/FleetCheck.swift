@@ -1,7 +1,6 @@
 import Foundation
 public import HSMSyncModel
 import Logging
-import PKCS11
 import SignedLog
 
 /// `hsmsync fleet check`: reach every HSM, log in, probe mechanisms, look for the transport key.

@@ -1,6 +1,5 @@
 import Foundation
 public import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// The outcome of scanning one HSM.

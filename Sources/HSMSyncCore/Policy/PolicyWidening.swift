@@ -1,5 +1,4 @@
 import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// Which way each policy attribute opens a key up, so that a copy can be checked to be no wider
@@ -30,7 +29,7 @@ enum PolicyWidening {
         }
         guard let allowed = source.allowedMechanisms else { return lines }
         if case .mechanisms(let recorded)? = template[.allowedMechanisms] {
-            let extra = Set(recorded.map { MechanismType(rawValue: $0).description }).subtracting(allowed).sorted()
+            let extra = Set(recorded.map { MechanismName(code: $0).rawValue }).subtracting(allowed).sorted()
             if !extra.isEmpty {
                 lines.append("CKA_ALLOWED_MECHANISMS: bundle also allows \(extra.joined(separator: ", "))")
             }

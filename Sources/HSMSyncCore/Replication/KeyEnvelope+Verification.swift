@@ -1,14 +1,11 @@
 import Crypto
 public import HSMSyncModel
-import PKCS11
 import SignedLog
 
 extension KeyEnvelope {
     /// The wrap mechanisms replication may use (SECURITY.md R7): key wrap with padding, and plain
     /// RFC 3394 key wrap for secret keys whose length is a multiple of 8.
-    static let allowedMechanisms: Set<String> = [
-        MechanismType.aesKeyWrapPad.description, MechanismType.aesKeyWrap.description,
-    ]
+    static let allowedMechanisms: Set<MechanismName> = [.aesKeyWrapPad, .aesKeyWrap]
 
     /// Verifies the envelope completely, before anything is unwrapped (R6): format version, seal,
     /// blob digest and length, transport key check value, mechanism allow-list, a template that is
@@ -58,11 +55,11 @@ extension KeyEnvelope {
         default:
             throw .envelopeInvalid("a \(key.keyType) \(key.objectClass) is not replicated")
         }
-        if key.objectClass == .privateKey && mechanism != MechanismType.aesKeyWrapPad.description {
+        if key.objectClass == .privateKey && mechanism != .aesKeyWrapPad {
             throw .envelopeInvalid("private keys travel under CKM_AES_KEY_WRAP_PAD only")
         }
         // Completeness: every attribute of the class, or the destination would fall back to defaults.
-        _ = try key.attributes(token: false)
+        try key.checkComplete()
         for name: AttributeName in [.extractable, .sensitive, .wrapWithTrusted] where key.flags[name] == nil {
             throw .envelopeInvalid("the template lacks \(name)")
         }
@@ -78,7 +75,7 @@ extension KeyEnvelope {
             else {
                 throw .envelopeInvalid("the public key template does not belong to the key")
             }
-            _ = try publicKey.attributes(token: false)
+            try publicKey.checkComplete()
         }
         if key.objectClass == "private-key" && key.keyType == "ec" && publicKey == nil {
             throw .envelopeInvalid("an EC private key travels with its public key object")
@@ -90,8 +87,8 @@ extension KeyEnvelope {
     private func verifyLength(_ blob: [UInt8]) throws(ReplicationError) {
         guard let length = key.valueLength else { return }
         let expected =
-            mechanism == MechanismType.aesKeyWrap.description ? length + 8 : (length + 7) / 8 * 8 + 8
-        if mechanism == MechanismType.aesKeyWrap.description && length % 8 != 0 {
+            mechanism == .aesKeyWrap ? length + 8 : (length + 7) / 8 * 8 + 8
+        if mechanism == .aesKeyWrap && length % 8 != 0 {
             throw .envelopeInvalid("CKM_AES_KEY_WRAP for a key of \(length) bytes (not a multiple of 8)")
         }
         guard blob.count == expected else {
@@ -105,7 +102,7 @@ extension KeyEnvelope {
         guard case .available(let method, let sha256) = fingerprint else { return }
         switch method {
         case .transportWrap(let checkValue)
-        where checkValue == transportCheckValue && mechanism == MechanismType.aesKeyWrap.description:
+        where checkValue == transportCheckValue && mechanism == .aesKeyWrap:
             guard Array(SHA256.hash(data: blob)).hexString == sha256 else {
                 throw .envelopeInvalid("the wrapped key does not match the source fingerprint")
             }

@@ -1,6 +1,5 @@
 import Foundation
 import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// Recovery of the copies an interrupted `reconcile --apply` left pending (SECURITY.md R21).

@@ -1,6 +1,5 @@
 import Foundation
 public import HSMSyncModel
-import PKCS11
 import SignedLog
 
 /// `hsmsync reconcile`: audit the fleet, plan from the findings, and with `apply` copy every
@@ -204,7 +203,7 @@ public struct ReconcileRun: Sendable {
                             transportCheckValue: copy.transportCheckValue, opID: operation.op)
                         var wrapped = base
                         wrapped["envelope"] = .string("sha256:\(envelope.digest)")
-                        wrapped["mechanism"] = .string(envelope.mechanism)
+                        wrapped["mechanism"] = .string(envelope.mechanism.rawValue)
                         drafts.append(entry("replicate.wrap", wrapped))
                         installed = try await replicator.install(
                             envelope, on: destination, presentPublicKey: copy.publicKeyPresent)

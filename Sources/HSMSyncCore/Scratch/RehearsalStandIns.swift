@@ -13,7 +13,8 @@ import SignedLog
 /// leaves its scratch token empty, said in the returned lines.
 public enum RehearsalStandIns {
     /// Seeds `scratch` from `fleet`'s HSMs; returns one human line per HSM.
-    public static func seed(from fleet: Fleet, into scratch: ScratchHSMs, connector: any HSMConnector) async -> [String]
+    public static func seed(from fleet: Fleet, into scratch: [HSMConfiguration], connector: any HSMConnector) async
+        -> [String]
     {
         let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
         var generator = SystemRandomNumberGenerator()
@@ -24,7 +25,7 @@ public enum RehearsalStandIns {
         // transport key, one value shared by every scratch token, so backup steps rehearse.
         let backupLabel = fleet.backup.keyLabel.flatMap { $0 == transportLabel ? nil : $0 }
         var lines: [String] = []
-        let connections = await connector.connect(scratch.hsms, readWrite: true)
+        let connections = await connector.connect(scratch, readWrite: true)
         for scan in scans {
             let name = scan.configuration.name
             guard let inventory = scan.inventory else {

@@ -1,8 +1,7 @@
 public import HSMSyncModel
-public import PKCS11
 public import SLIP39
 public import SecureMemory
-public import SignedLog
+import SignedLog
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 public import HSMSyncModel
-public import SignedLog
+import SignedLog
 
 /// `hsmsync transport agree`: the same transport key on two online HSMs by ECDH, without the key
 /// ever leaving them (SECURITY.md R11).

@@ -1,8 +1,7 @@
 public import HSMSyncModel
-public import PKCS11
-public import SLIP39
-public import SecureMemory
-public import SignedLog
+import SLIP39
+import SecureMemory
+import SignedLog
 
 /// `hsmsync transport create`, the part that happens before the shares are handed out: check the
 /// target HSM, draw 256 bits from its random generator and split them into custodian shares.
@@ -35,7 +34,7 @@ public struct TransportKeyCreation: Sendable {
         let hsm = endpoint.name
         let identity = await endpoint.transportIdentity()
         try await endpoint.checkTransportKeyInstallable(label: label)
-        let key = try await endpoint.randomBytes(count: TransportKeyMaterial.byteCount)
+        let key = try await endpoint.randomBytes(count: TransportKeyPolicy.keyByteCount)
         // The share set's randomness comes from the HSM too, drawn once: a single-group SLIP-0039
         // split needs at most 2 + 28 + 16 × 32 bytes.
         let random = PrefetchedRandom(try await endpoint.randomBytes(count: 1024), hsm: hsm)

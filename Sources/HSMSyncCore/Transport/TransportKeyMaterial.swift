@@ -1,5 +1,4 @@
 import HSMSyncModel
-import PKCS11
 public import SLIP39
 import SecureMemory
 import SignedLog
@@ -20,7 +19,7 @@ public final class TransportKeyMaterial: Sendable {
     public let shareSet: ShareSetSummary
 
     /// The length of a transport key in bytes.
-    public static let byteCount = 32
+    public static let byteCount = TransportKeyPolicy.keyByteCount
 
     /// Takes ownership of `key` and computes its check values.
     ///

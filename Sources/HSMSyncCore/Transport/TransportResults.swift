@@ -1,5 +1,4 @@
 public import HSMSyncModel
-import PKCS11
 public import SLIP39
 import SignedLog
 

@@ -1,6 +1,6 @@
 public import HSMSyncModel
-public import SLIP39
-public import SignedLog
+import SLIP39
+import SignedLog
 
 /// How a new transport key is split: M of N custodian shares, one SLIP-0039 group.
 public struct TransportShareParameters: Sendable, Hashable, Codable {

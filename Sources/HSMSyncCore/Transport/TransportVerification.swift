@@ -1,6 +1,5 @@
 public import Foundation
 public import HSMSyncModel
-import PKCS11
 import SecureMemory
 import SignedLog
 

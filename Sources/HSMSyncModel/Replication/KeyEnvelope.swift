@@ -29,7 +29,7 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
     /// Check value of the transport key the blob is wrapped under.
     public let transportCheckValue: String
     /// `CKM_AES_KEY_WRAP_PAD` or `CKM_AES_KEY_WRAP`.
-    public let mechanism: String
+    public let mechanism: MechanismName
     /// The wrapped key, lowercase hex (not secret: it is encrypted under the transport key).
     public let wrappedKey: String
     /// SHA-256 of the wrapped key bytes, hex.
@@ -55,7 +55,7 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
     /// Builds and seals an envelope.
     public init(
         opID: String, source: Source, key: KeyTemplate, publicKey: KeyTemplate?, fingerprint: Fingerprint,
-        transportCheckValue: String, mechanism: String, wrappedKey: [UInt8], createdAt: Date = Date()
+        transportCheckValue: String, mechanism: MechanismName, wrappedKey: [UInt8], createdAt: Date = Date()
     ) {
         let unsealed = KeyEnvelope(
             version: Self.currentVersion, opID: opID, source: source, key: key, publicKey: publicKey,
@@ -67,7 +67,7 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
 
     private init(
         version: Int, opID: String, source: Source, key: KeyTemplate, publicKey: KeyTemplate?,
-        fingerprint: Fingerprint, transportCheckValue: String, mechanism: String, wrappedKey: String,
+        fingerprint: Fingerprint, transportCheckValue: String, mechanism: MechanismName, wrappedKey: String,
         wrappedKeySHA256: String, createdAt: String, digest: String
     ) {
         self.version = version

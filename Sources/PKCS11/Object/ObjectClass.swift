@@ -1,4 +1,5 @@
 internal import CPKCS11
+import CryptokiNames
 
 /// An object class (`CK_OBJECT_CLASS`), open so vendor-defined classes stay representable.
 public struct ObjectClass: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
@@ -33,13 +34,7 @@ public struct ObjectClass: RawRepresentable, Hashable, Sendable, CustomStringCon
     }
 }
 
-/// The shared rendering of open spec constants: the header's name, else the vendor offset, else hex.
+/// The shared rendering of open spec constants (``CryptokiNames/name(of:in:vendorBase:prefix:)``).
 func specName(_ value: UInt, _ names: [UInt: String], vendorBase: UInt, prefix: String) -> String {
-    if let name = names[value] {
-        return name
-    }
-    if value >= vendorBase {
-        return "\(prefix)_VENDOR_DEFINED+0x" + String(value - vendorBase, radix: 16)
-    }
-    return "\(prefix)_unknown(0x" + String(value, radix: 16) + ")"
+    CryptokiNames.name(of: value, in: names, vendorBase: vendorBase, prefix: prefix)
 }

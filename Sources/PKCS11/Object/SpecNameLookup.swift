@@ -1,3 +1,5 @@
+import CryptokiNames
+
 /// Spec names back to values: the model above the binding names attributes and mechanisms by their
 /// spec names (`CKA_SIGN`, `CKM_AES_KEY_WRAP`); the endpoint turns them into the numbers it passes.
 extension AttributeType {
@@ -15,9 +17,6 @@ extension MechanismType {
     /// `CKM_AES_KEY_WRAP_KWP` (PKCS#11 3.0, RFC 5649), newer than the system header.
     public static let aesKeyWrapKWP = MechanismType(rawValue: 0x210B)
 
-    /// Mechanisms this binding names that the system header (Cryptoki 2.40) does not.
-    static let laterSpecNames: [UInt: String] = [0x210B: "CKM_AES_KEY_WRAP_KWP"]
-
     /// The mechanism whose spec name is `specName`, if the system header (or this binding) knows it.
     public init?(specName: String) {
         guard let value = MechanismType.valuesBySpecName[specName] else { return nil }
@@ -25,8 +24,7 @@ extension MechanismType {
     }
 
     /// Every name this binding knows, by value.
-    static let allSpecNames = specNames.merging(laterSpecNames) { first, _ in first }
+    static let allSpecNames = CryptokiNames.allMechanisms
 
-    static let valuesBySpecName: [String: UInt] = Dictionary(
-        allSpecNames.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+    static let valuesBySpecName = CryptokiNames.mechanismValues
 }

@@ -55,7 +55,7 @@ enum TransportRenderer {
         if let fingerprint = result.importKeyFingerprint {
             row("", "import key SPKI SHA-256 \(fingerprint)")
         }
-        row("attributes", TransportKeyTemplate.summary + "; read back and verified")
+        row("attributes", TransportKeyPolicy.summary + "; read back and verified")
     }
 
     static func renderAgreed(_ result: TransportAgreementResult) {
@@ -73,7 +73,7 @@ enum TransportRenderer {
         row("check value", "\(result.checkValue): transport check value, equal on both HSMs")
         row("ephemeral", "\(result.from.hsm) point SHA-256 \(result.fromEphemeralPoint)")
         row("", "\(result.to.hsm) point SHA-256 \(result.toEphemeralPoint)")
-        row("attributes", TransportKeyTemplate.summary + "; read back and verified on both")
+        row("attributes", TransportKeyPolicy.summary + "; read back and verified on both")
         Console.out()
         Console.out("Record the check value in the ceremony record. No custodian shares exist for this key.")
         renderWarnings(result.warnings)

@@ -1,6 +1,5 @@
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
 import SLIP39
 import SecureMemory
 import SignedLog

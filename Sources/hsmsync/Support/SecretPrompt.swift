@@ -1,6 +1,5 @@
 import HSMSyncModel
-import PKCS11
-public import SecureMemory
+import SecureMemory
 import SignedLog
 
 #if canImport(Glibc)

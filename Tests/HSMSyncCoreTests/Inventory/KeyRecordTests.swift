@@ -5,6 +5,7 @@ import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import PKCS11Endpoint
 import SecureMemory
 import SignedLog
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import PKCS11Endpoint
 import SecureMemory
 import SignedLog
 import Testing

@@ -3,6 +3,7 @@ import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
+import PKCS11Endpoint
 import SignedLog
 import Testing
 

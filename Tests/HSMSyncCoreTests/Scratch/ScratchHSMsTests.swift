@@ -3,6 +3,7 @@ import HSMSyncModel
 import HSMSyncTesting
 import Logging
 import PKCS11
+import PKCS11Endpoint
 import SecureMemory
 import SignedLog
 import Testing

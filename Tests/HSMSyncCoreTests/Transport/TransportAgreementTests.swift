@@ -7,6 +7,7 @@ import SignedLog
 import Testing
 
 @testable import HSMSyncCore
+@testable import PKCS11Endpoint
 
 @Suite("Transport key: ECDH agreement (SoftHSM2)")
 struct TransportAgreementTests {

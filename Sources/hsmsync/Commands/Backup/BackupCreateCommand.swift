@@ -41,7 +41,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
         let environment = Environment.shared
         let trail = try await AuditTrail.open(for: fleet, connector: environment.connector)
         let (signer, signerWorker) = try await BackupSigning.signer(for: fleet, connector: environment.connector)
-        let worker: HSMWorker
+        let worker: any HSMEndpoint
         do {
             // Wrapping creates nothing: the source is only read.
             worker = try await environment.worker(named: hsm, in: fleet, readWrite: false)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
+import PKCS11Endpoint
 import SecureMemory
 import SignedLog
 
@@ -124,7 +124,7 @@ struct BackupDrillCommand: AsyncParsableCommand {
     {
         let label = "hsmsync-drill-\(UInt32.random(in: 0...UInt32.max))"
         let scratch = try await ScratchHSMs.start(
-            [ScratchHSMs.Request(name: "drill", role: .member, tokenLabel: label)], registry: environment.registry)
+            [ScratchHSMs.Request(name: "drill", role: .member, tokenLabel: label)], connector: environment.connector)
         do {
             let outcome = try await restoreIntoScratch(bundle, fleet: fleet, trusted: trusted, scratch: scratch)
             await scratch.destroy()

@@ -78,7 +78,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             try await trail.close()
             throw error
         }
-        let worker: HSMWorker
+        let worker: any HSMEndpoint
         do {
             worker = try await environment.worker(named: hsm, in: fleet)
         } catch {
@@ -122,7 +122,8 @@ struct BackupRestoreCommand: AsyncParsableCommand {
     }
 
     private func run(
-        _ plan: BackupRestorePlan, bundle: VerifiedBackup, restore: BackupRestore, worker: HSMWorker, trail: AuditTrail
+        _ plan: BackupRestorePlan, bundle: VerifiedBackup, restore: BackupRestore, worker: any HSMEndpoint,
+        trail: AuditTrail
     ) async throws -> [BackupRestoreOutcome] {
         let source = bundle.content.manifest.source
         try await trail.record(

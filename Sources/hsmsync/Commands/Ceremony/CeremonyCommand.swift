@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
 import SecureMemory
 import SignedLog
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import HSMSyncModel
+import PKCS11Endpoint
 import SignedLog
 
 /// `hsmsync ceremony run FILE [--resume] [--rehearse] [--inputs DIR]`.
@@ -60,13 +61,15 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             // a rehearsal here, as it stops a run before any HSM is touched.
             try answers.preflight(script.steps, roles: script.roles, transportLabel: fleet.transport.label)
             let directory = rehearsalLog ?? "\(fleet.log!.directory).rehearsal-\(Self.timestamp())"
-            let started = try await ScratchHSMs.mirroring(fleet, registry: environment.registry)
+            let started = try await ScratchHSMs.mirroring(fleet, connector: environment.connector)
             scratch = started
             do {
                 let log = try await RehearsalLog.create(directory: directory, ceremony: script.name)
                 runFleet = started.fleet(replacing: fleet, log: log)
                 Console.out("REHEARSAL: throwaway tokens for \(fleet.hsms.map(\.name).joined(separator: ", "))")
-                for line in await RehearsalStandIns.seed(from: fleet, into: started, connector: environment.connector) {
+                for line in await RehearsalStandIns.seed(
+                    from: fleet, into: started.hsms, connector: environment.connector)
+                {
                     Console.out("REHEARSAL: \(line)")
                 }
                 Console.out("REHEARSAL: log \(directory) (the fleet's own log is not written)")

@@ -1,7 +1,6 @@
 import Foundation
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
 import SecureMemory
 import SignedLog
 

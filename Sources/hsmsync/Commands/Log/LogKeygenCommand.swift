@@ -46,7 +46,7 @@ struct LogKeygenCommand: AsyncParsableCommand {
                 throw ValidationError("\(fleet) names no HSM log key (log: key: {hsm: NAME, label: LABEL})")
             }
             let connection = await Environment.shared.connector.connect([hsm], readWrite: true)[0]
-            guard let worker = connection.worker else { throw connection.error! }
+            guard let worker = connection.endpoint else { throw connection.error! }
             let curve = try await HSMAuditSigner.generateKey(on: worker, label: label)
             await worker.close()
             Console.out(

@@ -35,7 +35,7 @@ struct TransportAgreeCommand: AsyncParsableCommand {
         let fleet = try fleetOptions.load()
         let environment = Environment.shared
         let trail = try await environment.trail(for: fleet)
-        let workers: [HSMWorker]
+        let workers: [any HSMEndpoint]
         do { workers = try await environment.workers(named: [from, to], in: fleet) } catch {
             await trail.fail(.transportAgree, hsms: [from, to], error: error)
             throw error

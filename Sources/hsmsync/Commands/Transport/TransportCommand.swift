@@ -27,12 +27,12 @@ extension Environment {
     ///
     /// - Throws: ``TransportError/invalidHSMSelection(_:)`` for a name the fleet lacks; the
     ///   ``HSMError`` of a failed connection (unreachable, wrong PIN: exit 3).
-    func worker(named name: String, in fleet: Fleet, readWrite: Bool = true) async throws -> HSMWorker {
+    func worker(named name: String, in fleet: Fleet, readWrite: Bool = true) async throws -> any HSMEndpoint {
         try await workers(named: [name], in: fleet, readWrite: readWrite)[0]
     }
 
     /// Opens workers (read-write unless told) for the fleet HSMs called `names`, in parallel.
-    func workers(named names: [String], in fleet: Fleet, readWrite: Bool = true) async throws -> [HSMWorker] {
+    func workers(named names: [String], in fleet: Fleet, readWrite: Bool = true) async throws -> [any HSMEndpoint] {
         let hsms = try names.map { name in
             guard let hsm = fleet.hsm(named: name) else {
                 let known = fleet.hsms.map(\.name).joined(separator: ", ")
@@ -44,10 +44,10 @@ extension Environment {
         let connections = await connector.connect(hsms, readWrite: readWrite)
         if let failure = connections.compactMap(\.error).first {
             for connection in connections {
-                await connection.worker?.close()
+                await connection.endpoint?.close()
             }
             throw failure
         }
-        return connections.compactMap(\.worker)
+        return connections.compactMap(\.endpoint)
     }
 }

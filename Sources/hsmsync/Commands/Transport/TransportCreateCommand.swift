@@ -63,7 +63,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
 
         let environment = Environment.shared
         let trail = try await environment.trail(for: fleet)
-        let worker: HSMWorker
+        let worker: any HSMEndpoint
         do { worker = try await environment.worker(named: hsm, in: fleet) } catch {
             await trail.fail(.transportGenerate, hsms: [hsm], error: error)
             throw error

@@ -1,7 +1,6 @@
 import ArgumentParser
 import HSMSyncCore
 import HSMSyncModel
-import PKCS11
 import SLIP39
 import SecureMemory
 import SignedLog
@@ -62,7 +61,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
         }
         let environment = Environment.shared
         let trail = try await environment.trail(for: fleet)
-        let worker: HSMWorker
+        let worker: any HSMEndpoint
         do { worker = try await environment.worker(named: hsm, in: fleet) } catch {
             await trail.fail(.transportInstall, hsms: [hsm], error: error)
             throw error

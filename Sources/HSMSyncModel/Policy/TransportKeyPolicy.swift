@@ -1,10 +1,16 @@
-public import HSMSyncModel
-import SignedLog
-
 /// The rules a transport key must meet before anything is wrapped under it (DESIGN.md
 /// "Transport key", SECURITY.md R1 and R2): an AES-256 key with WRAP and UNWRAP only,
 /// non-extractable, sensitive, non-modifiable, non-copyable, on the token.
 public enum TransportKeyPolicy {
+    /// The length of a transport key in bytes (AES-256).
+    public static let keyByteCount = 32
+
+    /// Human summary of the attributes every transport key hsmsync creates carries, for ceremony
+    /// output.
+    public static let summary =
+        "WRAP and UNWRAP only; sensitive, non-extractable, non-modifiable, non-copyable, private, token; "
+        + "allowed mechanisms CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD; unwrap template CKA_SENSITIVE=true"
+
     /// What is wrong with `record` as a transport key; empty when it meets every rule.
     public static func violations(_ record: KeyRecord) -> [String] {
         var problems: [String] = []

@@ -35,11 +35,6 @@ public enum TransportKeyTemplate {
         ]
     }
 
-    /// Human summary of the template, for ceremony output.
-    public static let summary =
-        "WRAP and UNWRAP only; sensitive, non-extractable, non-modifiable, non-copyable, private, token; "
-        + "allowed mechanisms CKM_AES_KEY_WRAP, CKM_AES_KEY_WRAP_PAD; unwrap template CKA_SENSITIVE=true"
-
     /// The lock-down rules of R2 and R4 that ``TransportKeyPolicy`` (R1) does not cover: allowed
     /// mechanisms restricted to key wrap, a private object, and an unwrap template forcing
     /// `CKA_SENSITIVE=true`.

@@ -3,17 +3,18 @@ public import Logging
 public import PKCS11
 import SignedLog
 
-extension HSMConnection {
-    /// The local worker behind a connection (the engine's code not yet on ``HSMEndpoint``).
-    public var worker: HSMWorker? { endpoint as? HSMWorker }
-}
-
 /// Opens workers for the HSMs of a fleet, all in parallel; one HSM failing never stops the others.
 public struct FleetConnector: HSMConnector {
     public let registry: ModuleRegistry
     public let logger: Logger
     /// Where PINs come from unless a connect call names its own provider.
     public let pins: any PINProvider
+
+    /// A connector with modules of its own, loaded on first use and finalised when the last copy of
+    /// the connector goes away.
+    public init(logger: Logger, pins: any PINProvider = SourcePINs()) {
+        self.init(registry: ModuleRegistry(), logger: logger, pins: pins)
+    }
 
     public init(registry: ModuleRegistry, logger: Logger, pins: any PINProvider = SourcePINs()) {
         self.registry = registry

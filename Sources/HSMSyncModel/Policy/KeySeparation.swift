@@ -1,6 +1,3 @@
-public import HSMSyncModel
-import SignedLog
-
 /// The one rule no copy made by hsmsync may break: a key that holds secret material never carries a
 /// key-transport usage (`CKA_WRAP`, `CKA_UNWRAP`) together with a data usage (`CKA_ENCRYPT`,
 /// `CKA_DECRYPT`).

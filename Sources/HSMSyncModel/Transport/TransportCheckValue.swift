@@ -1,9 +1,5 @@
-import Crypto
-import HSMSyncModel
-public import PKCS11
-import SLIP39
+public import Crypto
 public import SecureMemory
-import SignedLog
 
 /// A check value for a transport key that every HSM can compute without revealing the key:
 /// the first 8 bytes (16 hex digits) of SHA-256 of `CKM_AES_KEY_WRAP` (RFC 3394) of a fixed,
@@ -27,20 +23,5 @@ public enum TransportCheckValue {
         let kek = transportKey.withUnsafeBytes { SymmetricKey(data: $0) }
         let wrapped = try AES.KeyWrap.wrap(SymmetricKey(data: probeKey), using: kek)
         return from(wrappedProbe: Array(wrapped))
-    }
-}
-
-extension Session {
-    /// The transport check value of the key `transportKey` in this HSM: the probe is created as a
-    /// session object, wrapped, and destroyed.
-    public func transportCheckValue(of transportKey: ObjectHandle) throws(PKCS11Error) -> String {
-        let probe = try createObject(
-            [
-                .class(.secretKey), .keyType(.aes), .bool(.token, false), .bool(.sensitive, false),
-                .bool(.extractable, true), .label("hsmsync-transport-check-probe"),
-            ],
-            secretValue: SecretBytes(copying: TransportCheckValue.probeKey))
-        defer { try? destroyObject(probe) }
-        return TransportCheckValue.from(wrappedProbe: try wrapKey(probe, with: transportKey, mechanism: .aesKeyWrap))
     }
 }

@@ -188,7 +188,7 @@ extension Session {
     {
         let dummy: SecretBytes
         do {
-            dummy = try generateRandom(count: TransportKeyMaterial.byteCount)
+            dummy = try generateRandom(count: TransportKeyPolicy.keyByteCount)
         } catch {
             throw TransportError.hsmFailure(
                 hsm: hsm, operation: "drawing random bytes for the OAEP probe", error: DeviceError(error),

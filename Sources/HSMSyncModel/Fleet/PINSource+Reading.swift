@@ -1,14 +1,6 @@
 import Foundation
-public import HSMSyncModel
-import PKCS11
+import Glibc
 public import SecureMemory
-import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 extension PINSource {
     /// Checks, without reading the PIN, that the source can deliver one: the variable is set and

@@ -111,7 +111,7 @@ extension Session {
                 from: base,
                 mechanism: .ecdh1Derive(
                     peerPoint: peerPoint, kdf: kdf == .sha256 ? .sha256 : .null, sharedData: sharedData),
-                template: [.ulong(.valueLength, UInt(TransportKeyMaterial.byteCount))]
+                template: [.ulong(.valueLength, UInt(TransportKeyPolicy.keyByteCount))]
                     + TransportKeyTemplate.attributes(label: label, token: token))
         } catch {
             throw TransportError.hsmFailure(

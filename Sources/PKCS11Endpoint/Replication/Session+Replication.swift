@@ -45,7 +45,7 @@ extension Session {
     ) throws(ReplicationError) -> InstalledKey {
         let blob = envelope.wrappedKeyBytes
         let mechanism = Mechanism(
-            envelope.mechanism == MechanismType.aesKeyWrap.description ? .aesKeyWrap : .aesKeyWrapPad)
+            envelope.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad)
         let stagedTemplate = try envelope.key.attributes(token: false)
         if envelope.key.objectClass != "public-key",
             let violation = KeySeparation.violation(usage: envelope.key.usage)

@@ -116,6 +116,18 @@ public actor ScratchHSMs {
             }, registry: registry)
     }
 
+    /// ``mirroring(_:registry:)`` with the modules `connector` loads.
+    public static func mirroring(_ fleet: Fleet, connector: FleetConnector) async throws(ScratchError) -> ScratchHSMs {
+        try await mirroring(fleet, registry: connector.registry)
+    }
+
+    /// ``start(_:registry:softHSMModule:)`` with the modules `connector` loads.
+    public static func start(_ requests: [Request], connector: FleetConnector) async throws(ScratchError)
+        -> ScratchHSMs
+    {
+        try await start(requests, registry: connector.registry)
+    }
+
     /// `fleet` with its HSMs replaced by these scratch tokens (matched by name; HSMs without a
     /// scratch token are dropped) and its log replaced by `log`. Scope, transport label and every
     /// other setting stay as they are, so a rehearsal exercises the real policy.

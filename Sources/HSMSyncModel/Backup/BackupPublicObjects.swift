@@ -1,10 +1,8 @@
-import HSMSyncModel
-
 /// Fingerprints of public objects recomputed from their recorded attributes, exactly as the
 /// inventory computes them from a token (SPKI for public keys, SHA-256 of `CKA_VALUE` for
 /// certificates), so a bundle's record and a token's object compare.
-enum BackupPublicObjects {
-    static func fingerprint(of template: BackupTemplate) -> Fingerprint {
+package enum BackupPublicObjects {
+    package static func fingerprint(of template: BackupTemplate) -> Fingerprint {
         if template.objectClass == .certificate {
             guard let value = template.bytes(.value) else { return .unavailable(reason: "no CKA_VALUE") }
             return PublicKeyFingerprint.value(value)

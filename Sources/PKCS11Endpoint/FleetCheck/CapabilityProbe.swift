@@ -1,4 +1,3 @@
-import HSMSyncModel
 public import HSMSyncModel
 public import PKCS11
 import SignedLog

@@ -32,7 +32,8 @@ extension HSMWorker {
                     handles[0], template: template, transportKey: transport, hsm: hsm)
                 return KeyEnvelope(
                     opID: opID, source: source, key: template, publicKey: publicTemplate, fingerprint: fingerprint,
-                    transportCheckValue: transportCheckValue, mechanism: mechanism.description, wrappedKey: blob)
+                    transportCheckValue: transportCheckValue, mechanism: MechanismName(code: mechanism.rawValue),
+                    wrappedKey: blob)
             }
         }
     }
