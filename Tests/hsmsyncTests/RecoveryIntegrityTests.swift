@@ -75,7 +75,7 @@ struct RecoveryIntegrityTests {
             directory: fleet.directory.path("audit-log"),
             signer: try FileKeySigner(path: fleet.directory.path("log.key")),
             actor: actor)
-        _ = try await log.append(contentsOf: logged.map { ReconcileRun.intentEntry($0, actor: actor) })
+        _ = try await log.append(contentsOf: logged.map(ReplicationEntries(actor: actor).intent))
         _ = try await log.checkpoint()
         try await log.close()
     }

@@ -13,13 +13,18 @@ public struct ParityAudit: Sendable {
     }
 
     /// Audits the whole fleet. An unreachable HSM is a finding; all the others are still audited.
-    public func run(_ fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil) async -> AuditReport {
+    public func run(_ fleet: Fleet, events: EngineEvents = .ignored) async -> AuditReport {
         let started = ContinuousClock.now
         let generatedAt = Date()
-        let scans = await scanner.scan(fleet.hsms, of: fleet, progress: progress)
+        let scans = await scanner.scan(fleet.hsms, of: fleet, events: events)
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return DriftEngine(fleet: fleet, strictPolicy: strictPolicy)
             .evaluate(scans, generatedAt: generatedAt, durationSeconds: seconds)
+    }
+
+    /// Starts the audit in the background: its events as an `AsyncSequence`, and its report.
+    public func start(_ fleet: Fleet) -> EngineRun<AuditReport, Never> {
+        EngineRun.start { events in await run(fleet, events: events) }
     }
 }

@@ -237,7 +237,7 @@ extension CeremonyRunner {
         var scans: [HSMScan] = []
         for hsm in fleet.hsms {
             scans.append(
-                await InventoryScanner.scan(.connected(try await worker(hsm.name)), fleet: fleet, progress: nil))
+                await InventoryScanner.scan(.connected(try await worker(hsm.name)), fleet: fleet))
         }
         let report = DriftEngine(fleet: fleet).evaluate(scans)
         let counts = report.counts.filter { $0.value > 0 }.mapValues { JSONValue.integer(Int64($0)) }

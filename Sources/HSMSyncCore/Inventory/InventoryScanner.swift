@@ -37,12 +37,11 @@ public struct InventoryScanner: Sendable {
 
     /// Scans `hsms` of `fleet`; results come back in the order of `hsms`.
     ///
-    /// - Parameter progress: called from the HSMs' threads with (HSM name, objects read, objects found).
-    public func scan(
-        _ hsms: [HSMConfiguration], of fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil
-    ) async -> [HSMScan] {
+    /// - Parameter events: receives each HSM's ``EngineEvent/scanProgress(hsm:objectsRead:objectsFound:)``
+    ///   and its end, from the HSMs' threads.
+    public func scan(_ hsms: [HSMConfiguration], of fleet: Fleet, events: EngineEvents = .ignored) async -> [HSMScan] {
         let connections = await connector.connect(hsms, readWrite: false, options: options)
-        let scans = await Self.scan(connections, fleet: fleet, progress: progress)
+        let scans = await Self.scan(connections, fleet: fleet, events: events)
         for connection in connections {
             await connection.endpoint?.close()
         }
@@ -51,13 +50,11 @@ public struct InventoryScanner: Sendable {
 
     /// Scans open connections in parallel, in their order, leaving the workers open (reconcile
     /// copies through them after).
-    static func scan(
-        _ connections: [HSMConnection], fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)? = nil
-    ) async -> [HSMScan] {
+    static func scan(_ connections: [HSMConnection], fleet: Fleet, events: EngineEvents = .ignored) async -> [HSMScan] {
         await withTaskGroup(of: (Int, HSMScan).self) { group in
             for (index, connection) in connections.enumerated() {
                 group.addTask {
-                    (index, await Self.scan(connection, fleet: fleet, progress: progress))
+                    (index, await Self.scan(connection, fleet: fleet, events: events))
                 }
             }
             var results = [HSMScan?](repeating: nil, count: connections.count)
@@ -69,9 +66,20 @@ public struct InventoryScanner: Sendable {
     }
 
     /// One HSM's scan on an open connection (also used by ceremonies, which keep their workers).
-    static func scan(
-        _ connection: HSMConnection, fleet: Fleet, progress: (@Sendable (String, Int, Int) -> Void)?
-    ) async -> HSMScan {
+    static func scan(_ connection: HSMConnection, fleet: Fleet, events: EngineEvents = .ignored) async -> HSMScan {
+        let scan = await scanConnected(connection, fleet: fleet, events: events)
+        switch scan {
+        case .scanned(let configuration, let inventory):
+            events.emit(.scanFinished(hsm: configuration.name, objects: inventory.objects.count))
+        case .failed(let configuration, let error):
+            events.emit(.scanFailed(hsm: configuration.name, reason: error.reason))
+        }
+        return scan
+    }
+
+    private static func scanConnected(_ connection: HSMConnection, fleet: Fleet, events: EngineEvents) async
+        -> HSMScan
+    {
         guard let endpoint = connection.endpoint else {
             return .failed(connection.configuration, connection.error!)
         }
@@ -82,7 +90,7 @@ public struct InventoryScanner: Sendable {
             let scope = fleet.keys
             let name = configuration.name
             let result = try await endpoint.scan(transportLabel: label, scope: scope) { done, total in
-                progress?(name, done, total)
+                events.emit(.scanProgress(hsm: name, objectsRead: done, objectsFound: total))
             }
             guard let token = await endpoint.token() else {
                 return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))

@@ -51,11 +51,7 @@ extension ReconcileRun {
         var outcomes: [String: String] = [:]
         var removedFrom: Set<String> = []
         var drafts: [AuditEntryDraft] = []
-        func entry(_ outputs: [String: JSONValue], action: String = "replicate.recover", result: AuditResult = .ok)
-            -> AuditEntryDraft
-        {
-            AuditEntryDraft(action: AuditAction(action), actor: trail.actor, outputs: outputs, result: result)
-        }
+        let entries = ReplicationEntries(actor: trail.actor)
         for operation in pending {
             guard let inventory = inventories[operation.destination], let worker = workers[operation.destination]
             else { continue }
@@ -66,12 +62,7 @@ extension ReconcileRun {
                 outcome = "not-started"
             case .contradicted:
                 outcome = "refused"
-                drafts.append(
-                    entry(
-                        [
-                            "op": .string(operation.op), "destination": .string(operation.destination),
-                            "reason": .string("the journal record differs from the intent the signed log holds"),
-                        ], action: "security.event", result: .failed))
+                drafts.append(entries.recoveryRefused(op: operation.op, destination: operation.destination))
             case .bound, .legacy:
                 outcome = "rolled-back"
                 for identity in [operation.key] + (operation.publicKey.map { [$0] } ?? []) {
@@ -81,10 +72,9 @@ extension ReconcileRun {
                         case .torn(let reason) where binding == .bound:
                             // Durable in the log before the object is gone.
                             try await trail.record(
-                                entry([
-                                    "op": .string(operation.op), "destination": .string(operation.destination),
-                                    "destroying": .string(record.identity.description), "reason": .string(reason),
-                                ]))
+                                entries.recoveryDestroying(
+                                    op: operation.op, destination: operation.destination, object: record.identity,
+                                    reason: reason))
                             do {
                                 try await worker.destroy(record.identity)
                                 removedFrom.insert(operation.destination)
@@ -107,10 +97,8 @@ extension ReconcileRun {
                     op: operation.op, key: operation.key.description, destination: operation.destination,
                     outcome: outcome))
             drafts.append(
-                entry([
-                    "op": .string(operation.op), "key": .string(operation.key.description),
-                    "destination": .string(operation.destination), "outcome": .string(outcome),
-                ]))
+                entries.recovered(
+                    op: operation.op, key: operation.key, destination: operation.destination, outcome: outcome))
         }
         let boundPending = pending.filter { bindings[$0.op] == .bound }
         removedFrom.formUnion(
@@ -165,24 +153,15 @@ extension ReconcileRun {
             else { continue }
             let torn = inventory.objects.filter { $0.isIncomplete && $0.isAnonymous }
             guard !torn.isEmpty else { continue }
-            try await trail.record(
-                AuditEntryDraft(
-                    action: AuditAction("replicate.recover"), actor: trail.actor,
-                    outputs: [
-                        "destination": .string(destination), "destroyingTornObjects": .integer(Int64(torn.count)),
-                    ]))
+            let entries = ReplicationEntries(actor: trail.actor)
+            try await trail.record(entries.destroyingTornObjects(destination: destination, count: torn.count))
             var destroyed = 0
             for identity in Set(torn.map(\.identity)) {
                 destroyed += await worker.destroyUnreadable(identity)
             }
             if destroyed > 0 {
                 removedFrom.insert(destination)
-                drafts.append(
-                    AuditEntryDraft(
-                        action: AuditAction("replicate.recover"), actor: trail.actor,
-                        outputs: [
-                            "destination": .string(destination), "tornObjectsRemoved": .integer(Int64(destroyed)),
-                        ]))
+                drafts.append(entries.tornObjectsRemoved(destination: destination, count: destroyed))
             }
         }
         return removedFrom

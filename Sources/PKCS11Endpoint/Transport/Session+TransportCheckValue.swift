@@ -1,4 +1,4 @@
-public import HSMSyncModel
+import HSMSyncModel
 public import PKCS11
 import SecureMemory
 

@@ -35,10 +35,7 @@ struct AuditCommand: AsyncParsableCommand {
         let environment = Environment.shared
         let progress = ProgressBar()
         let audit = ParityAudit(scanner: InventoryScanner(connector: environment.connector), strictPolicy: strictPolicy)
-        let report = await audit.run(fleet) { hsm, done, total in
-            progress.update(hsm: hsm, done: done, total: total)
-            TestHooks.scanProgress(hsm: hsm, objectsRead: done)
-        }
+        let report = await audit.run(fleet, events: progress.events)
         progress.finish()
 
         if let out {

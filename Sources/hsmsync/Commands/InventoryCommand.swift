@@ -27,9 +27,8 @@ struct InventoryCommand: AsyncParsableCommand {
         let selected = try fleet.select(hsmNames)
         let environment = Environment.shared
         let progress = ProgressBar()
-        let scans = await InventoryScanner(connector: environment.connector).scan(selected, of: fleet) {
-            progress.update(hsm: $0, done: $1, total: $2)
-        }
+        let scans = await InventoryScanner(connector: environment.connector)
+            .scan(selected, of: fleet, events: progress.events)
         progress.finish()
         let report = InventoryReport(fleet: fleet.name, generatedAt: Date(), scans: scans)
         if output.json {

@@ -29,9 +29,8 @@ struct ReconcileCommand: AsyncParsableCommand {
     func run() async throws {
         let fleet = try fleetOptions.load()
         let progress = ProgressBar()
-        let report = try await ReconcileRun(connector: Environment.shared.connector).run(fleet, apply: apply) {
-            progress.update(hsm: "copies", done: $0, total: $1)
-        }
+        let report = try await ReconcileRun(connector: Environment.shared.connector)
+            .run(fleet, apply: apply, events: progress.events)
         progress.finish()
         if output.json {
             try JSONOutput.print(report)

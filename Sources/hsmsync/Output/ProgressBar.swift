@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncCore
 import Synchronization
 
 /// A progress line on stderr for long scans, drawn only when stderr is a terminal (never in logs,
@@ -34,6 +35,24 @@ final class ProgressBar: Sendable {
             return "\r[\(bar)] \(done * 100 / total)%  \(done)/\(total) objects on \(state.perHSM.count) HSM(s)"
         }
         if let line { Console.errorRaw(line) }
+    }
+
+    /// A sink for a use case's events: scans draw objects per HSM, a reconcile's copies replace them
+    /// once planned. Runs the scan test hook (``TestHooks``) on the scanning thread.
+    var events: EngineEvents {
+        EngineEvents { event in
+            switch event {
+            case .scanProgress(let hsm, let read, let found):
+                self.update(hsm: hsm, done: read, total: found)
+                TestHooks.scanProgress(hsm: hsm, objectsRead: read)
+            case .copiesPlanned:
+                self.state.withLock { $0.perHSM = [:] }
+            case .copyFinished(let copy):
+                self.update(hsm: "copies", done: copy.done, total: copy.total)
+            case .scanFinished, .scanFailed:
+                break
+            }
+        }
     }
 
     /// Erases the line.
