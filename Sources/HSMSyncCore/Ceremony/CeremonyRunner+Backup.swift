@@ -20,22 +20,24 @@ extension CeremonyRunner {
             for: fleet, connector: connector, workers: workers, rehearsal: rehearsal)
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let content: BackupContent
-        let bytes: [UInt8]
+        guard let trail else { throw CeremonyError.invalid("the ceremony log is not open") }
+        let created: BackupCreated
         do {
-            (content, bytes) = try await BackupCreation(fleet: fleet).create(from: worker, signer: signer, at: path)
+            created = try await BackupCreation(fleet: fleet).create(
+                from: worker, signer: signer, at: path, trail: trail)
         } catch {
             await signerWorker?.close()
             throw error
         }
         await signerWorker?.close()
+        let content = created.content
         let manifest = content.manifest
         say(
             "  backup of \(hsm): \(content.keys.count) keys, \(content.objects.count) public objects, "
                 + "\(content.excluded.count) excluded → \(path)")
         return [
             "hsm": .string(hsm), "serial": .string(manifest.source.serial), "bundle": .string(path),
-            "sha256": .string(AuditDigest.sha256(of: bytes).description),
+            "sha256": .string(created.digest.description),
             "backup_key": .string(manifest.backupKey.label),
             "backup_key_check_value": .string(manifest.backupKey.checkValue),
             "keys": .integer(Int64(content.keys.count)), "objects": .integer(Int64(content.objects.count)),
@@ -69,12 +71,50 @@ extension CeremonyRunner {
     {
         let (path, verified) = try loadBundle(bundle)
         guard let target = fleet.hsm(named: hsm) else { throw CeremonyError.invalid("no HSM called \(hsm)") }
+        guard let trail else { throw CeremonyError.invalid("the ceremony log is not open") }
         let restore = BackupRestore(fleet: fleet)
         try restore.checkTarget(target, bundle: verified)
         let worker = try await worker(hsm)
-        // Planned under the fleet's lock: no reconcile or other restore installs keys meanwhile.
-        let lock = try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore")
-        defer { withExtendedLifetime(lock) {} }
+        return try await restore.underFleetLock {
+            let (plan, source, resurrected) = try await restorePlan(
+                step, verified, restore: restore, on: worker, allowResurrectBy: allowResurrectBy, trail: trail)
+            let outcomes = try await restore.apply(plan, bundle: verified, on: worker, trail: trail) { outcome in
+                self.say("  \(outcome.status.rawValue) \(outcome.key.description)")
+            }
+            let failed = outcomes.filter { $0.status != .restored }
+            guard failed.isEmpty else {
+                throw CeremonyError.stepFailed(
+                    step: step.id,
+                    reason: "\(failed.count) object(s) not restored: "
+                        + failed.map { "\($0.key.description): \($0.detail ?? "failed")" }.joined(separator: "; "),
+                    category: .runtime)
+            }
+            return [
+                "hsm": .string(hsm), "bundle": .string(path),
+                "sha256": .string("sha256:\(verified.sha256)"),
+                "backup_key_check_value": .string(plan.backupKeyCheckValue),
+                "present": .integer(Int64(plan.present)),
+                "source_check": .string(source.status.rawValue),
+                "resurrected": .array(resurrected.map { .string($0.key.description) }),
+                "restored": .array(
+                    outcomes.map { outcome in
+                        .object([
+                            "key": .string(outcome.key.description),
+                            "fingerprint": .string(outcome.fingerprint.digest.map { "sha256:\($0)" } ?? "unavailable"),
+                            "proofs": .array(outcome.proof.map(JSONValue.string)),
+                        ])
+                    }),
+            ]
+        }
+    }
+
+    /// The restore's plan, with keys destroyed on the source brought back only when every person the
+    /// step names confirms; refused when anything would be refused or conflicts.
+    private func restorePlan(
+        _ step: CeremonyStep, _ verified: VerifiedBackup, restore: BackupRestore, on worker: any HSMEndpoint,
+        allowResurrectBy: [String], trail: AuditTrail
+    ) async throws -> (BackupRestorePlan, BackupSourceCheck, [BackupRestorePlan.Item]) {
+        let hsm = worker.name
         let connector = connector
         let fleet = fleet
         let source = await restore.checkSource(verified, target: hsm) { name in
@@ -83,7 +123,7 @@ extension CeremonyRunner {
             guard let endpoint = connection.endpoint else { throw connection.error! }
             return endpoint
         }
-        var plan = try await restore.plan(verified, on: worker, source: source)
+        var plan = try await restore.plan(verified, on: worker, source: source, trail: trail)
         let destroyed = plan.keys.filter { $0.action == .refused && source.lacks($0.key) }
         if !destroyed.isEmpty && !allowResurrectBy.isEmpty && destroyed.count == plan.refused {
             let names = destroyed.map(\.key.description).joined(separator: ", ")
@@ -93,7 +133,7 @@ extension CeremonyRunner {
                     prompt: "BRING BACK \(destroyed.count) key(s) destroyed on \(source.hsm) since the bundle was made "
                         + "(\(names)) into \(hsm)? Type yes to confirm", expected: "yes")
             }
-            plan = try await restore.plan(verified, on: worker, source: source, allowResurrect: true)
+            plan = try await restore.plan(verified, on: worker, source: source, allowResurrect: true, trail: trail)
         }
         let items = plan.keys + plan.objects
         let refused = items.filter { $0.action == .refused }
@@ -113,33 +153,7 @@ extension CeremonyRunner {
                     + conflicts.map { "\($0.key.description): \($0.detail ?? "conflict")" }.joined(separator: "; ")
                     + "); nothing was restored", category: .integrity)
         }
-        let outcomes = try await restore.apply(plan, bundle: verified, on: worker) { outcome in
-            self.say("  \(outcome.status.rawValue) \(outcome.key.description)")
-        }
-        let failed = outcomes.filter { $0.status != .restored }
-        guard failed.isEmpty else {
-            throw CeremonyError.stepFailed(
-                step: step.id,
-                reason: "\(failed.count) object(s) not restored: "
-                    + failed.map { "\($0.key.description): \($0.detail ?? "failed")" }.joined(separator: "; "),
-                category: .runtime)
-        }
-        return [
-            "hsm": .string(hsm), "bundle": .string(path),
-            "sha256": .string("sha256:\(verified.sha256)"),
-            "backup_key_check_value": .string(plan.backupKeyCheckValue),
-            "present": .integer(Int64(plan.present)),
-            "source_check": .string(source.status.rawValue),
-            "resurrected": .array(destroyed.map { .string($0.key.description) }),
-            "restored": .array(
-                outcomes.map { outcome in
-                    .object([
-                        "key": .string(outcome.key.description),
-                        "fingerprint": .string(outcome.fingerprint.digest.map { "sha256:\($0)" } ?? "unavailable"),
-                        "proofs": .array(outcome.proof.map(JSONValue.string)),
-                    ])
-                }),
-        ]
+        return (plan, source, plan.refused == 0 && !destroyed.isEmpty ? destroyed : [])
     }
 
     /// Where a step's bundle is: relative paths from the fleet file's directory; in a rehearsal,

@@ -19,21 +19,9 @@ import SignedLog
 /// and ``FleetConnector`` and ``HSMWorker`` use them like any HSM. The real fleet cannot be reached
 /// through them. PINs are random, never shown, and held in 0600 files in the private directory,
 /// which ``destroy()`` removes with the tokens.
-public actor ScratchHSMs {
+public actor ScratchHSMs: ScratchTokenSet {
     /// One throwaway token, standing in for one HSM.
-    public struct Request: Sendable, Hashable {
-        public let name: String
-        public let role: HSMRole
-        public let site: String
-        public let tokenLabel: String
-
-        public init(name: String, role: HSMRole, site: String = "scratch", tokenLabel: String) {
-            self.name = name
-            self.role = role
-            self.site = site
-            self.tokenLabel = tokenLabel
-        }
-    }
+    public typealias Request = ScratchTokenRequest
 
     /// Debian's SoftHSM2 module.
     public static let defaultSoftHSMModule = "/usr/lib/softhsm/libsofthsm2.so"
@@ -225,5 +213,18 @@ private struct SoftHSMScratchConfiguration {
         } catch {
             throw .setupFailed("cannot write \(path): \(error.localizedDescription)")
         }
+    }
+}
+
+/// SoftHSM2 throwaway tokens (``ScratchHSMs``) loaded through a connector's modules.
+public struct SoftHSMScratchTokens: ScratchTokens {
+    public let connector: FleetConnector
+
+    public init(connector: FleetConnector) {
+        self.connector = connector
+    }
+
+    public func start(_ requests: [ScratchTokenRequest]) async throws -> any ScratchTokenSet {
+        try await ScratchHSMs.start(requests, connector: connector)
     }
 }

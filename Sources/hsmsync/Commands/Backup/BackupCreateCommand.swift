@@ -50,36 +50,20 @@ struct BackupCreateCommand: AsyncParsableCommand {
             try await trail.close()
             throw error
         }
-        let content: BackupContent
-        let bytes: [UInt8]
+        let created: BackupCreated
         do {
-            (content, bytes) = try await BackupCreation(fleet: fleet).create(from: worker, signer: signer, at: out)
+            created = try await BackupCreation(fleet: fleet).create(from: worker, signer: signer, at: out, trail: trail)
             await worker.close()
             await signerWorker?.close()
         } catch {
             await worker.close()
             await signerWorker?.close()
-            try await trail.record(
-                .backupCreate, outputs: ["hsm": .string(hsm)], result: .failed,
-                detail: ["error": .string("\(error)")])
             try await trail.close()
             throw error
         }
-        let digest = AuditDigest.sha256(of: bytes)
-        let manifest = content.manifest
-        try await trail.record(
-            .backupCreate, inputs: ["bundle": digest],
-            outputs: [
-                "hsm": .string(manifest.source.hsm), "serial": .string(manifest.source.serial),
-                "backupKey": .string(manifest.backupKey.label),
-                "backupKeyCheckValue": .string(manifest.backupKey.checkValue),
-                "keys": .integer(Int64(content.keys.count)), "objects": .integer(Int64(content.objects.count)),
-                "excluded": .integer(Int64(content.excluded.count)),
-                "signer": .string(signer.verifierKey.description),
-            ],
-            detail: ["file": .string(out), "bytes": .integer(Int64(bytes.count))])
         try await trail.checkpoint()
         try await trail.close()
-        BackupRenderer.renderCreated(content, path: out, size: bytes.count, signer: signer.verifierKey, digest: digest)
+        BackupRenderer.renderCreated(
+            created.content, path: out, size: created.bytes.count, signer: created.signer, digest: created.digest)
     }
 }

@@ -3,12 +3,6 @@ import HSMSyncCore
 import HSMSyncModel
 import SignedLog
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// `hsmsync backup restore --fleet F --hsm NAME FILE [--apply] [--vkey FILE] [--json]`.
 struct BackupRestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -61,11 +55,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
         let environment = Environment.shared
         // The bundle is judged before any HSM is touched (an HSM-held log key included); only then
         // is the log opened, to record the refusal or the restore.
-        let judged = Result { () throws -> VerifiedBackup in
-            let bundle = try BackupCodec.load(file, trusted: trusted)
-            try restore.checkTarget(target, bundle: bundle)
-            return bundle
-        }
+        let judged = restore.judge(file, trusted: trusted, target: target)
         let trail = try await AuditTrail.open(for: fleet, connector: environment.connector)
         let bundle: VerifiedBackup
         switch judged {
@@ -73,8 +63,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             bundle = verified
         case .failure(let error):
             try await trail.record(
-                .backupRestore, outputs: ["hsm": .string(hsm)], result: .refused,
-                detail: ["error": .string("\(error)"), "file": .string(file)])
+                BackupEntries(actor: trail.actor).restoreRefused(hsm: hsm, error: error, bundle: nil, file: file))
             try await trail.close()
             throw error
         }
@@ -86,24 +75,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             throw error
         }
         do {
-            // Planned under the fleet's lock when applying: no reconcile or other restore installs
-            // keys between this plan and its application.
-            let lock = apply ? try ReconcileLock(directory: fleet.stateDirectory, purpose: "backup restore") : nil
-            defer { withExtendedLifetime(lock) {} }
-            let source = await restore.checkSource(bundle, target: hsm) { name in
-                try await environment.worker(named: name, in: fleet, readWrite: false)
-            }
-            let plan: BackupRestorePlan
-            do {
-                plan = try await restore.plan(bundle, on: worker, source: source)
-            } catch let error as BackupError {
-                try await trail.record(
-                    .backupRestore, inputs: ["bundle": Self.digest(bundle)], outputs: ["hsm": .string(hsm)],
-                    result: .refused, detail: ["error": .string("\(error)")])
-                throw error
-            }
-            let outcomes =
-                apply ? try await run(plan, bundle: bundle, restore: restore, worker: worker, trail: trail) : []
+            let (plan, outcomes) = try await run(bundle, restore: restore, on: worker, trail: trail)
             await worker.close()
             try await trail.close()
             if output.json {
@@ -121,46 +93,21 @@ struct BackupRestoreCommand: AsyncParsableCommand {
         }
     }
 
-    private func run(
-        _ plan: BackupRestorePlan, bundle: VerifiedBackup, restore: BackupRestore, worker: any HSMEndpoint,
-        trail: AuditTrail
-    ) async throws -> [BackupRestoreOutcome] {
-        let source = bundle.content.manifest.source
-        try await trail.record(
-            .backupRestore, inputs: ["bundle": Self.digest(bundle)],
-            outputs: [
-                "hsm": .string(hsm), "source": .string(source.hsm), "sourceSerial": .string(source.serial),
-                "backupKeyCheckValue": .string(plan.backupKeyCheckValue), "toRestore": .integer(Int64(plan.toRestore)),
-                "present": .integer(Int64(plan.present)),
-                "conflicts": .integer(Int64(plan.conflicts)), "refused": .integer(Int64(plan.refused)),
-                "sourceCheck": .string(plan.source?.status.rawValue ?? "none"),
-            ])
-        for item in (plan.keys + plan.objects) where item.action == .conflict || item.action == .refused {
-            try await trail.record(
-                .backupRestoreKey, outputs: Self.outputs(item.key, hsm: hsm, fingerprint: item.fingerprint),
-                result: .refused, detail: [item.action.rawValue: .string(item.detail ?? "")])
+    /// Plans (and with --apply restores), under the fleet's lock when applying.
+    private func run(_ bundle: VerifiedBackup, restore: BackupRestore, on worker: any HSMEndpoint, trail: AuditTrail)
+        async throws -> (BackupRestorePlan, [BackupRestoreOutcome])
+    {
+        let environment = Environment.shared
+        let fleet = restore.fleet
+        let planned = { () async throws -> (BackupRestorePlan, [BackupRestoreOutcome]) in
+            let source = await restore.checkSource(bundle, target: hsm) { name in
+                try await environment.worker(named: name, in: fleet, readWrite: false)
+            }
+            let plan = try await restore.plan(bundle, on: worker, source: source, trail: trail)
+            guard apply else { return (plan, []) }
+            return (plan, try await restore.apply(plan, bundle: bundle, on: worker, trail: trail))
         }
-        let outcomes = try await restore.apply(plan, bundle: bundle, on: worker) { outcome in
-            try await trail.record(
-                .backupRestoreKey, outputs: Self.outputs(outcome.key, hsm: hsm, fingerprint: outcome.fingerprint),
-                result: outcome.status == .restored ? .ok : .failed,
-                detail: ["proof": .array(outcome.proof.map { .string($0) })]
-                    .merging(outcome.detail.map { ["error": .string($0)] } ?? [:]) { first, _ in first })
-        }
-        try await trail.checkpoint()
-        return outcomes
-    }
-
-    static func digest(_ bundle: VerifiedBackup) -> AuditDigest {
-        AuditDigest(parsing: "sha256:\(bundle.sha256)")!
-    }
-
-    static func outputs(_ key: KeyIdentity, hsm: String, fingerprint: Fingerprint) -> [String: JSONValue] {
-        [
-            "hsm": .string(hsm), "class": .string(key.objectClass.rawValue), "label": .string(key.label),
-            "id": .string(key.id),
-            "fingerprint": .string(fingerprint.digest.map { "sha256:\($0)" } ?? "unavailable"),
-        ]
+        return apply ? try await restore.underFleetLock(planned) : try await planned()
     }
 }
 

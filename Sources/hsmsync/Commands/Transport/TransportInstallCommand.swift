@@ -85,20 +85,13 @@ struct TransportInstallCommand: AsyncParsableCommand {
 
     /// Reads and checks each share file in turn; the first bad one stops everything.
     static func readShares(_ paths: [String]) throws -> ShareRecovery {
-        var recovery = ShareRecovery()
-        for path in paths {
-            let text = try ShareFileReader.read(path)
-            if let warning = ShareFileReader.permissionWarning(path) {
-                Console.error("warning: \(warning)")
-            }
-            do {
-                let metadata = try recovery.add(text)
-                Console.error("\(path): share \(recovery.acceptedShares.count) accepted (\(metadata))")
-            } catch {
-                throw TransportError.shareRefused(source: path, reason: error.description)
+        try ShareFileReader.recovery(from: paths) { note in
+            switch note {
+            case .permissions(let warning): Console.error("warning: \(warning)")
+            case .accepted(let path, let number, let metadata):
+                Console.error("\(path): share \(number) accepted (\(metadata))")
             }
         }
-        return recovery
     }
 
     /// Asks for shares at a hidden prompt until enough were accepted; a refused share is named and
