@@ -1,5 +1,5 @@
 import Foundation
-import HSMSyncModel
+public import HSMSyncModel
 import SecureMemory
 import SignedLog
 
@@ -28,7 +28,7 @@ extension CeremonyRunner {
     }
 
     /// The step's globs, with the fleet's excludes added.
-    nonisolated static func replicationScope(_ fleet: Fleet, include: [String], exclude: [String]) -> KeyScope {
+    public nonisolated static func replicationScope(_ fleet: Fleet, include: [String], exclude: [String]) -> KeyScope {
         KeyScope(include: include, exclude: fleet.keys.exclude + exclude)
     }
 

@@ -87,7 +87,7 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
             await runner.closeWorkers()
             throw error
         }
-        Console.write(Array(plan.text.utf8))
+        Console.write(Array(CeremonyPlanRenderer.text(plan).utf8))
         Console.out("")
         Console.out("plan digest  \(plan.digest)")
         Console.out("plan words   \(plan.words)")
