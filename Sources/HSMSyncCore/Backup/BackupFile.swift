@@ -164,6 +164,23 @@ public enum BackupFile {
                 reason: "the signature block's length (\(signatureLength)) does not reach the end of the file")
         }
 
+        let sections = try Self.sections(bytes, until: signatureOffset, path: path)
+        guard sections.count == Int(sectionCount) else {
+            throw .damaged(
+                path: path, offset: 12,
+                reason: "the header declares \(sectionCount) sections, the body holds \(sections.count)")
+        }
+        let start = signatureOffset + sectionPrefixLength
+        return Framed(
+            sections: sections,
+            signedMessage: signedMessage(headerPrefix: bytes[0..<24], body: bytes[headerLength..<signatureOffset]),
+            signaturePayload: Array(bytes[start..<size]), signatureOffset: signatureOffset, size: size)
+    }
+
+    /// The body's sections, each within the body and of a known type.
+    private static func sections(_ bytes: [UInt8], until signatureOffset: Int, path: String)
+        throws(BackupFormatError) -> [Section]
+    {
         var sections: [Section] = []
         var offset = headerLength
         while offset < signatureOffset {
@@ -183,15 +200,6 @@ public enum BackupFile {
             sections.append(Section(type: type, offset: offset, payload: Array(bytes[start..<(start + length)])))
             offset = start + length
         }
-        guard sections.count == Int(sectionCount) else {
-            throw .damaged(
-                path: path, offset: 12,
-                reason: "the header declares \(sectionCount) sections, the body holds \(sections.count)")
-        }
-        let start = signatureOffset + sectionPrefixLength
-        return Framed(
-            sections: sections,
-            signedMessage: signedMessage(headerPrefix: bytes[0..<24], body: bytes[headerLength..<signatureOffset]),
-            signaturePayload: Array(bytes[start..<size]), signatureOffset: signatureOffset, size: size)
+        return sections
     }
 }

@@ -62,8 +62,7 @@ extension CeremonyRunner {
         let narrowed = try replicationFleet(from: from, to: to, include: include, exclude: exclude)
         let transportLabel = fleet.transport.label
         let source = try await worker(from)
-        var destinations: [String: any HSMEndpoint] = [:]
-        for name in to { destinations[name] = try await worker(name) }
+        for name in to { _ = try await worker(name) }
         let requested = Self.requestedKeys(
             try await source.scan(transportLabel: transportLabel, scope: narrowed.keys, progress: nil).objects,
             fleet: fleet,
@@ -79,12 +78,40 @@ extension CeremonyRunner {
         let report = try await ReconcileRun(connector: connector, options: ConnectOptions(login: false))
             .run(narrowed, apply: true, trail: trail)
 
-        // Every requested key, on every destination, with the source's fingerprint.
+        let absent = try await absentOnDestinations(
+            requested, to: to, transportLabel: transportLabel, scope: narrowed.keys)
+        sayOutcome(report)
+        var problems: [String] = []
+        if !report.failures.isEmpty { problems.append("\(report.failures.count) failure(s)") }
+        if !report.skipped.isEmpty { problems.append("\(report.skipped.count) key(s) skipped") }
+        if !report.conflicts.isEmpty { problems.append("\(report.conflicts.count) conflict(s)") }
+        if !absent.isEmpty { problems.append("not on the destination: " + absent.joined(separator: ", ")) }
+        guard problems.isEmpty else {
+            throw CeremonyError.stepFailed(
+                step: step.id,
+                reason: "replication from \(from) incomplete: " + problems.joined(separator: "; ")
+                    + " (details in the log's replicate.* entries)",
+                category: report.failures.contains(where: \.securityEvent) ? .integrity : .runtime)
+        }
+        say(
+            "  \(requested.count) key object(s) in scope on \(from); \(report.copied.count) copied, "
+                + "every one present on \(to.joined(separator: ", ")) with the source's fingerprint")
+        var outputs = Self.outputs(report, requested: requested)
+        outputs["from"] = .string(from)
+        outputs["to"] = .array(to.map(JSONValue.string))
+        outputs["scope"] = .object([
+            "include": .array(include.map(JSONValue.string)), "exclude": .array(exclude.map(JSONValue.string)),
+        ])
+        return outputs
+    }
+
+    /// Every requested key that is not on every destination exactly once with the source's fingerprint.
+    private func absentOnDestinations(
+        _ requested: [KeyRecord], to: [String], transportLabel: String, scope: KeyScope
+    ) async throws -> [String] {
         var absent: [String] = []
         for name in to {
-            let held = try await destinations[name]!.scan(
-                transportLabel: transportLabel, scope: narrowed.keys, progress: nil
-            ).objects
+            let held = try await worker(name).scan(transportLabel: transportLabel, scope: scope, progress: nil).objects
             for key in requested {
                 let copies = held.filter { $0.identity == key.identity }
                 let same =
@@ -96,11 +123,30 @@ extension CeremonyRunner {
                 }
             }
         }
+        return absent
+    }
 
+    private func sayOutcome(_ report: ReconcileReport) {
+        for copy in report.copied {
+            say("  copied \(copy.key.displayName) to \(copy.destination) (\(copy.proofs.joined(separator: ", ")))")
+        }
+        for skip in report.skipped {
+            say("  SKIPPED \(skip.key.displayName) for \(skip.destination): \(skip.reason): \(skip.detail)")
+        }
+        for conflict in report.conflicts {
+            say("  CONFLICT \(conflict.key?.displayName ?? "") on \(conflict.hsm): \(conflict.detail)")
+        }
+        for failure in report.failures {
+            say("  FAILED \(failure.key?.displayName ?? failure.hsm): \(failure.reason): \(failure.detail)")
+        }
+    }
+
+    /// The step's outputs from the reconcile report: what was requested, copied, skipped, in conflict, failed.
+    private static func outputs(_ report: ReconcileReport, requested: [KeyRecord]) -> [String: JSONValue] {
         func fingerprint(of summary: KeySummary) -> String {
             requested.first {
                 $0.objectClass == summary.class && ($0.label ?? "") == summary.label && ($0.id ?? "") == summary.id
-            }.map { Self.describe($0.fingerprint) } ?? "unknown"
+            }.map { describe($0.fingerprint) } ?? "unknown"
         }
         func keyObject(_ summary: KeySummary) -> [String: JSONValue] {
             ["label": .string(summary.label), "id": .string(summary.id), "class": .string(summary.class.rawValue)]
@@ -132,44 +178,13 @@ extension CeremonyRunner {
             object["detail"] = .string(failure.detail)
             return .object(object)
         }
-        for copy in report.copied {
-            say("  copied \(copy.key.displayName) to \(copy.destination) (\(copy.proofs.joined(separator: ", ")))")
-        }
-        for skip in report.skipped {
-            say("  SKIPPED \(skip.key.displayName) for \(skip.destination): \(skip.reason): \(skip.detail)")
-        }
-        for conflict in report.conflicts {
-            say("  CONFLICT \(conflict.key?.displayName ?? "") on \(conflict.hsm): \(conflict.detail)")
-        }
-        for failure in report.failures {
-            say("  FAILED \(failure.key?.displayName ?? failure.hsm): \(failure.reason): \(failure.detail)")
-        }
-        var problems: [String] = []
-        if !report.failures.isEmpty { problems.append("\(report.failures.count) failure(s)") }
-        if !report.skipped.isEmpty { problems.append("\(report.skipped.count) key(s) skipped") }
-        if !report.conflicts.isEmpty { problems.append("\(report.conflicts.count) conflict(s)") }
-        if !absent.isEmpty { problems.append("not on the destination: " + absent.joined(separator: ", ")) }
-        guard problems.isEmpty else {
-            throw CeremonyError.stepFailed(
-                step: step.id,
-                reason: "replication from \(from) incomplete: " + problems.joined(separator: "; ")
-                    + " (details in the log's replicate.* entries)",
-                category: report.failures.contains(where: \.securityEvent) ? .integrity : .runtime)
-        }
-        say(
-            "  \(requested.count) key object(s) in scope on \(from); \(report.copied.count) copied, "
-                + "every one present on \(to.joined(separator: ", ")) with the source's fingerprint")
         return [
-            "from": .string(from), "to": .array(to.map(JSONValue.string)),
-            "scope": .object([
-                "include": .array(include.map(JSONValue.string)), "exclude": .array(exclude.map(JSONValue.string)),
-            ]),
             "requested": .array(
                 requested.map {
                     .object([
                         "label": .string($0.label ?? ""), "id": .string($0.id ?? ""),
                         "class": .string($0.objectClass.rawValue),
-                        "fingerprint": .string(Self.describe($0.fingerprint)),
+                        "fingerprint": .string(describe($0.fingerprint)),
                     ])
                 }),
             "copied": .array(copied), "skipped": .array(skipped), "conflicts": .array(conflicts),

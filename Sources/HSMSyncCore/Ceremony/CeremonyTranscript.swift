@@ -28,6 +28,18 @@ public enum CeremonyTranscript {
         }
         let mine = entries.filter { $0.ceremony == run }
         let detail = open.detail
+        var out = header(open, run: run, report: report)
+        let people = participants(detail)
+        out += participantLines(people, detail: detail)
+        out += stepLines(mine)
+        out += try finalCheckpointLines(
+            run: run, entries: entries, mine: mine, report: report, logDirectory: logDirectory)
+        out += signatureLines(people)
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    private static func header(_ open: AuditEntry, run: String, report: VerificationReport) -> [String] {
+        let detail = open.detail
         let rehearsal = detail["rehearsal"] == .bool(true)
         var out: [String] = []
         out.append("# Ceremony transcript: \(detail["name"]?.stringValue ?? run)")
@@ -48,23 +60,32 @@ public enum CeremonyTranscript {
         out.append("| Mode | \(detail["mode"]?.stringValue ?? "?") |")
         out.append("")
 
-        var people: [(String, String)] = []
-        if let roles = detail["roles"]?.objectValue {
-            if let master = roles["master"]?.stringValue { people.append((master, "master of ceremonies")) }
-            for case .string(let name) in roles["custodians"]?.arrayValue ?? [] { people.append((name, "custodian")) }
-            for case .string(let name) in roles["witnesses"]?.arrayValue ?? [] { people.append((name, "witness")) }
-            out.append("## Participants")
-            out.append("")
-            out.append("| Name | Role |")
-            out.append("|---|---|")
-            for (name, role) in people { out.append("| \(name) | \(role) |") }
-            if let threshold = roles["threshold"]?.integerValue {
-                out.append("")
-                out.append("Custodian shares needed to rebuild the transport key: \(threshold).")
-            }
-            out.append("")
-        }
+        return out
+    }
 
+    private static func participants(_ detail: [String: JSONValue]) -> [(String, String)] {
+        var people: [(String, String)] = []
+        guard let roles = detail["roles"]?.objectValue else { return people }
+        if let master = roles["master"]?.stringValue { people.append((master, "master of ceremonies")) }
+        for case .string(let name) in roles["custodians"]?.arrayValue ?? [] { people.append((name, "custodian")) }
+        for case .string(let name) in roles["witnesses"]?.arrayValue ?? [] { people.append((name, "witness")) }
+        return people
+    }
+
+    private static func participantLines(_ people: [(String, String)], detail: [String: JSONValue]) -> [String] {
+        guard let roles = detail["roles"]?.objectValue else { return [] }
+        var out = ["## Participants", "", "| Name | Role |", "|---|---|"]
+        for (name, role) in people { out.append("| \(name) | \(role) |") }
+        if let threshold = roles["threshold"]?.integerValue {
+            out.append("")
+            out.append("Custodian shares needed to rebuild the transport key: \(threshold).")
+        }
+        out.append("")
+        return out
+    }
+
+    private static func stepLines(_ mine: [AuditEntry]) -> [String] {
+        var out: [String] = []
         out.append("## Steps")
         out.append("")
         var number = 0
@@ -109,6 +130,13 @@ public enum CeremonyTranscript {
             }
         }
         out.append("")
+        return out
+    }
+
+    private static func finalCheckpointLines(
+        run: String, entries: [AuditEntry], mine: [AuditEntry], report: VerificationReport, logDirectory: String
+    ) throws -> [String] {
+        var out: [String] = []
         out.append("## Final checkpoint")
         out.append("")
         // The run's own final checkpoint: the first that covers its last entry, so the words match
@@ -137,6 +165,11 @@ public enum CeremonyTranscript {
         out.append("")
         out.append("Verify with `hsmsync log verify \(logDirectory)`; read the root words aloud and compare.")
         out.append("")
+        return out
+    }
+
+    private static func signatureLines(_ people: [(String, String)]) -> [String] {
+        var out: [String] = []
         out.append("## Signatures")
         out.append("")
         out.append("By signing, each participant confirms that this transcript records what they saw.")
@@ -147,7 +180,7 @@ public enum CeremonyTranscript {
             out.append("Signature: ______________________________  Date: ______________")
             out.append("")
         }
-        return out.joined(separator: "\n") + "\n"
+        return out
     }
 
     /// The cosignature sign-offs of the run, each checked: the checkpoint note it names carries a
