@@ -61,7 +61,7 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
             version: Self.currentVersion, opID: opID, source: source, key: key, publicKey: publicKey,
             fingerprint: fingerprint, transportCheckValue: transportCheckValue, mechanism: mechanism,
             wrappedKey: wrappedKey.hexString, wrappedKeySHA256: Array(SHA256.hash(data: wrappedKey)).hexString,
-            createdAt: createdAt.formatted(.iso8601), digest: "")
+            createdAt: RFC3339.seconds.string(from: createdAt), digest: "")
         self = unsealed.sealed()
     }
 

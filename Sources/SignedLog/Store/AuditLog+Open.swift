@@ -280,7 +280,9 @@ extension AuditLog {
         }
         bytes.removeLast(count - read)
         try PosixFile.makeDirectory(directory.recovery, mode: 0o700, mayExist: true)
-        let stamp = EntryTime(configuration.clock()).text.replacingOccurrences(of: ":", with: "")
+        // The entry clock's millisecond, as the entries around the torn bytes record it.
+        let now = EntryTime(configuration.clock())
+        let stamp = RFC3339.millisecondsWithoutColons.string(seconds: now.seconds, nanoseconds: now.nanoseconds)
         var name = "torn-\(stamp).bin"
         var attempt = 1
         while PosixFile.exists(directory.recovery + "/" + name) {
