@@ -7,13 +7,7 @@ extension JSONValue {
     /// - Throws: ``JSONValueEncodingError`` for a non-integral number (entries carry no floats)
     ///   or anything the encoder refuses.
     public init(encoding value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.seconds.string(from: date))
-        }
-        let data = try encoder.encode(value)
+        let data = Data(try CanonicalJSON.encode(encodable: value))
         self = try JSONValue(foundation: JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
     }
 
