@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import SecureMemory
 
 /// A check value for a transport key that every HSM can compute without revealing the key:
