@@ -10,7 +10,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "hsmsync",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hsmsync", targets: ["hsmsync"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),

@@ -1,11 +1,8 @@
 import Crypto
 import Foundation
+import Glibc
 public import HSMSyncModel
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The intent journal of `hsmsync reconcile` (SECURITY.md R21, §5): an append-only JSON Lines file
 /// in the fleet's state directory, `fsync`ed before the HSM mutations it announces.

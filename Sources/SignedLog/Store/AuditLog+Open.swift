@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 extension AuditLog {
     /// Opens a log for writing (AUDIT-LOG.md §5.4): takes the lock, checks the signer is the log
