@@ -20,9 +20,6 @@ enum Console {
     /// Whether stderr is a terminal (progress bars are drawn only then).
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
-    /// Whether stdout is a terminal.
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
-
     /// Writes bytes to stdout.
     static func write(_ bytes: [UInt8]) {
         write(bytes, to: STDOUT_FILENO)
