@@ -10,7 +10,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "hsmsync",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hsmsync", targets: ["hsmsync"]),
         .library(name: "PKCS11", targets: ["PKCS11"]),
@@ -24,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -61,6 +61,7 @@ let package = Package(
                 "SecureMemory",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),

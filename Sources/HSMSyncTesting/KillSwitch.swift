@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Glibc
 
 /// Kills a child process the moment a condition on the file system holds, watched from a thread of
 /// its own: a test's task on the cooperative pool can wait seconds for a turn while other tests

@@ -1,9 +1,6 @@
 public import Foundation
+import Glibc
 public import PKCS11
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// One NSS softoken token: a `sql:` database directory (`cert9.db`, `key4.db`) protected by a PIN.
 public struct NSSToken: Sendable, Hashable {

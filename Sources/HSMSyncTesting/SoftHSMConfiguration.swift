@@ -10,8 +10,6 @@ public struct SoftHSMConfiguration: Sendable {
 
     /// The configuration file, the value for `SOFTHSM2_CONF`.
     public var configurationPath: String { directory.appendingPathComponent("softhsm2.conf").path }
-    /// The token directory.
-    public var tokenDirectory: URL { directory.appendingPathComponent("tokens", isDirectory: true) }
     /// The environment a child process needs to see these tokens.
     public var environment: [String: String] { ["SOFTHSM2_CONF": configurationPath] }
 

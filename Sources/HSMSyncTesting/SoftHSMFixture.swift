@@ -1,10 +1,7 @@
 import Foundation
+import Glibc
 public import PKCS11
 public import SecureMemory
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The SoftHSM2 instance of a test process, and throwaway tokens on it.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// Bytes that must never be copied, logged or left behind: PINs, custodian shares, a
 /// reconstructed transport key.

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HSMSyncModel
 // hsmsync-logstress: test support for the audit log, never shipped.
 //
@@ -13,10 +14,6 @@ import HSMSyncModel
 //                                                alternated in 20 rounds so both see the same disk; prints both rates
 @_spi(Testing) import SignedLog
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 let actor = AuditActor(id: "stress@test", role: "test", auth: "none")

@@ -1,14 +1,9 @@
 import ArgumentParser
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import PKCS11Endpoint
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 @main
 struct HSMSync: AsyncParsableCommand {

@@ -1,10 +1,7 @@
 import Foundation
+import Glibc
 import HSMSyncTesting
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Issue 17 item 6b: a crash signal sent with `kill` must end the run by that signal. The Swift
 /// runtime's backtracer prints "Program crashed" and returns, and a process that was not really

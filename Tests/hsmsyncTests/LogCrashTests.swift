@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HSMSyncModel
 import HSMSyncTesting
 import SignedLog
@@ -6,10 +7,6 @@ import Synchronization
 import Testing
 
 @testable import HSMSyncCore
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// T22: a child process appends in a loop (bulk checkpoints every 25 entries) and is killed with
 /// SIGKILL at random moments, and at each failpoint of the write protocol. After every kill,

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
@@ -6,10 +7,6 @@ import PKCS11
 import SecureMemory
 import SignedLog
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// `hsmsync reconcile` on real SoftHSM2 tokens, through the binary: plan, apply, parity, idempotence,
 /// and the bad-input and security cases of issue 5 that concern reconcile.

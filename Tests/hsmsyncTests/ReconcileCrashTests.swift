@@ -1,14 +1,11 @@
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
 import SignedLog
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Issue 5 / SECURITY.md T14: `hsmsync reconcile --apply` on a 200-key plan is killed with SIGKILL
 /// at 50 random moments once copying has begun (wrapping, staging, promoting, journaling, logging).

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
@@ -6,10 +7,6 @@ import PKCS11
 import PKCS11Endpoint
 import SignedLog
 import Testing
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Issue 17, items 1 and 2: recovery of an interrupted `reconcile --apply` destroys only what it
 /// can prove it made. The journal is a plain file: a record the signed log does not hold, byte for

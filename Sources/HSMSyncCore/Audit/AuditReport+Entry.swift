@@ -12,8 +12,11 @@ extension AuditReport {
     ///
     /// - Parameters:
     ///   - reportDigest: SHA-256 of the report's compact JSON encoding (same fields as `--json`).
-    ///   - fleetDigest: SHA-256 of the fleet file.
-    public func auditEntry(actor: AuditActor, reportDigest: AuditDigest, fleetDigest: AuditDigest) -> AuditEntryDraft {
+    ///   - fleetDigest: SHA-256 of the fleet file as read (``Fleet/fileDigest``); no `inputs.fleet`
+    ///     without one.
+    public func auditEntry(actor: AuditActor, reportDigest: AuditDigest, fleetDigest: AuditDigest?)
+        -> AuditEntryDraft
+    {
         let hsms: [JSONValue] = hsms.map { hsm in
             var object: [String: JSONValue] = [
                 "name": .string(hsm.name), "role": .string(hsm.role.rawValue), "reachable": .bool(hsm.reachable),
@@ -26,7 +29,7 @@ extension AuditReport {
         }
         let counts = JSONValue.object(counts.mapValues { .integer(Int64($0)) })
         return AuditEntryDraft(
-            action: .auditParity, actor: actor, inputs: ["fleet": fleetDigest],
+            action: .auditParity, actor: actor, inputs: fleetDigest.map { ["fleet": $0] } ?? [:],
             outputs: [
                 "status": .string(status.rawValue), "counts": counts, "hsms": .array(hsms),
                 "report": .string(reportDigest.description),

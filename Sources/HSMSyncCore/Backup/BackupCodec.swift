@@ -13,24 +13,18 @@ public enum BackupCodec {
         var signature: String
     }
 
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
     /// The bundle's bytes for `content`, signed by `signer`.
     public static func encode(_ content: BackupContent, signer: any AuditSigner) async throws -> [UInt8] {
-        let encoder = encoder()
-        var sections: [(BackupFile.SectionType, [UInt8])] = [(.manifest, Array(try encoder.encode(content.manifest)))]
-        sections += try content.keys.map { (.key, Array(try encoder.encode($0))) }
-        sections += try content.objects.map { (.object, Array(try encoder.encode($0))) }
-        sections += try content.excluded.map { (.exclusion, Array(try encoder.encode($0))) }
+        var sections: [(BackupFile.SectionType, [UInt8])] = [
+            (.manifest, try CanonicalJSON.encode(encodable: content.manifest))
+        ]
+        sections += try content.keys.map { (.key, try CanonicalJSON.encode(encodable: $0)) }
+        sections += try content.objects.map { (.object, try CanonicalJSON.encode(encodable: $0)) }
+        sections += try content.excluded.map { (.exclusion, try CanonicalJSON.encode(encodable: $0)) }
         return try await BackupFile.assemble(sections) { message in
             let signature = try await signer.sign(message)
-            return Array(
-                try encoder.encode(
-                    SignatureBlock(vkey: signer.verifierKey.description, signature: Base64.encode(signature))))
+            return try CanonicalJSON.encode(
+                encodable: SignatureBlock(vkey: signer.verifierKey.description, signature: Base64.encode(signature)))
         }
     }
 

@@ -24,7 +24,7 @@ extension CeremonyRunner {
         return Fleet(
             name: fleet.name, hsms: hsms, keys: Self.replicationScope(fleet, include: include, exclude: exclude),
             transport: fleet.transport, log: fleet.log, policy: fleet.policy, stateDirectory: fleet.stateDirectory,
-            path: fleet.path)
+            path: fleet.path, fileDigest: fleet.fileDigest)
     }
 
     /// The step's globs, with the fleet's excludes added.

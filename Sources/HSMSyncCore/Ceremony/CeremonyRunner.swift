@@ -142,15 +142,15 @@ public actor CeremonyRunner {
             ceremony: script.name, run: run, script: script.digest.description, status: CeremonyRunState.running,
             rehearsal: rehearsal)
         try current.write(statePath)
-        let fleetDigest = AuditDigest.sha256(
-            of: FileManager.default.contents(atPath: fleet.path) ?? Data())
+        var digests = ["script": script.digest]
+        if let fleetDigest = fleet.fileDigest { digests["config"] = fleetDigest }
         let common: [String: JSONValue] = [
             "plan": .string(plan.digest.description), "rehearsal": .bool(rehearsal), "mode": .string(inputs.mode),
             "name": .string(script.name),
         ]
         if resume {
             try await record(
-                .ceremonyResume, by: script.roles.master, inputs: ["script": script.digest, "config": fleetDigest],
+                .ceremonyResume, by: script.roles.master, inputs: digests,
                 detail: common.merging([
                     "completed": .array(script.steps.map(\.id).filter(done.contains).map(JSONValue.string))
                 ]) { a, _ in a })
@@ -163,7 +163,7 @@ public actor CeremonyRunner {
             ]
             roles["steps"] = .array(script.steps.map { .string($0.id) })
             try await record(
-                .ceremonyOpen, by: script.roles.master, inputs: ["script": script.digest, "config": fleetDigest],
+                .ceremonyOpen, by: script.roles.master, inputs: digests,
                 detail: common.merging(["roles": .object(roles)]) { a, _ in a })
         }
         try await trail!.checkpoint()

@@ -8,30 +8,39 @@ extension Fleet {
     ///
     /// Relative paths in the file (modules with a `/`, PIN files, the log directory and key) are
     /// resolved against the file's own directory. Each HSM's PIN source is preflighted.
+    /// The fleet keeps the digest of the bytes read here (``Fleet/fileDigest``).
     /// - Throws: ``YAMLError`` (with the YAML path and line) or ``PINSourceError``, both exit 2.
     public static func load(from path: String) throws -> Fleet {
         let text: String
+        let digest: AuditDigest
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw YAMLError(file: path, path: "", line: nil, reason: "the file is not UTF-8")
             }
             text = decoded
+            // Of the bytes, not of `text`: decoding drops a byte order mark.
+            digest = .sha256(of: data)
         } catch let error as YAMLError {
             throw error
         } catch {
             throw YAMLError(
                 file: path, path: "", line: nil, reason: "cannot read the fleet file: \(error.localizedDescription)")
         }
-        let fleet = try parse(text, path: path)
+        let fleet = try parse(text, path: path, fileDigest: digest)
         for hsm in fleet.hsms {
             try hsm.pin.preflight(hsm: hsm.name)
         }
         return fleet
     }
 
-    /// Parses and validates fleet YAML (no PIN preflight).
+    /// Parses and validates fleet YAML (no PIN preflight); the fleet's ``Fleet/fileDigest`` is
+    /// that of `text` in UTF-8.
     public static func parse(_ text: String, path: String) throws(YAMLError) -> Fleet {
+        try parse(text, path: path, fileDigest: .sha256(of: text.utf8))
+    }
+
+    private static func parse(_ text: String, path: String, fileDigest: AuditDigest) throws(YAMLError) -> Fleet {
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") ? file : base.appendingPathComponent(file).standardizedFileURL.path
@@ -129,7 +138,7 @@ extension Fleet {
 
         return Fleet(
             name: name, hsms: hsms, keys: keys, transport: transport, log: log, backup: backup, policy: policy,
-            stateDirectory: stateDirectory, path: path)
+            stateDirectory: stateDirectory, path: path, fileDigest: fileDigest)
     }
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration

@@ -1,10 +1,7 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The lock that keeps two runs that install keys into one fleet's HSMs apart — `reconcile --apply`
 /// and `backup restore --apply`, from the command line or a ceremony step (SECURITY.md R23, T22) —

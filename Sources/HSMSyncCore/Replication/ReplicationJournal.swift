@@ -1,11 +1,8 @@
 import Crypto
 import Foundation
+import Glibc
 public import HSMSyncModel
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The intent journal of `hsmsync reconcile` (SECURITY.md R21, §5): an append-only JSON Lines file
 /// in the fleet's state directory, `fsync`ed before the HSM mutations it announces.
@@ -58,12 +55,10 @@ public final class ReplicationJournal {
             self.publicKeyPolicy = publicKeyPolicy
         }
 
-        /// SHA-256 over the operation's sorted-key JSON, hex: what the signed log's intent entry
+        /// SHA-256 over the operation's canonical JSON, hex: what the signed log's intent entry
         /// records as `journal`, binding this record to it.
         public var digest: String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let bytes = (try? encoder.encode(self)) ?? Data()
+            let bytes = (try? CanonicalJSON.encode(encodable: self)) ?? []
             return Array(SHA256.hash(data: bytes)).hexString
         }
     }
@@ -161,9 +156,9 @@ public final class ReplicationJournal {
     }
 
     private func append(_ record: Record) throws(ReconcileError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var bytes = try? Array(encoder.encode(record)) else { throw .state("cannot encode a journal record") }
+        guard var bytes = try? CanonicalJSON.encode(encodable: record) else {
+            throw .state("cannot encode a journal record")
+        }
         bytes.append(0x0A)
         do {
             try PosixFile.writeAll(fd, bytes, path: path)

@@ -1,9 +1,6 @@
+import Glibc
 import HSMSyncModel
 public import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Files the tool writes for operators (reports, metrics, transcripts, ceremony state), written so
 /// that readers and crashes see the old content or the new, never half of it.

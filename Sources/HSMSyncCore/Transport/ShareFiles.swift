@@ -1,13 +1,8 @@
+import Glibc
 public import HSMSyncModel
 public import SLIP39
 public import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The share files of a new transport key: one per custodian in one directory, each created
 /// `O_CREAT|O_EXCL` with mode 0600, written and `fsync`ed, never overwriting anything.

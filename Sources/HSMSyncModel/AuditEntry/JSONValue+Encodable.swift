@@ -7,10 +7,7 @@ extension JSONValue {
     /// - Throws: ``JSONValueEncodingError`` for a non-integral number (entries carry no floats)
     ///   or anything the encoder refuses.
     public init(encoding value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(value)
+        let data = Data(try CanonicalJSON.encode(encodable: value))
         self = try JSONValue(foundation: JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
     }
 

@@ -17,13 +17,17 @@ public struct Fleet: Sendable, Hashable {
     public package(set) var stateDirectory: String
     /// The file it was read from.
     public let path: String
+    /// SHA-256 of the bytes the fleet was parsed from, taken when they were read: what log entries
+    /// record as the fleet file, even if the file has changed or gone since. `nil` for a fleet
+    /// built in code.
+    public let fileDigest: AuditDigest?
 
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),
         transport: TransportSettings = TransportSettings(),
         log: LogSettings? = nil, backup: BackupSettings = BackupSettings(),
         policy: ReplicationPolicy = ReplicationPolicy(),
-        stateDirectory: String? = nil, path: String
+        stateDirectory: String? = nil, path: String, fileDigest: AuditDigest? = nil
     ) {
         self.name = name
         self.hsms = hsms
@@ -34,6 +38,7 @@ public struct Fleet: Sendable, Hashable {
         self.policy = policy
         self.stateDirectory = stateDirectory ?? Self.defaultStateDirectory(forFleetAt: path)
         self.path = path
+        self.fileDigest = fileDigest
     }
 
     /// `hsmsync-state/` beside the fleet file: one journal per fleet file, found again by every run.

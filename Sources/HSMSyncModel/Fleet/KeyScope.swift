@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// Which objects the fleet manages: shell globs on `CKA_LABEL` (`include`, then `exclude`).
 public struct KeyScope: Sendable, Hashable {

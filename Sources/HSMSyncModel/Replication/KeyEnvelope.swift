@@ -61,7 +61,7 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
             version: Self.currentVersion, opID: opID, source: source, key: key, publicKey: publicKey,
             fingerprint: fingerprint, transportCheckValue: transportCheckValue, mechanism: mechanism,
             wrappedKey: wrappedKey.hexString, wrappedKeySHA256: Array(SHA256.hash(data: wrappedKey)).hexString,
-            createdAt: createdAt.formatted(.iso8601), digest: "")
+            createdAt: RFC3339.seconds.string(from: createdAt), digest: "")
         self = unsealed.sealed()
     }
 
@@ -92,12 +92,9 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
             createdAt: other.createdAt, digest: digest)
     }
 
-    /// The digest of every field but `digest`, over sorted-key JSON.
+    /// The digest of every field but `digest`, over their canonical JSON.
     public var computedDigest: String {
-        let unsealed = KeyEnvelope(copy: self, digest: "")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = (try? encoder.encode(unsealed)) ?? Data()
+        let bytes = (try? CanonicalJSON.encode(encodable: KeyEnvelope(copy: self, digest: ""))) ?? []
         return Array(SHA256.hash(data: bytes)).hexString
     }
 
@@ -105,11 +102,9 @@ public struct KeyEnvelope: Sendable, Hashable, Codable {
         KeyEnvelope(copy: self, digest: computedDigest)
     }
 
-    /// The envelope's canonical bytes (sorted-key JSON), for files and transport.
+    /// The envelope's canonical bytes, for files and transport.
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        Data(try CanonicalJSON.encode(encodable: self))
     }
 
     /// Decodes an envelope (verification is separate: ``verify(transportCheckValue:policy:)``).

@@ -36,16 +36,6 @@ public actor ModuleRegistry {
         return module
     }
 
-    /// Forgets a module instance so the next request loads a fresh one; the old instance is
-    /// finalised once the last session using it is gone. Used after a p11-kit server died, when
-    /// every call returns `CKR_DEVICE_ERROR` until `C_Finalize` + `C_Initialize`.
-    public func evict(_ module: PKCS11Module) {
-        let key = Key(path: module.path, serverAddress: module.serverAddress, initArguments: module.initArguments)
-        if modules[key] === module {
-            modules[key] = nil
-        }
-    }
-
     deinit {
         executor.shutdown()
     }

@@ -46,7 +46,7 @@ public final class PKCS11Module: @unchecked Sendable {
     /// Variables set while a module path loads (``setLoadEnvironment(_:forModuleAt:)``).
     private static let loadEnvironments = Mutex<[String: [String: String]]>([:])
 
-    /// Makes every later load of the module at `path` — by any registry, also after an eviction —
+    /// Makes every later load of the module at `path` — by any registry —
     /// see `environment` during `C_GetFunctionList` and `C_Initialize`, whatever the process
     /// environment says. For a private copy of a library that reads its configuration from the
     /// environment at initialisation (SoftHSM2's `SOFTHSM2_CONF`), so it can never open another

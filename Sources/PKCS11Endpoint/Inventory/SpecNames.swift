@@ -82,9 +82,6 @@ enum SpecNames {
         return type
     }
 
-    /// The model's name for an attribute type.
-    static func attributeName(_ type: AttributeType) -> AttributeName { AttributeName(rawValue: type.description) }
-
     /// The binding's mechanism for a model name, when the binding knows the name.
     static func mechanismType(_ name: MechanismName) -> MechanismType? { MechanismType(specName: name.rawValue) }
 

@@ -1,12 +1,9 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
 public import PKCS11
 import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// Throwaway SoftHSM2 tokens, for ceremony rehearsals and restore drills.
 ///

@@ -1,14 +1,11 @@
 import Crypto
 import Foundation
+import Glibc
 public import HSMSyncModel
 public import PKCS11
 import SecureMemory
 import SignedLog
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The per-host lock on one token, held by every hsmsync process that opens it read-write
 /// (SECURITY.md R23, T22): `flock(2)` on a file in a system-wide directory, named after the token

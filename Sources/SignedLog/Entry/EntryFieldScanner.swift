@@ -1,3 +1,4 @@
+import Glibc
 import HSMSyncModel
 
 /// Captures the top-level fields the verifier checks (`v`, `log`, `seq`, `prev`, `time`,
@@ -117,9 +118,3 @@ struct EntryFieldScanner: StrictJSONSink {
         }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

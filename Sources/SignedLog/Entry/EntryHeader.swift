@@ -1,3 +1,4 @@
+import Glibc
 import HSMSyncModel
 
 /// The fields of one log line that the chain depends on, after the line has passed the strict
@@ -74,9 +75,3 @@ package struct EntryHeader {
         return text.withUnsafeBytes { memcmp(raw.baseAddress!, $0.baseAddress!, raw.count) == 0 }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

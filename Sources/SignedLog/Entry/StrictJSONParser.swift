@@ -1,3 +1,4 @@
+import Glibc
 import HSMSyncModel
 
 /// Receives the values of a JSON text as ``StrictJSONParser`` reads them. Strings and keys are
@@ -510,9 +511,3 @@ package struct StrictJSONParser {
         String(decoding: unescape(raw, escaped: escaped), as: UTF8.self)
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -63,9 +63,6 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
     /// Standard base64, as in checkpoints.
     public var base64: String { Base64.encode(bytes) }
 
-    /// The hash as 32 PGP words, for reading aloud in a ceremony.
-    public var pgpWords: [String] { PGPWords.words(for: bytes) }
-
     public var description: String { hex }
 
     public static func == (lhs: MerkleHash, rhs: MerkleHash) -> Bool {

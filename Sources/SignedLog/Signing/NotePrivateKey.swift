@@ -1,12 +1,7 @@
 import Crypto
+import Glibc
 public import HSMSyncModel
 public import SecureMemory
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// An Ed25519 signed-note private key held in a file: the Go/C2SP text of `PRIVATE`, `KEY`,
 /// `<name>`, `<hex key ID>` and `<base64(type ‖ 32-byte seed)>` joined by `+` (Go's

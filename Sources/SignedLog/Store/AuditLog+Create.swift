@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 extension AuditLog {
     /// Creates a log (`hsmsync log init`): the directory layout, `log.vkey`, an optional policy,

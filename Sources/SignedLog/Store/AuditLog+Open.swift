@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 extension AuditLog {
     /// Opens a log for writing (AUDIT-LOG.md §5.4): takes the lock, checks the signer is the log
@@ -280,7 +275,9 @@ extension AuditLog {
         }
         bytes.removeLast(count - read)
         try PosixFile.makeDirectory(directory.recovery, mode: 0o700, mayExist: true)
-        let stamp = EntryTime(configuration.clock()).text.replacingOccurrences(of: ":", with: "")
+        // The entry clock's millisecond, as the entries around the torn bytes record it.
+        let now = EntryTime(configuration.clock())
+        let stamp = RFC3339.millisecondsWithoutColons.string(seconds: now.seconds, nanoseconds: now.nanoseconds)
         var name = "torn-\(stamp).bin"
         var attempt = 1
         while PosixFile.exists(directory.recovery + "/" + name) {

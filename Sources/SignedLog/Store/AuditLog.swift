@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 public import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// The single writer of a signed audit log (AUDIT-LOG.md §3–§5).
 ///

@@ -1,10 +1,5 @@
+import Glibc
 import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Reads `entries.jsonl` front to back in large chunks and hands out its lines, with their byte
 /// offsets, without copying (a line that straddles two chunks is copied once). Memory stays
@@ -43,9 +38,7 @@ package struct LineReader: ~Copyable {
             PosixFile.close(fd)
             throw error
         }
-        #if canImport(Glibc)
-            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        #endif
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         self.fd = fd
         self.path = path
         self.offset = offset

@@ -1,11 +1,6 @@
 import Foundation
+import Glibc
 import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// This host's high-water marks: for each log it signs, the last checkpoint it signed, kept
 /// outside the log directory so that a directory swapped back to an older copy cannot be signed

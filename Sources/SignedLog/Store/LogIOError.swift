@@ -1,10 +1,5 @@
+import Glibc
 public import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// A failed system call on a log, key or state file: the call, the path and `errno`.
 ///

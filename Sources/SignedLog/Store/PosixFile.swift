@@ -1,37 +1,36 @@
 package import Glibc
 import HSMSyncModel
+import SystemPackage
 
 /// Thin, checked wrappers over the POSIX calls the log's crash-safety protocol is made of
 /// (AUDIT-LOG.md §5): `O_APPEND` writes, `fdatasync`, temp file + `fsync` + `rename` + directory
-/// `fsync`, `flock`, `ftruncate`. Every failure becomes a ``LogIOError``.
+/// `fsync`, `flock`, `ftruncate`. Every failure becomes a ``LogIOError`` naming the C call.
+///
+/// Descriptors stay `Int32` for the callers; the calls go through swift-system's `FileDescriptor`
+/// where it has them (`open`, `close`, `read`, `pread`, `write`, `ftruncate`, `fstat`, `lstat`).
+/// swift-system 1.8 has no `fsync`, `fdatasync`, `flock`, `rename`, `mkdir`, `unlink`, `statvfs`
+/// or directory listing: those stay Glibc calls.
 package enum PosixFile {
-    /// Opens `path`, retrying on `EINTR`.
+    /// Opens `path` (close-on-exec), retrying on `EINTR`.
     package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(LogIOError) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw LogIOError("open", path: path)
+        try call("open", path) {
+            try FileDescriptor.open(
+                FilePath(path), FileDescriptor.AccessMode(rawValue: flags & O_ACCMODE),
+                options: FileDescriptor.OpenOptions(rawValue: flags & ~O_ACCMODE).union(.closeOnExec),
+                permissions: FilePermissions(rawValue: mode)
+            ).rawValue
         }
     }
 
     /// Closes `fd`, ignoring errors (used on paths that already failed or only read).
     package static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)
+        try? FileDescriptor(rawValue: fd).close()
     }
 
     /// Writes all of `bytes` at the file offset (for `O_APPEND`: at the end), continuing after
     /// short writes and `EINTR`.
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(LogIOError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw LogIOError("write", path: path)
-            }
-            offset += written
-        }
+        _ = try call("write", path) { try FileDescriptor(rawValue: fd).writeAll(bytes) }
     }
 
     /// Writes all of `bytes`.
@@ -63,10 +62,8 @@ package enum PosixFile {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw LogIOError("read", path: path)
+            let count = try call("read", path) {
+                try chunk.withUnsafeMutableBytes { try FileDescriptor(rawValue: fd).read(into: $0) }
             }
             if count == 0 { return result }
             result.append(contentsOf: chunk[0..<count])
@@ -80,10 +77,10 @@ package enum PosixFile {
     {
         var done = 0
         while done < buffer.count {
-            let count = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw LogIOError("pread", path: path)
+            let count = try call("pread", path) {
+                try FileDescriptor(rawValue: fd).read(
+                    fromAbsoluteOffset: offset + Int64(done),
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
             }
             if count == 0 { break }
             done += count
@@ -144,22 +141,17 @@ package enum PosixFile {
 
     /// The size of an open file.
     package static func size(_ fd: Int32, path: String) throws(LogIOError) -> Int64 {
-        var info = stat()
-        if fstat(fd, &info) != 0 { throw LogIOError("fstat", path: path) }
-        return Int64(info.st_size)
+        try call("fstat", path) { try FileDescriptor(rawValue: fd).stat().size }
     }
 
     /// The permission bits of `path`.
     package static func mode(_ fd: Int32, path: String) throws(LogIOError) -> mode_t {
-        var info = stat()
-        if fstat(fd, &info) != 0 { throw LogIOError("fstat", path: path) }
-        return info.st_mode & 0o7777
+        try call("fstat", path) { try FileDescriptor(rawValue: fd).stat().permissions.rawValue }
     }
 
-    /// Whether something exists at `path`.
+    /// Whether something exists at `path` (a dangling symbolic link does).
     package static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
+        (try? FilePath(path).stat(followTargetSymlink: false)) != nil
     }
 
     /// The names in a directory (without `.` and `..`).
@@ -189,7 +181,7 @@ package enum PosixFile {
 
     /// Cuts a file to `length` bytes.
     package static func truncate(_ fd: Int32, to length: Int64, path: String) throws(LogIOError) {
-        if ftruncate(fd, off_t(length)) != 0 { throw LogIOError("ftruncate", path: path) }
+        try call("ftruncate", path) { try FileDescriptor(rawValue: fd).resize(to: length) }
     }
 
     /// The bytes available to unprivileged writers on the file system holding `path`.
@@ -208,5 +200,15 @@ package enum PosixFile {
     package static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Runs swift-system calls, reporting their `Errno` as a failure of `operation` on `path`.
+    private static func call<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws(LogIOError) -> T {
+        do {
+            return try body()
+        } catch {
+            // swift-system throws nothing but `Errno`.
+            throw LogIOError(operation, path: path, code: (error as? Errno)?.rawValue ?? EIO)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import HSMSyncModel
 
 /// Reads every checkpoint note of a log directory (`checkpoints/*.note` and `checkpoint`) and
@@ -201,9 +202,3 @@ struct CheckpointLoader {
 struct LatestCheckpointError: Error {
     let finding: VerificationFinding
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import HSMSyncModel
 import Synchronization
 
@@ -47,9 +48,7 @@ struct EntryPipeline {
         }
         let fd = try PosixFile.open(path, O_RDONLY)
         defer { PosixFile.close(fd) }
-        #if canImport(Glibc)
-            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        #endif
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         var inFlight: [Pending] = []
         var carry: [UInt8] = []
         var endOfFile = false
@@ -192,9 +191,3 @@ struct EntryPipeline {
         }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

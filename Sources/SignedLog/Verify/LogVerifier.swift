@@ -1,3 +1,4 @@
+import Glibc
 import HSMSyncModel
 
 /// `hsmsync log verify`: every check of AUDIT-LOG.md §6 over a log directory, in one streaming
@@ -183,9 +184,3 @@ public struct LogVerifier: Sendable {
         return VerifiedAnchor(source: trusted.source, size: checkpoint.size, root: checkpoint.rootHash)
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif

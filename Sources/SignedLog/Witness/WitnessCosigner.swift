@@ -1,11 +1,6 @@
 public import Foundation
+import Glibc
 import HSMSyncModel
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// `hsmsync log cosign`: a witness checks that the log's latest checkpoint consistently extends
 /// the last one it cosigned, records the new one, then adds its v1 cosignature.

@@ -64,11 +64,10 @@ struct AuditCommand: AsyncParsableCommand {
     /// that cannot take the entry fails the run (the report is already out): the record is part of the job.
     private func record(_ report: AuditReport, fleet: Fleet) async throws {
         let reportBytes = try StreamingJSONEncoder(prettyPrinted: false).encode(report)
-        let fleetBytes = (try? Data(contentsOf: URL(fileURLWithPath: fleet.path))).map(Array.init) ?? []
         let trail = try await AuditTrail.open(for: fleet, connector: Environment.shared.connector)
         try await trail.record(
-            report.auditEntry(
-                actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: .sha256(of: fleetBytes)))
+            report.auditEntry(actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: fleet.fileDigest)
+        )
         try await trail.checkpoint()
         try await trail.close()
     }

@@ -12,7 +12,7 @@ enum MarkdownAuditReport {
         var text = "# HSM parity audit: \(report.fleet)\n\n"
         text += "| | |\n|---|---|\n"
         text += "| Status | **\(report.status.rawValue)** |\n"
-        text += "| Generated | \(RFC3339.string(from: report.generatedAt)) |\n"
+        text += "| Generated | \(RFC3339.milliseconds.string(from: report.generatedAt)) |\n"
         text += "| Duration | \(oneDecimal(report.durationSeconds)) s |\n"
         text += "| Policy findings counted as drift | \(report.strictPolicy ? "yes (--strict-policy)" : "no") |\n\n"
 

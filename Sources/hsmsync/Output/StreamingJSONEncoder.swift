@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncModel
 
 /// Encodes `Encodable` values straight into UTF-8 bytes, without the intermediate tree Foundation's
 /// `JSONEncoder` builds (which costs about as much as a whole SoftHSM2 inventory pass and a hundred
@@ -34,7 +35,7 @@ private final class JSONByteWriter {
         let mark = open.count
         switch value {
         case let date as Date:
-            writeString(RFC3339.string(from: date))
+            writeString(RFC3339.milliseconds.string(from: date))
         case let string as String:
             writeString(string)
         case let bool as Bool:

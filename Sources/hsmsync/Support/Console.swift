@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import Glibc
 
 /// Where commands write: human output and JSON on stdout, diagnostics on stderr.
 enum Console {
@@ -23,9 +19,6 @@ enum Console {
 
     /// Whether stderr is a terminal (progress bars are drawn only then).
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
-
-    /// Whether stdout is a terminal.
-    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
     /// Writes bytes to stdout.
     static func write(_ bytes: [UInt8]) {

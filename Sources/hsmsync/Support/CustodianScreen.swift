@@ -1,14 +1,9 @@
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import SLIP39
 import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Shows new shares on the controlling terminal, one custodian at a time, clearing the screen (and
 /// its scroll-back) in between and waiting for Enter.

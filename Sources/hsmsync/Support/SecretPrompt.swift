@@ -1,12 +1,7 @@
+import Glibc
 import HSMSyncModel
 import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// Reads a secret typed at the controlling terminal with echo turned off, straight into a
 /// ``SecretBytes`` (no `String` ever holds it).

@@ -66,6 +66,22 @@ struct FleetLoadingTests {
         #expect(!fleet.keys.contains(label: "tls-server"))
     }
 
+    @Test("The fleet keeps the digest of the bytes it was read from, whatever becomes of the file")
+    func fileDigest() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("fleet.yaml")
+        let text =
+            "name: digest\nhsms:\n  - {name: a, role: primary, module: /m.so, token: \"pkcs11:token=a\", pin: prompt}\n"
+        // A byte order mark is in the file's bytes but not in the decoded text.
+        let bytes = [0xEF, 0xBB, 0xBF] + Array(text.utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let fleet = try Fleet.load(from: path)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(fleet.fileDigest == .sha256(of: bytes))
+        #expect(try Fleet.parse(text, path: path).fileDigest == .sha256(of: text.utf8))
+        #expect(Fleet(name: "in-code", hsms: [], path: path).fileDigest == nil)
+    }
+
     @Test("Defaults: all keys in scope, the default transport label, no log")
     func defaults() throws {
         let fleet = try Fleet.parse(

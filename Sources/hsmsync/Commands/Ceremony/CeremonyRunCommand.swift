@@ -98,10 +98,7 @@ struct CeremonyRunCommand: AsyncParsableCommand {
     }
 
     static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date())
+        RFC3339.basicSeconds.string(from: Date())
     }
 }
 

@@ -1,14 +1,9 @@
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// People answer at the controlling terminal: confirmations and names are typed visibly (they are
 /// not secret and the room should see them), shares at a hidden prompt, new shares shown one

@@ -123,7 +123,7 @@ extension VerificationReport {
         }
         for checkpoint in checkpoints where !checkpoint.cosigners.isEmpty {
             let who = checkpoint.cosigners.map {
-                "\($0.name) at \(EntryTime(Date(timeIntervalSince1970: Double($0.timestamp))).text)"
+                "\($0.name) at \(RFC3339.milliseconds.string(seconds: Int64(clamping: $0.timestamp), nanoseconds: 0))"
             }
             lines.append("cosigned        \(checkpoint.size): \(who.joined(separator: ", "))")
         }

@@ -1,15 +1,10 @@
 import ArgumentParser
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import SLIP39
 import SecureMemory
 import SignedLog
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// `hsmsync transport install --fleet F --hsm NAME [--share FILE...] [--kcv HEX]`.
 struct TransportInstallCommand: AsyncParsableCommand {
