@@ -24,6 +24,7 @@ struct HSMSync: AsyncParsableCommand {
             LogCommand.self,
             CeremonyCommand.self,
             BackupCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -47,7 +47,7 @@ extension Fleet {
         }
 
         let root = try YAMLValue.parse(text, file: path).mapping(allowedKeys: [
-            "name", "log", "hsms", "keys", "transport", "backup", "policy", "state",
+            "name", "log", "hsms", "keys", "transport", "backup", "policy", "state", "service",
         ])
         let name = try root.required("name").nonEmptyString()
 
@@ -136,9 +136,13 @@ extension Fleet {
             stateDirectory = resolve(try mapping.required("dir").nonEmptyString())
         }
 
-        return Fleet(
+        var fleet = Fleet(
             name: name, hsms: hsms, keys: keys, transport: transport, log: log, backup: backup, policy: policy,
             stateDirectory: stateDirectory, path: path, fileDigest: fileDigest)
+        if let value = root.optional("service") {
+            fleet.service = try parseService(value, stateDirectory: fleet.stateDirectory, resolve: resolve)
+        }
+        return fleet
     }
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration
@@ -171,37 +175,45 @@ extension Fleet {
             throw tokenValue.error(error.description)
         }
 
-        let pinValue = try mapping.required("pin")
-        let pinText: String
-        do {
-            pinText = try pinValue.string()
-        } catch {
-            // The decoder's message quotes the value (`quote it if you mean the text "on"`): a PIN
-            // typed here by mistake would be echoed.
-            throw pinValue.error("expected env:NAME, file:PATH or prompt; a PIN never goes in the fleet file")
-        }
-        let pin: PINSource
-        if pinText == "prompt" {
-            pin = .prompt
-        } else if pinText.hasPrefix("env:"), pinText.count > 4 {
-            let variable = String(pinText.dropFirst(4))
-            guard variable.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
-                !(variable.first?.isNumber ?? true)
-            else {
-                throw pinValue.error("\"\(variable)\" is not an environment variable name")
-            }
-            pin = .environment(name: variable)
-        } else if pinText.hasPrefix("file:"), pinText.count > 5 {
-            pin = .file(path: resolve(String(pinText.dropFirst(5))))
-        } else {
-            // Never echo the value: it may be the PIN itself.
-            throw pinValue.error("expected env:NAME, file:PATH or prompt; a PIN never goes in the fleet file")
-        }
+        let pin = try parseSecretSource(try mapping.required("pin"), what: "a PIN", resolve: resolve)
 
         let server = try mapping.optional("server")?.nonEmptyString()
         let site = try mapping.optional("site")?.string() ?? ""
         return HSMConfiguration(
             name: name, role: role, site: site, modulePath: modulePath, serverAddress: server,
             initArguments: try mapping.optional("initArgs")?.nonEmptyString(), token: token, pin: pin)
+    }
+
+    /// `env:NAME`, `file:PATH` or `prompt` (PINs), never the secret itself, which is never echoed.
+    static func parseSecretSource(
+        _ value: YAMLValue, what: String, allowPrompt: Bool = true, resolve: (String) -> String
+    ) throws(YAMLError) -> PINSource {
+        let expected =
+            allowPrompt
+            ? "expected env:NAME, file:PATH or prompt; \(what) never goes in the fleet file"
+            : "expected env:NAME or file:PATH; \(what) never goes in the fleet file"
+        let text: String
+        do {
+            text = try value.string()
+        } catch {
+            // The decoder's message quotes the value (`quote it if you mean the text "on"`): a
+            // secret typed here by mistake would be echoed.
+            throw value.error(expected)
+        }
+        if allowPrompt, text == "prompt" {
+            return .prompt
+        } else if text.hasPrefix("env:"), text.count > 4 {
+            let variable = String(text.dropFirst(4))
+            guard variable.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
+                !(variable.first?.isNumber ?? true)
+            else {
+                throw value.error("\"\(variable)\" is not an environment variable name")
+            }
+            return .environment(name: variable)
+        } else if text.hasPrefix("file:"), text.count > 5 {
+            return .file(path: resolve(String(text.dropFirst(5))))
+        }
+        // Never echo the value: it may be the secret itself.
+        throw value.error(expected)
     }
 }

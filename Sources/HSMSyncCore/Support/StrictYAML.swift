@@ -13,6 +13,13 @@ public struct YAMLError: CategorizedError, Hashable {
     public let line: Int?
     public let reason: String
 
+    public init(file: String, path: String, line: Int?, reason: String) {
+        self.file = file
+        self.path = path
+        self.line = line
+        self.reason = reason
+    }
+
     public var category: FailureCategory { .invalidInput }
 
     public var description: String {

@@ -21,6 +21,8 @@ public struct Fleet: Sendable, Hashable {
     /// record as the fleet file, even if the file has changed or gone since. `nil` for a fleet
     /// built in code.
     public let fileDigest: AuditDigest?
+    /// How `hsmsync serve` runs for this fleet (the `service:` section); `nil` when absent.
+    public package(set) var service: ServiceSettings?
 
     public init(
         name: String, hsms: [HSMConfiguration], keys: KeyScope = KeyScope(),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HSMSyncCore
 import HSMSyncModel
+import HSMSyncService
 import SignedLog
 
 /// `hsmsync audit --fleet F [--json] [--out FILE] [--metrics FILE] [--strict-policy]`.

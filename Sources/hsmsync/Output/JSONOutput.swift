@@ -1,3 +1,5 @@
+import HSMSyncModel
+
 /// The one way commands print `--json`: a single document, stable key order, RFC 3339 dates.
 enum JSONOutput {
     /// Prints `value` as the only thing on stdout.

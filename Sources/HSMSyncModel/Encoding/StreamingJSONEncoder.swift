@@ -1,5 +1,4 @@
 import Foundation
-import HSMSyncModel
 
 /// Encodes `Encodable` values straight into UTF-8 bytes, without the intermediate tree Foundation's
 /// `JSONEncoder` builds (which costs about as much as a whole SoftHSM2 inventory pass and a hundred
@@ -8,10 +7,14 @@ import HSMSyncModel
 /// Keys come out in declaration order (stable, and matching DESIGN.md's report layout), `nil`
 /// optionals are omitted, dates are RFC 3339 strings, `/` is never escaped. Containers must be
 /// used one after another, as synthesised `encode(to:)` implementations do.
-struct StreamingJSONEncoder {
-    var prettyPrinted = true
+public struct StreamingJSONEncoder: Sendable {
+    public var prettyPrinted: Bool
 
-    func encode(_ value: some Encodable) throws -> [UInt8] {
+    public init(prettyPrinted: Bool = true) {
+        self.prettyPrinted = prettyPrinted
+    }
+
+    public func encode(_ value: some Encodable) throws -> [UInt8] {
         let writer = JSONByteWriter(prettyPrinted: prettyPrinted)
         try writer.encodeValue(value, depth: 0)
         return writer.bytes

@@ -1,14 +1,14 @@
 import Foundation
-import HSMSyncCore
-import HSMSyncModel
+public import HSMSyncCore
+public import HSMSyncModel
 import Prometheus
 import SignedLog
 
 /// The audit as Prometheus text exposition, for node_exporter's textfile collector.
-enum AuditMetrics {
+public enum AuditMetrics {
     /// - Parameter drill: the fleet's last successful `backup drill` (`backup-drill.json` in its
     ///   state directory), exported as "last verified restorable"; absent until a drill succeeded.
-    static func exposition(_ report: AuditReport, drill: BackupDrillState? = nil) -> [UInt8] {
+    public static func exposition(_ report: AuditReport, drill: BackupDrillState? = nil) -> [UInt8] {
         let registry = PrometheusCollectorRegistry()
         func gauge(_ subsystem: String, _ name: String, unit: String = "", _ help: String, _ labels: [(String, String)])
             -> Gauge

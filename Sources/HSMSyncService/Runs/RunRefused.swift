@@ -1,0 +1,14 @@
+/// Why the service would not queue a run (`409` over HTTP).
+public enum RunRefused: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A run of the same kind is queued or running.
+    case alreadyQueued(id: String)
+    /// The service is shutting down.
+    case stopping
+
+    public var description: String {
+        switch self {
+        case .alreadyQueued(let id): "run \(id) is already queued or running"
+        case .stopping: "the service is shutting down"
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HSMSyncCore
+import HSMSyncModel
+import Logging
+import SignedLog
+
+extension ServiceCoordinator {
+    /// Who the service's log entries name.
+    var serviceActor: AuditActor {
+        AuditActor(id: "hsmsync-serve@\(instance)", role: "service", auth: "local")
+    }
+
+    /// A parity audit, as `hsmsync audit` runs it, recorded in the signed log.
+    func performAudit(_ run: inout RunRecord) async throws {
+        let (report, scans) = await evaluate()
+        await observe(report, scans: scans)
+        run.report = try StreamingJSONEncoder().encode(report)
+        run.status = report.status.rawValue
+        run.count = report.findings.count
+        guard fleet.log != nil else { return }
+        do {
+            let reportBytes = try StreamingJSONEncoder(prettyPrinted: false).encode(report)
+            let trail = try await AuditTrail.open(for: fleet, actor: serviceActor, connector: connector)
+            do {
+                try await trail.record(
+                    report.auditEntry(
+                        actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: fleet.fileDigest))
+                try await trail.checkpoint()
+            } catch {
+                try? await trail.close()
+                throw error
+            }
+            try await trail.close()
+        } catch {
+            metrics.auditNotRecorded()
+            throw ServiceRunError.notRecorded(String(describing: error))
+        }
+    }
+
+    /// `reconcile --apply`, through the same journaled protocol and fleet lock, recorded in the log.
+    func performReconcile(_ run: inout RunRecord) async throws {
+        let trail = try await AuditTrail.open(
+            for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
+        let report: ReconcileReport
+        do {
+            report = try await ReconcileRun(connector: connector).run(fleet, apply: true, trail: trail)
+        } catch {
+            try? await trail.close()
+            throw error
+        }
+        try await trail.close()
+        run.report = try StreamingJSONEncoder().encode(report)
+        run.status = report.status.rawValue
+        run.count = report.copied.count
+        metrics.copied(report.copied.count)
+        if !report.failures.isEmpty {
+            run.state = .failed
+            run.error = "\(report.failures.count) copies or HSMs failed: see the report's failures"
+        }
+    }
+
+    /// Scans every HSM and compares them.
+    func evaluate() async -> (AuditReport, [HSMScan]) {
+        let generatedAt = Date()
+        let clock = ContinuousClock.now
+        let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
+        let report = DriftEngine(fleet: fleet).evaluate(
+            scans, generatedAt: generatedAt, durationSeconds: (ContinuousClock.now - clock).seconds)
+        return (report, scans)
+    }
+
+    /// One watch cycle: scan, update the key timeline and status, and in `automatic` mode copy what
+    /// `reconcile --apply` would copy (never conflicts, extras, weaker copies or unsyncable keys).
+    func watchCycle() async {
+        let clock = ContinuousClock.now
+        let (report, scans) = await evaluate()
+        await observe(report, scans: scans)
+        let seconds = (ContinuousClock.now - clock).seconds
+        snapshot.lastWatchAt = Date()
+        snapshot.lastWatchSeconds = seconds
+        metrics.watchCycle(seconds: seconds)
+        guard fleet.service?.sync.mode == .automatic else { return }
+        let plan = ReconcilePlanner(fleet: fleet).plan(report, scans: scans)
+        let pending = (try? ReplicationJournal.pending(in: fleet.stateDirectory)) ?? []
+        guard !plan.copies.isEmpty || !pending.isEmpty else { return }
+        let run = RunRecord(
+            id: RunRecord.newID(kind: .sync, at: Date()), kind: .sync, instance: instance, requestedBy: "watch",
+            queuedAt: Date())
+        do {
+            try await store.insert(run)
+        } catch {
+            logger.error("cannot record a sync run", metadata: ["error": "\(error)"])
+            return
+        }
+        logger.info(
+            "automatic sync",
+            metadata: ["run": "\(run.id)", "copies": "\(plan.copies.count)", "pending": "\(pending.count)"])
+        await execute(run)
+        let (after, rescans) = await evaluate()
+        await observe(after, scans: rescans)
+    }
+
+    /// Takes in an evaluation: status (alerting on a change), HSM reachability, the key timeline.
+    func observe(_ report: AuditReport, scans: [HSMScan]) async {
+        let now = Date()
+        let unreachableBefore = Set(snapshot.hsms.filter { $0.reachable == false }.map(\.name))
+        if let previous = snapshot.update(with: report, at: now), previous != .unknown || report.status != .parity {
+            alerts.send(.statusChanged(fleet: fleet.name, from: previous.rawValue, report: report))
+        }
+        for hsm in report.hsms where !hsm.reachable && !unreachableBefore.contains(hsm.name) {
+            alerts.send(.hsmUnreachable(fleet: fleet.name, hsm: hsm.name, reason: hsm.error ?? "unreachable"))
+        }
+        metrics.snapshot(snapshot)
+        var inventories: [String: TokenInventory] = [:]
+        for scan in scans {
+            if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
+        }
+        do {
+            let reached = try await store.record(
+                FleetObservation(report: report, inventories: inventories, fleet: fleet), at: now)
+            for entry in reached {
+                if let lag = entry.syncLagSeconds { metrics.keySynced(lagSeconds: lag) }
+            }
+            let oldest = try await store.oldestKeyNotEverywhere()
+            snapshot.syncLagSeconds = oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0
+            metrics.syncLag(seconds: snapshot.syncLagSeconds)
+        } catch {
+            logger.error("cannot update the key timeline", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import HSMSyncService
+
+/// `hsmsync serve openapi`: the API's OpenAPI document, as `/openapi.json` serves it.
+struct ServeOpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "openapi", abstract: "Print the service's OpenAPI 3.1 document (docs/openapi.json).")
+
+    func run() throws {
+        Console.write(OpenAPIDocument.bytes)
+    }
+}
