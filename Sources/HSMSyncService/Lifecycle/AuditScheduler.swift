@@ -13,6 +13,8 @@ struct AuditScheduler: Service {
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             try await catchUp()
+            let current = await coordinator.fleet.service?.schedule.audit
+            logger.info("audit schedule ready", metadata: ["schedule": "\(current?.description ?? "none")"])
             while true {
                 guard let schedule = await coordinator.fleet.service?.schedule.audit,
                     let next = schedule.next(after: Date())

@@ -21,7 +21,7 @@ public struct ServiceRunner: Sendable {
     public let reloadFleet: @Sendable () throws -> Fleet
 
     public init(
-        fleet: Fleet, connector: any HSMConnector, logger: Logger, shutdownDeadline: Duration = .seconds(8),
+        fleet: Fleet, connector: any HSMConnector, logger: Logger, shutdownDeadline: Duration = .seconds(6),
         reloadFleet: @escaping @Sendable () throws -> Fleet
     ) {
         self.fleet = fleet
