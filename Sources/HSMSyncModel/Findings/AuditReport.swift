@@ -3,8 +3,9 @@ public import Foundation
 /// The parity report (DESIGN.md): what `hsmsync audit --json` prints. Fields are only ever added.
 public struct AuditReport: Sendable, Codable {
     public let fleet: String
-    /// `parity`, `drift` or `error` (an HSM could not be audited).
-    public let status: Status
+    /// `parity`, `drift` or `error` (an HSM could not be audited, or the audit could not be
+    /// recorded in the fleet's signed log: see ``record``).
+    public internal(set) var status: Status
     public let generatedAt: Date
     public let durationSeconds: Double
     public let hsms: [HSMSummary]
@@ -19,8 +20,10 @@ public struct AuditReport: Sendable, Codable {
     public let notCompared: [NotCompared]
     /// Whether `policy` findings counted towards the status.
     public let strictPolicy: Bool
+    /// Whether the audit's entry reached the fleet's signed log; absent when the fleet has no log.
+    public internal(set) var record: Record?
 
-    public enum Status: String, Sendable, Codable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case parity, drift, error
     }
 

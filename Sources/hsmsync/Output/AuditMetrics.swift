@@ -23,10 +23,17 @@ enum AuditMetrics {
             .set(to: report.generatedAt.timeIntervalSince1970)
         gauge("audit", "duration", unit: "seconds", "How long the last parity audit took.", fleet)
             .set(to: report.durationSeconds)
-        gauge("audit", "parity", "1 when the last audit found the fleet in parity, else 0.", fleet)
+        gauge("audit", "parity", "1 when the last audit's status is parity, else 0.", fleet)
             .set(to: report.status == .parity ? 1 : 0)
-        gauge("audit", "status", "The last audit's exit code: 0 parity, 1 drift, 3 an HSM could not be audited.", fleet)
-            .set(to: report.status == .parity ? 0 : report.status == .drift ? 1 : 3)
+        gauge(
+            "audit", "status",
+            "The last audit's exit code: 0 parity, 1 drift, 2 or 3 an HSM could not be audited or the audit not recorded.",
+            fleet
+        ).set(to: Double(AuditCommand.exitStatus(of: report).rawValue))
+        if let record = report.record {
+            gauge("audit", "recorded", "1 when the last audit was recorded in the fleet's signed log, else 0.", fleet)
+                .set(to: record.state == .recorded ? 1 : 0)
+        }
         for kind in Finding.Kind.allCases {
             gauge("audit", "findings", "Findings of the last audit, by kind.", fleet + [("kind", kind.rawValue)])
                 .set(to: Double(report.counts[kind.rawValue] ?? 0))

@@ -15,6 +15,8 @@ enum AuditRenderer {
         switch report.status {
         case .parity: verdict = "PARITY"
         case .drift: verdict = "DRIFT"
+        case .error where report.record?.state == .failed:
+            verdict = "ERROR (the audit could not be recorded in the signed log)"
         case .error: verdict = "ERROR (an HSM could not be audited)"
         }
         Console.out(
@@ -30,6 +32,12 @@ enum AuditRenderer {
             ])
         }
         InventoryRenderer.printTable(table, indent: "  ")
+        if let record = report.record, record.state == .failed {
+            Console.out()
+            Console.out("signed log: NOT RECORDED: \(record.error ?? "")")
+            Console.out("  next step: fix the log (permissions, log.dir, log.key), then audit again; an audit that is")
+            Console.out("  not in the log did not happen as far as the record is concerned")
+        }
 
         for kind in Finding.Kind.allCases {
             let findings = report.findings.filter { $0.kind == kind }

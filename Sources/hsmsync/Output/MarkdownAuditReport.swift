@@ -14,7 +14,12 @@ enum MarkdownAuditReport {
         text += "| Status | **\(report.status.rawValue)** |\n"
         text += "| Generated | \(RFC3339.milliseconds.string(from: report.generatedAt)) |\n"
         text += "| Duration | \(oneDecimal(report.durationSeconds)) s |\n"
-        text += "| Policy findings counted as drift | \(report.strictPolicy ? "yes (--strict-policy)" : "no") |\n\n"
+        text += "| Policy findings counted as drift | \(report.strictPolicy ? "yes (--strict-policy)" : "no") |\n"
+        if let record = report.record {
+            let state = record.state == .recorded ? "recorded" : "**not recorded**: \(escape(record.error ?? ""))"
+            text += "| Signed log | \(state) |\n"
+        }
+        text += "\n"
 
         text +=
             "## HSMs\n\n| HSM | Role | Site | State | Token (serial) | Objects | In scope | Transport key | Findings |\n"
