@@ -79,13 +79,20 @@ extension CeremonyRunner {
         }
         let report = DriftEngine(fleet: fleet).evaluate(scans)
         let counts = report.counts.filter { $0.value > 0 }.mapValues { JSONValue.integer(Int64($0)) }
-        say("  audit: \(report.status.rawValue)\(counts.isEmpty ? "" : " \(report.counts.filter { $0.value > 0 })")")
+        // Policy findings (risky attribute combinations) are said apart: they are not drift.
+        let drift = Finding.Kind.allCases.filter(\.breaksParity).compactMap { kind in
+            report.counts[kind.rawValue].flatMap { $0 > 0 ? "\(kind.rawValue) \($0)" : nil }
+        }
+        let policy = report.counts[Finding.Kind.policy.rawValue] ?? 0
+        say(
+            "  audit: \(report.status.rawValue)\(drift.isEmpty ? "" : " (\(drift.joined(separator: ", ")))")"
+                + (policy > 0 ? "; \(policy) policy finding(s), not drift (hsmsync audit lists them)" : ""))
         if expect == .parity && report.status.rawValue != "parity" {
             throw CeremonyError.stepFailed(
                 step: step.id,
                 reason: "the audit found \(report.status.rawValue): "
-                    + report.findings.prefix(5).map { "\($0.kind.rawValue) \($0.hsm) \($0.key?.label ?? "")" }
-                    .joined(separator: ", "),
+                    + report.findings.filter(\.kind.breaksParity).prefix(5)
+                    .map { "\($0.kind.rawValue) \($0.hsm) \($0.key?.label ?? "")" }.joined(separator: ", "),
                 category: .integrity)
         }
         return ["status": .string(report.status.rawValue), "counts": .object(counts)]
