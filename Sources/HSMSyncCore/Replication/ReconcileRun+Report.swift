@@ -10,7 +10,7 @@ extension ReconcileRun {
         var failures = scans.compactMap { scan in
             scan.error.map {
                 ReconcileReport.Failure(
-                    hsm: scan.configuration.name, key: nil, reason: "unreachable", detail: $0.reason,
+                    hsm: scan.configuration.name, key: nil, reason: $0.state, detail: $0.reason,
                     securityEvent: false)
             }
         }

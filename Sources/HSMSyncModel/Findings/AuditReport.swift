@@ -33,6 +33,9 @@ public struct AuditReport: Sendable, Codable {
         public let role: HSMRole
         public let site: String
         public let reachable: Bool
+        /// `ok`, or why the HSM was not audited: `unreachable` (not reached), `pin-refused` (reached,
+        /// the PIN refused: `error` names its source), `failed` (reached, another failure).
+        public let state: String
         /// Every object the token holds (odd ones and the transport key included).
         public let objects: Int
         /// The objects compared across the fleet (in scope, not odd, not the transport key).
@@ -44,13 +47,14 @@ public struct AuditReport: Sendable, Codable {
         public let scanSeconds: Double?
 
         package init(
-            name: String, role: HSMRole, site: String, reachable: Bool, objects: Int, keysInScope: Int,
+            name: String, role: HSMRole, site: String, reachable: Bool, state: String, objects: Int, keysInScope: Int,
             token: TokenSummary?, transport: TransportKeyState?, findings: Int, error: String?, scanSeconds: Double?
         ) {
             self.name = name
             self.role = role
             self.site = site
             self.reachable = reachable
+            self.state = state
             self.objects = objects
             self.keysInScope = keysInScope
             self.token = token

@@ -53,6 +53,8 @@ struct InventoryReport: Encodable {
         let role: HSMRole
         let site: String
         let reachable: Bool
+        /// `ok`, `unreachable`, `pin-refused` or `failed` (``HSMError/state``).
+        let state: String
         let error: String?
         let token: TokenSummary?
         let transport: TransportKeyState?
@@ -71,7 +73,7 @@ struct InventoryReport: Encodable {
             let inventory = scan.inventory
             return Entry(
                 name: configuration.name, role: configuration.role, site: configuration.site,
-                reachable: inventory != nil,
+                reachable: inventory != nil, state: scan.error?.state ?? "ok",
                 error: scan.error?.reason, token: inventory?.token, transport: inventory?.transport,
                 objectCount: inventory?.objects.count ?? 0, vanished: inventory?.vanished ?? 0,
                 scanSeconds: inventory?.scanSeconds, phases: inventory?.phases, objects: inventory?.objects ?? [])

@@ -14,7 +14,8 @@ enum InventoryRenderer {
             Console.out()
             let site = hsm.site.isEmpty ? "" : ", \(hsm.site)"
             guard let token = hsm.token else {
-                Console.out("\(hsm.name) (\(hsm.role.rawValue)\(site)): UNREACHABLE: \(hsm.error ?? "unknown error")")
+                let state = hsm.state.uppercased().replacingOccurrences(of: "-", with: " ")
+                Console.out("\(hsm.name) (\(hsm.role.rawValue)\(site)): \(state): \(hsm.error ?? "unknown error")")
                 continue
             }
             Console.out(
