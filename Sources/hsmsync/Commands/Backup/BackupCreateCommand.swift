@@ -32,6 +32,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The bundle to create (must not exist).", valueName: "file"))
     var out: String
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let fleet = try fleetOptions.load()
         guard fleet.hsm(named: hsm) != nil else {
@@ -63,6 +65,10 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         try await trail.checkpoint()
         try await trail.close()
+        if output.json {
+            try JSONOutput.print(CommandDocuments.BackupCreatedDocument(created, path: out))
+            return
+        }
         BackupRenderer.renderCreated(
             created.content, path: out, size: created.bytes.count, signer: created.signer, digest: created.digest)
     }

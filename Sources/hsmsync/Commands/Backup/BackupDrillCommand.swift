@@ -39,6 +39,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
         help: ArgumentHelp("The verifier key bundles must be signed with (default: the fleet's).", valueName: "file"))
     var vkey: String?
 
+    @OptionGroup var output: OutputOptions
+
     func validate() throws {
         guard !shareFiles.isEmpty else {
             throw ValidationError(
@@ -72,13 +74,18 @@ struct BackupDrillCommand: AsyncParsableCommand {
             throw error
         }
         try await trail.close()
+        let source = bundle.content.manifest.source.hsm
+        if output.json {
+            try JSONOutput.print(CommandDocuments.BackupDrillDocument(outcome, bundle: file, source: source))
+            if outcome.verifiedAt == nil { throw ExitStatus.driftOrIntegrityFailure.exitCode }
+            return
+        }
         for failure in outcome.restoreFailures {
             Console.out("  NOT RESTORED \(failure.key): \(failure.detail ?? failure.status.rawValue)")
         }
         for comparison in outcome.comparisons {
             Console.out("  \(comparison.matches ? "proven" : "NOT PROVEN") \(comparison.key): \(comparison.detail)")
         }
-        let source = bundle.content.manifest.source.hsm
         guard outcome.verifiedAt != nil else {
             Console.out(
                 "drill failed: \(outcome.proven) of \(outcome.comparisons.count) objects proven; the throwaway token "

@@ -51,9 +51,14 @@ struct CeremonyValidateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: CeremonyFileOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (script, fleet) = try options.load()
+        if output.json {
+            try JSONOutput.print(CommandDocuments.ceremonyValid(file: options.file, script: script, fleet: fleet))
+            return
+        }
         Console.out("\(options.file): ceremony \(script.name) is valid")
         Console.out("script  \(script.digest)")
         Console.out("fleet   \(fleet.name) (\(fleet.path)), \(script.steps.count) steps")
@@ -73,6 +78,7 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: CeremonyFileOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (script, fleet) = try options.load()
@@ -87,10 +93,14 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
             await runner.closeWorkers()
             throw error
         }
-        Console.write(Array(CeremonyPlanRenderer.text(plan).utf8))
-        Console.out("")
-        Console.out("plan digest  \(plan.digest)")
-        Console.out("plan words   \(plan.words)")
+        if output.json {
+            try JSONOutput.print(CommandDocuments.ceremonyPlan(plan))
+        } else {
+            Console.write(Array(CeremonyPlanRenderer.text(plan).utf8))
+            Console.out("")
+            Console.out("plan digest  \(plan.digest)")
+            Console.out("plan words   \(plan.words)")
+        }
         guard plan.problems.isEmpty else { throw CeremonyError.planRefused(problems: plan.problems) }
     }
 }

@@ -102,20 +102,20 @@ struct LogListing {
     var json: JSONValue {
         let entries: [JSONValue] = items.map { item in
             var members: [String: JSONValue] = [
-                "index": .integer(Int64(item.index)), "leaf_hash": .string(item.leafHash.hex),
-                "leaf_hash_words": .string(PGPWords.string(for: item.leafHash.bytes)),
+                "index": .integer(Int64(item.index)), "leafHash": .string(item.leafHash.hex),
+                "leafHashWords": .string(PGPWords.string(for: item.leafHash.bytes)),
             ]
             if let entry = item.entry { members["entry"] = .object(entry.fields) }
             if let problem = item.problem { members["problem"] = .string(problem) }
             return .object(members)
         }
-        var document: [String: JSONValue] = ["entries": .array(entries), "torn_bytes": .integer(Int64(tornBytes))]
+        var document: [String: JSONValue] = ["entries": .array(entries), "tornBytes": .integer(Int64(tornBytes))]
         if let vkey { document["vkey"] = .string(vkey) }
         if let latest {
-            document["latest_checkpoint"] = .object([
+            document["latestCheckpoint"] = .object([
                 "origin": .string(latest.origin), "size": .integer(Int64(latest.size)),
-                "root_hex": .string(latest.rootHash.hex), "root_base64": .string(latest.rootHash.base64),
-                "root_words": .string(PGPWords.string(for: latest.rootHash.bytes)),
+                "rootHex": .string(latest.rootHash.hex), "rootBase64": .string(latest.rootHash.base64),
+                "rootWords": .string(PGPWords.string(for: latest.rootHash.bytes)),
             ])
         }
         return .object(document)

@@ -22,6 +22,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: ArgumentHelp("The HSM to create the key on.", valueName: "name"))
     var hsm: String
@@ -106,7 +107,12 @@ struct TransportCreateCommand: AsyncParsableCommand {
             await worker.close()
             try await trail.recordOutcome(.transportInstall, result)
             try await trail.close()
-            TransportRenderer.renderCreated(result, generated: generated.summary, files: written)
+            if output.json {
+                try JSONOutput.print(
+                    CommandDocuments.TransportCreated(generated: generated.summary, installed: result, files: written))
+            } else {
+                TransportRenderer.renderCreated(result, generated: generated.summary, files: written)
+            }
         } catch {
             await worker.close()
             await trail.fail(action, hsms: [hsm], error: error)

@@ -23,6 +23,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .long, help: ArgumentHelp("The HSM to load the key into.", valueName: "name"))
     var hsm: String
@@ -70,7 +71,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
             await worker.close()
             try await trail.recordOutcome(.transportInstall, result)
             try await trail.close()
-            TransportRenderer.renderInstalled(result)
+            if output.json { try JSONOutput.print(result) } else { TransportRenderer.renderInstalled(result) }
         } catch {
             await worker.close()
             await trail.fail(.transportInstall, hsms: [hsm], error: error)
