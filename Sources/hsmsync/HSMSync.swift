@@ -17,6 +17,7 @@ struct HSMSync: AsyncParsableCommand {
         version: HSMSyncVersion.current,
         subcommands: [
             FleetCommand.self,
+            TokensCommand.self,
             InventoryCommand.self,
             AuditCommand.self,
             ReconcileCommand.self,

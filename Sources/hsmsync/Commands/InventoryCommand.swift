@@ -18,7 +18,9 @@ struct InventoryCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var fleetOptions: FleetOptions
-    @Option(name: .customLong("hsm"), help: ArgumentHelp("Only this HSM (repeatable).", valueName: "name"))
+    @Option(
+        name: .customLong("hsm"),
+        help: ArgumentHelp("Only this HSM, by name or token URI (repeatable).", valueName: "name"))
     var hsmNames: [String] = []
     @OptionGroup var output: OutputOptions
 
@@ -76,7 +78,14 @@ struct InventoryReport: Encodable {
                 reachable: inventory != nil, state: scan.error?.state ?? "ok",
                 error: scan.error?.reason, token: inventory?.token, transport: inventory?.transport,
                 objectCount: inventory?.objects.count ?? 0, vanished: inventory?.vanished ?? 0,
-                scanSeconds: inventory?.scanSeconds, phases: inventory?.phases, objects: inventory?.objects ?? [])
+                scanSeconds: inventory?.scanSeconds, phases: inventory?.phases,
+                objects: (inventory?.objects ?? []).map { record in
+                    var shown = record
+                    if let token = inventory?.token {
+                        shown.uri = PKCS11URIs.object(record, tokenLabel: token.label, serial: token.serial)
+                    }
+                    return shown
+                })
         }
     }
 }

@@ -35,7 +35,7 @@ enum InventoryRenderer {
                     b.label ?? "", b.id ?? "", b.objectClass.rawValue
                 )
             }
-            let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT"]
+            let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT", "URI"]
             var table = [header]
             for record in rows {
                 table.append([
@@ -44,6 +44,7 @@ enum InventoryRenderer {
                     flags(record),
                     record.label ?? "(none)", record.id.map { $0.isEmpty ? "(none)" : $0 } ?? "(none)",
                     record.usage.isEmpty ? "-" : record.usage.joined(separator: ","), fingerprint(record),
+                    record.uri ?? "-",
                 ])
             }
             printTable(table, indent: "  ")

@@ -26,7 +26,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
 
     @OptionGroup var fleetOptions: FleetOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to back up.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to back up (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(name: .long, help: ArgumentHelp("The bundle to create (must not exist).", valueName: "file"))
@@ -36,6 +36,7 @@ struct BackupCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         guard fleet.hsm(named: hsm) != nil else {
             throw BackupError.unknownHSM(name: hsm, fleet: fleet.name, known: fleet.hsms.map(\.name))
         }

@@ -29,7 +29,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var fleetOptions: FleetOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to restore into.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to restore into (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Argument(help: ArgumentHelp("The bundle.", valueName: "file"))
@@ -47,6 +47,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         guard let target = fleet.hsm(named: hsm) else {
             throw BackupError.unknownHSM(name: hsm, fleet: fleet.name, known: fleet.hsms.map(\.name))
         }

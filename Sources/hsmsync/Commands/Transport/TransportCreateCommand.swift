@@ -24,7 +24,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
     @OptionGroup var fleetOptions: FleetOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to create the key on.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to create the key on (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(
@@ -50,6 +50,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         let parameters = try TransportShareParameters(threshold: threshold, count: shareCount)
         guard fleet.hsm(named: hsm) != nil else {
             throw TransportError.invalidHSMSelection(

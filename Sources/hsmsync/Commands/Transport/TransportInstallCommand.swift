@@ -25,7 +25,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
     @OptionGroup var fleetOptions: FleetOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to load the key into.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to load the key into (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(
@@ -51,6 +51,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         let expected = try kcv.map { try Self.parseKCV($0) }
         for path in shareFiles where access(path, R_OK) != 0 {
             throw TransportError.shareFileUnreadable(path: path, reason: "no such file, or not readable")
