@@ -105,11 +105,18 @@ extension CeremonyRunner {
         switch method {
         case .typed:
             for witness in witnesses {
-                let answer = try inputs.line(
-                    step: step.id, person: witness, prompt: "\(witness): \(statement)\nType your name to sign")
-                guard answer == witness else {
-                    throw CeremonyError.notConfirmed(
-                        step: step.id, person: witness, reason: "the name typed is not \"\(witness)\"")
+                // The prompt names the witness once (the terminal puts the name before it); a
+                // mistyped name may be typed again, at a terminal, twice.
+                var attempts = 0
+                while try inputs.line(step: step.id, person: witness, prompt: "\(statement)\nType your name to sign")
+                    != witness
+                {
+                    attempts += 1
+                    guard inputs.allowsRetry, attempts < 3 else {
+                        throw CeremonyError.notConfirmed(
+                            step: step.id, person: witness, reason: "the name typed is not \"\(witness)\"")
+                    }
+                    say("  the name typed is not \"\(witness)\"; type it again, exactly as the ceremony file has it")
                 }
                 try await record(
                     .ceremonySignOff, by: witness, auth: "typed-name", step: step.id,

@@ -85,8 +85,10 @@ struct TransportInstallCommand: AsyncParsableCommand {
         try ShareFileReader.recovery(from: paths) { note in
             switch note {
             case .permissions(let warning): Console.error("warning: \(warning)")
-            case .accepted(let path, let number, let metadata):
-                Console.error("\(path): share \(number) accepted (\(metadata))")
+            case .accepted(let path, let entry, let metadata):
+                Console.error("\(path): accepted \(metadata) (entry \(entry))")
+            case .refused(let path, let reason):
+                Console.error("\(path): REFUSED, left out: \(reason)")
             }
         }
     }
@@ -102,7 +104,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
             let text: SecretBytes
             do {
                 text = try SecretPrompt.read(
-                    prompt: "Share \(number)\(status): type the words, then Enter (nothing is shown): ",
+                    prompt: "Entry \(number)\(status): type a share's words, then Enter (nothing is shown): ",
                     maximumLength: 4096)
             } catch {
                 throw TransportError.shareRefused(source: "the prompt", reason: error.description)
@@ -110,13 +112,13 @@ struct TransportInstallCommand: AsyncParsableCommand {
             do {
                 let metadata = try recovery.add(text)
                 refusals = 0
-                Console.error("share \(number) accepted (\(metadata))")
+                Console.error("entry \(number): accepted \(metadata)")
             } catch {
                 refusals += 1
                 guard refusals < 3 else {
                     throw TransportError.shareRefused(source: "the prompt", reason: error.description)
                 }
-                Console.error("share \(number) refused: \(error.description); enter it again")
+                Console.error("entry \(number) refused: \(error.description); enter it again")
             }
         }
         return recovery
