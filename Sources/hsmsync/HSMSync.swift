@@ -13,6 +13,8 @@ struct HSMSync: AsyncParsableCommand {
         discussion: """
             Exit codes, for every command: 0 success (audit: parity), 1 drift or integrity failure, \
             2 invalid input or usage, 3 HSM or runtime failure.
+
+            Example: hsmsync audit --fleet fleet.yaml (Scripts/demo builds a demo fleet to try every command on)
             """,
         version: HSMSyncVersion.current,
         subcommands: [
@@ -34,6 +36,10 @@ struct HSMSync: AsyncParsableCommand {
         CrashSignals.install()
         EndpointProcess.harden()
         Environment.bootstrapLogging()
+        if let message = CommandSuggestion.unknownCommand(in: Array(CommandLine.arguments.dropFirst())) {
+            Console.error(message)
+            Glibc.exit(ExitStatus.invalidInput.rawValue)
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

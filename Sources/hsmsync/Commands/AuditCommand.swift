@@ -15,6 +15,8 @@ struct AuditCommand: AsyncParsableCommand {
             with a log: section, the audit could not be recorded in the signed log (the report then says error). \
             Policy findings (risky attribute combinations) are reported but count as drift only with \
             --strict-policy. See docs/audit-report.md for every field and docs/runbooks/nightly-parity-audit.md.
+
+            Example: hsmsync audit --fleet fleet.yaml --out parity.md --metrics /var/lib/prometheus/node-exporter/hsmsync.prom
             """
     )
 

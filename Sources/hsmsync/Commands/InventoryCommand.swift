@@ -14,6 +14,8 @@ struct InventoryCommand: AsyncParsableCommand {
             fingerprinted (SPKI digest, transport-wrap digest, CMAC or ECB check value) or marked unavailable \
             with the reason. Odd objects (no label and no ID, no value, vendor classes) are listed, never fatal. \
             Exit 0 when every HSM was read, 3 when one could not be, 2 for invalid input.
+
+            Example: hsmsync inventory --fleet fleet.yaml --hsm dr-1 (or --hsm 'pkcs11:token=dr')
             """
     )
 

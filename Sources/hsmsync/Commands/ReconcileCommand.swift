@@ -20,6 +20,8 @@ struct ReconcileCommand: AsyncParsableCommand {
             (state.dir/reconcile.lock): while another reconcile or a backup restore --apply of the fleet runs it \
             is refused (exit 3). Exit 0 parity afterwards, 1 conflicts, unsyncable keys or other drift remain, \
             2 invalid input, 3 failures (an HSM unreachable, a copy failed). See docs/runbooks/reconcile.md.
+
+            Example: hsmsync reconcile --fleet fleet.yaml (the plan), then hsmsync reconcile --fleet fleet.yaml --apply
             """
     )
 

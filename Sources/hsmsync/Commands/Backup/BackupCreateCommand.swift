@@ -21,6 +21,8 @@ struct BackupCreateCommand: AsyncParsableCommand {
             and certificates are kept as they are; in-scope keys that cannot be wrapped are listed with the reason. \
             The file is created exclusively (never overwritten) and synced; the HSM is not changed. Logged as \
             backup.create.
+
+            Example: hsmsync backup create --fleet fleet.yaml --hsm primary-1 --out backups/primary-1.hsmbackup
             """
     )
 

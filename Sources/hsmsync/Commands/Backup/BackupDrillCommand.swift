@@ -21,6 +21,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
             and in the fleet's state directory (backup-drill.json), which `audit --metrics` exports as \
             hsmsync_backup_last_verified_restorable_timestamp_seconds. Exit 0 proven, 1 not proven, 2 invalid \
             input (too few or bad shares included), 3 runtime failure.
+
+            Example: hsmsync backup drill --fleet fleet.yaml backups/primary-1.hsmbackup --share s1.txt s2.txt s3.txt
             """
     )
 

@@ -24,6 +24,8 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done \
             (or nothing to do), 1 a conflict, a refused bundle or a key that did not verify, 2 invalid input, 3 HSM \
             failure. Logged as backup.restore and backup.restore.key.
+
+            Example: hsmsync backup restore --fleet fleet.yaml --hsm dr-1 backups/primary-1.hsmbackup (dry run), then with --apply
             """
     )
 

@@ -23,6 +23,8 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             and its log's key file deleted; the log itself stays (the rehearsal's record). \
             --inputs DIR answers every prompt from files (docs/ceremony-format.md); without it, people answer \
             at the terminal and custodians type shares at a hidden prompt.
+
+            Example: hsmsync ceremony run ceremonies/replicate-ca-keys.yaml --rehearse, then without --rehearse
             """
     )
 

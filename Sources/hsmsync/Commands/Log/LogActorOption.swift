@@ -9,7 +9,7 @@ struct LogActorOption: ParsableArguments {
     @Option(name: .long, help: "Who records the entry (default: $USER@host).")
     var actor: String?
 
-    @Option(name: .long, help: "The actor's role in the ceremony (default: operator).")
+    @Option(name: .long, help: "The actor's role in the ceremony.")
     var role: String = "operator"
 
     var auditActor: AuditActor {

@@ -12,6 +12,8 @@ struct LogNoteCommand: AsyncParsableCommand {
             Opening the log recovers a torn tail first; what was cut is reported on stderr and logged. \
             The log refuses to sign (exit 1) when it does not extend the last checkpoint this host signed, \
             recorded outside the log in $HSMSYNC_LOG_HEADS_DIR (default /var/lib/hsmsync/log-heads).
+
+            Example: hsmsync log note --fleet fleet.yaml --text "tamper-evident bags checked"
             """
     )
 

@@ -16,6 +16,8 @@ struct LogVerifyCommand: AsyncParsableCommand {
             (BAD_VKEY), policy or trusted checkpoint, or a missing file. Exit 3: an I/O failure. \
             Without --vkey the key is read from DIR/log.vkey, which an attacker who rewrote the \
             directory controls: pass the vkey from the paper record.
+
+            Example: hsmsync log verify audit-log --vkey paper-record.vkey --strict
             """
     )
 

@@ -18,6 +18,8 @@ struct TransportCreateCommand: AsyncParsableCommand {
             see docs/transport-key.md). The key is read back and its check value compared before success is \
             reported. Nothing is changed when the HSM already holds an object with the transport \
             label or a share file exists; if the install fails, the share files are removed again.
+
+            Example: hsmsync transport create --fleet fleet.yaml --hsm primary-1 --shares 5 --threshold 3 --out-dir /media/ceremony/shares
             """
     )
 

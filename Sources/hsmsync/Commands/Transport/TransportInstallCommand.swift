@@ -19,6 +19,8 @@ struct TransportInstallCommand: AsyncParsableCommand {
             imported. The key is imported as `transport create` does, read back and its check value compared. \
             Nothing is imported on any error, and nothing happens when the HSM already holds an object with the \
             transport label.
+
+            Example: hsmsync transport install --fleet fleet.yaml --hsm dr-1 --share s1.txt s4.txt s5.txt --kcv B6A4706535
             """
     )
 
