@@ -61,6 +61,9 @@ struct RehearsalTests {
 
         let log = fleet.directory.path("rehearsal")
         #expect(!FileManager.default.fileExists(atPath: log + ".key"), "the rehearsal log's key file is deleted")
+        let left = try FileManager.default.contentsOfDirectory(atPath: fleet.directory.url.path)
+            .filter { $0.hasPrefix("rehearsal") }
+        #expect(left == ["rehearsal"], "only the rehearsal's log stays: \(left)")
         #expect(FileManager.default.fileExists(atPath: log + "/entries.jsonl"), "the rehearsal's record stays")
         #expect(rehearsed.stdout.contains("REHEARSAL: kept: its signed log \(log)"), "\(rehearsed)")
         let verify = try fleet.hsmsync(["log", "verify", log])

@@ -135,7 +135,16 @@ enum RehearsalLog {
     static func finish(directory: String?) {
         guard let directory else { return }
         try? FileManager.default.removeItem(atPath: directory + ".key")
-        Console.out("REHEARSAL: the throwaway tokens are destroyed and the log's signing key \(directory).key deleted")
+        // The run's state file (for --resume) is of no use either: a rehearsal is never resumed.
+        let parent = (directory as NSString).deletingLastPathComponent
+        let prefix = (directory as NSString).lastPathComponent + ".ceremony-"
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        where file.hasPrefix(prefix) && file.hasSuffix(".json") {
+            try? FileManager.default.removeItem(atPath: parent + "/" + file)
+        }
+        Console.out(
+            "REHEARSAL: the throwaway tokens are destroyed; the log's signing key \(directory).key and the run's "
+                + "state file are deleted")
         var kept = "REHEARSAL: kept: its signed log \(directory) (the rehearsal's record: hsmsync ceremony transcript, "
         kept += "hsmsync log verify)"
         if FileManager.default.fileExists(atPath: directory + ".bundles") {
