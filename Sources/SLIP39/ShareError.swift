@@ -68,34 +68,35 @@ public enum ShareError: CategorizedError, Hashable {
     public var description: String {
         switch self {
         case .empty(let share):
-            return "share \(share) is empty: no words were found"
+            return "entry \(share) is empty: no words were found"
         case .unknownWord(let share, let word):
-            return "share \(share), word \(word) is not in the SLIP-0039 word list"
+            return "entry \(share), word \(word) is not in the SLIP-0039 word list"
         case .invalidWordCount(let share, let count) where count < SLIP39Format.minimumWordCount:
-            return "share \(share) has \(count) word\(count == 1 ? "" : "s"); a SLIP-0039 share has at least "
+            return "entry \(share) has \(count) word\(count == 1 ? "" : "s"); a SLIP-0039 share has at least "
                 + "\(SLIP39Format.minimumWordCount) (33 for a 256-bit key): words are missing"
         case .invalidWordCount(let share, let count):
-            return "share \(share) has \(count) words, a length no SLIP-0039 share has: a word is missing or extra"
+            return "entry \(share) has \(count) words, a length no SLIP-0039 share has: a word is missing or extra"
         case .invalidChecksum(let share):
-            return "share \(share) fails its checksum: a word is mistyped, missing, extra or out of order"
+            return "entry \(share) fails its checksum: a word is mistyped, missing, extra or out of order"
         case .invalidPadding(let share):
             let firstValueWord = SLIP39Format.identifierWordCount + SLIP39Format.parameterWordCount + 1
-            return "share \(share) is malformed: the padding bits of word \(firstValueWord) are not zero"
+            return "entry \(share) is malformed: the padding bits of word \(firstValueWord) are not zero"
         case .groupThresholdExceedsGroupCount(let share, let threshold, let count):
-            return "share \(share) is malformed: it needs \(threshold) groups but says the set has only \(count)"
+            return "entry \(share) is malformed: it needs \(threshold) groups but says the set has only \(count)"
         case .groupIndexOutOfRange(let share, let group, let count):
-            return "share \(share) is malformed: it is in group \(group) but says the set has \(count) "
+            return "entry \(share) is malformed: it is in group \(group) but says the set has \(count) "
                 + "group\(count == 1 ? "" : "s")"
         case .foreignSet(let share, let identifier, let otherShare, let otherIdentifier):
-            return "share \(share) belongs to another share set (identifier \(identifier)) than share \(otherShare) "
+            return "entry \(share) belongs to another share set (identifier \(identifier)) than entry \(otherShare) "
                 + "(identifier \(otherIdentifier))"
         case .parameterMismatch(let share, let parameter, let value, let otherShare, let otherValue):
-            return "share \(share) does not match share \(otherShare): \(parameter.describe(value)) where share "
+            return "entry \(share) does not match entry \(otherShare): \(parameter.describe(value)) where entry "
                 + "\(otherShare) has \(parameter.describe(otherValue)); one of them is from another set or was altered"
         case .duplicateShare(let share, let sameAs):
-            return "share \(share) is share \(sameAs) entered again"
+            return "entry \(share) is entry \(sameAs) entered again"
         case .conflictingMemberIndex(let share, let otherShare):
-            return "share \(share) has the same index as share \(otherShare) but different contents: one of them is "
+            return
+                "entry \(share) has the same share number as entry \(otherShare) but different contents: one of them is "
                 + "damaged or from another set"
         case .noShares:
             return "no shares were entered"

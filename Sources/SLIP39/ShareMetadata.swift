@@ -52,11 +52,11 @@ public struct ShareMetadata: Sendable, Hashable, CustomStringConvertible {
     /// For example "set 21219, share 2, 3 shares needed" or, with several groups,
     /// "set 21219, group 2 (2 of 4 groups needed), share 1, 3 shares of the group needed".
     public var description: String {
-        let member = "share \(memberIndex + 1), \(memberThreshold) share\(memberThreshold == 1 ? "" : "s")"
+        let needed = "\(memberThreshold) share\(memberThreshold == 1 ? "" : "s")"
         if groupCount == 1 {
-            return "set \(identifier), \(member) needed"
+            return "share \(memberIndex + 1) of set \(identifier), \(needed) needed"
         }
-        return "set \(identifier), group \(groupIndex + 1) (\(groupThreshold) of \(groupCount) groups needed), "
-            + "\(member) of the group needed"
+        return "share \(memberIndex + 1) of set \(identifier), group \(groupIndex + 1) (\(groupThreshold) of "
+            + "\(groupCount) groups needed), \(needed) of the group needed"
     }
 }

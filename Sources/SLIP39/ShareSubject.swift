@@ -24,7 +24,7 @@ public enum ShareSubject: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// "share 3", "shares 1, 2 and 4", "groups 1 and 3".
+    /// "entry 3", "entries 1, 2 and 4" (shares by entry order: "share N" is the number a share carries), "groups 1 and 3".
     public var description: String {
         let numbers: [Int]
         switch self {
@@ -34,6 +34,9 @@ public enum ShareSubject: Sendable, Hashable, CustomStringConvertible {
         let list =
             names.count <= 1
             ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names[names.count - 1]
-        return "\(noun)\(isSingle ? "" : "s") \(list)"
+        switch self {
+        case .shares: return "\(isSingle ? "entry" : "entries") \(list)"
+        case .groups: return "group\(isSingle ? "" : "s") \(list)"
+        }
     }
 }

@@ -13,10 +13,13 @@ struct HSMSync: AsyncParsableCommand {
         discussion: """
             Exit codes, for every command: 0 success (audit: parity), 1 drift or integrity failure, \
             2 invalid input or usage, 3 HSM or runtime failure.
+
+            Example: hsmsync audit --fleet fleet.yaml (Scripts/demo builds a demo fleet to try every command on)
             """,
         version: HSMSyncVersion.current,
         subcommands: [
             FleetCommand.self,
+            TokensCommand.self,
             InventoryCommand.self,
             AuditCommand.self,
             ReconcileCommand.self,
@@ -34,6 +37,10 @@ struct HSMSync: AsyncParsableCommand {
         CrashSignals.install()
         EndpointProcess.harden()
         Environment.bootstrapLogging()
+        if let message = CommandSuggestion.unknownCommand(in: Array(CommandLine.arguments.dropFirst())) {
+            Console.error(message)
+            Glibc.exit(ExitStatus.invalidInput.rawValue)
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

@@ -309,6 +309,19 @@ struct AuditCommandTests {
             exposition.contains(
                 "hsmsync_hsm_reachable{fleet=\"test-fleet\",hsm=\"dr-1\",role=\"secondary\",site=\"site-a\"} 1"))
         #expect(exposition.contains("# TYPE hsmsync_audit_last_run_timestamp_seconds gauge"))
+        // The status as a labelled state, one series per status (issue 13 item 10).
+        for (status, value) in [("parity", 0), ("drift", 1), ("error", 0)] {
+            #expect(exposition.contains("hsmsync_audit_state{fleet=\"test-fleet\",status=\"\(status)\"} \(value)"))
+        }
+        #expect(exposition.contains("# HELP hsmsync_audit_status Deprecated"), "kept one more release, said so")
+        // A stable order: families sorted by name, each family's series sorted.
+        let lines = exposition.split(separator: "\n").map(String.init)
+        let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(families == families.sorted(), "\(families)")
+        for family in families {
+            let series = lines.filter { $0.hasPrefix("\(family){") || $0.hasPrefix("\(family) ") }
+            #expect(series == series.sorted(), "\(series)")
+        }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fleet.directory.url.path)
             .filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)

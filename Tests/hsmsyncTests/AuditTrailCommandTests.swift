@@ -58,7 +58,8 @@ struct AuditTrailCommandTests {
         #expect(anchors.contains { $0.hasPrefix("hsmsync-log-anchor ") })
     }
 
-    @Test("a fleet whose log was never initialised: audit still reports, then exits 2 saying how to create the log")
+    @Test(
+        "a fleet whose log was never initialised: audit still reports error, then exits 2 saying how to create the log")
     func missingLogKey() async throws {
         let primary = try await SoftHSMFixture.shared.makeToken("atl-m")
         let files = try TestFleet(
@@ -67,8 +68,77 @@ struct AuditTrailCommandTests {
         let audit = try files.hsmsync(["audit", "--fleet", files.path, "--json"])
         #expect(audit.status == 2, "\(audit)")
         #expect(audit.stderr.contains("hsmsync log init --fleet"), "\(audit.stderr)")
-        // The report still came out: the nightly job has its answer even when the log cannot take it.
-        #expect(audit.stdout.contains("\"status\""))
+        // The report still came out, with the same verdict as the exit code.
+        let report = try AuditCommandTests.json(audit)
+        #expect(report["status"] as? String == "error")
+        let record = try #require(report["record"] as? [String: Any])
+        #expect(record["state"] as? String == "failed")
+        #expect(record["errorCategory"] as? String == "invalid-input")
+    }
+
+    @Test(
+        "a log key that cannot be read: one verdict (error) in the text, JSON, Markdown and metrics, exit 3; recorded again once fixed"
+    )
+    func unrecordedAuditIsAnError() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("atl-u")
+        let secondary = try await SoftHSMFixture.shared.makeToken("atl-v")
+        let files = try TestFleet(
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: secondary),
+            ],
+            extra: TestFleet.fileKeyLog)
+        for token in [primary, secondary] {
+            let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
+            try session.installTestTransportKey()
+        }
+        #expect(try files.initializeLog(origin: "example.org/atl-u").status == 0)
+        let metrics = files.directory.path("audit.prom")
+        let markdown = files.directory.path("audit.md")
+        let arguments = ["audit", "--fleet", files.path, "--metrics", metrics, "--out", markdown]
+
+        let recorded = try files.hsmsync(arguments + ["--json"])
+        #expect(recorded.status == 0, "\(recorded)")
+        #expect(try AuditCommandTests.json(recorded)["status"] as? String == "parity")
+        #expect((try AuditCommandTests.json(recorded)["record"] as? [String: Any])?["state"] as? String == "recorded")
+        #expect(
+            try String(contentsOfFile: metrics, encoding: .utf8).contains(
+                "hsmsync_audit_recorded{fleet=\"test-fleet\"} 1"))
+
+        // The key file becomes unreadable (as root, permissions cannot deny it: a directory in its place).
+        let keyPath = files.directory.path("log.key")
+        try FileManager.default.moveItem(atPath: keyPath, toPath: keyPath + ".aside")
+        try FileManager.default.createDirectory(
+            atPath: keyPath, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+
+        let json = try files.hsmsync(arguments + ["--json"])
+        #expect(json.status == 3, "\(json)")
+        let report = try AuditCommandTests.json(json)
+        #expect(report["status"] as? String == "error", "the HSMs are in parity, the run is not: \(json.stdout)")
+        let record = try #require(report["record"] as? [String: Any])
+        #expect(record["state"] as? String == "failed")
+        #expect((record["error"] as? String)?.contains(keyPath) == true, "\(record)")
+        let exposition = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(exposition.contains("hsmsync_audit_recorded{fleet=\"test-fleet\"} 0"), "\(exposition)")
+        #expect(exposition.contains("hsmsync_audit_parity{fleet=\"test-fleet\"} 0"), "\(exposition)")
+        #expect(exposition.contains("hsmsync_audit_status{fleet=\"test-fleet\"} 3"), "\(exposition)")
+        #expect(try String(contentsOfFile: markdown, encoding: .utf8).contains("| Status | **error** |"))
+        #expect(try String(contentsOfFile: markdown, encoding: .utf8).contains("| Signed log | **not recorded**"))
+
+        let text = try files.hsmsync(arguments)
+        #expect(text.status == 3, "\(text)")
+        #expect(!text.stdout.contains("PARITY"), "\(text.stdout)")
+        #expect(text.stdout.contains("ERROR (the audit could not be recorded in the signed log)"), "\(text.stdout)")
+        #expect(text.stderr.contains("could not be recorded in the signed log"), "\(text.stderr)")
+
+        try FileManager.default.removeItem(atPath: keyPath)
+        try FileManager.default.moveItem(atPath: keyPath + ".aside", toPath: keyPath)
+        let fixed = try files.hsmsync(arguments)
+        #expect(fixed.status == 0, "\(fixed)")
+        #expect(
+            try String(contentsOfFile: metrics, encoding: .utf8).contains(
+                "hsmsync_audit_recorded{fleet=\"test-fleet\"} 1"))
+        let verify = try files.hsmsync(["log", "verify", files.directory.path("audit-log")])
+        #expect(verify.status == 0, "\(verify)")
     }
 
     @Test("an ECDSA P-256 log key pair made outside hsmsync (a token without EdDSA): checkpoints verify")

@@ -76,7 +76,7 @@ struct LogCommandTests {
         #expect(json.status == 0, "\(json)")
         let document = try Self.json(json.stdout)
         #expect(document["verdict"] as? String == "valid" && document["entries"] as? Int == 2)
-        #expect(json.stdout.split(separator: "\n").count == 1)
+        #expect(json.stdout.split(separator: "\n").count > 1, "indented, as every --json (docs/json-output.md)")
 
         let entries = directory.path("log/entries.jsonl")
         var lines = try String(contentsOfFile: entries, encoding: .utf8).split(
@@ -86,7 +86,7 @@ struct LogCommandTests {
         let tampered = try Self.run(["verify", "log", "--json"], in: directory)
         #expect(tampered.status == 1, "\(tampered)")
         let report = try Self.json(tampered.stdout)
-        #expect(report["class"] as? String == "CHAIN_BREAK" && report["first_bad_index"] as? Int == 0, "\(report)")
+        #expect(report["class"] as? String == "CHAIN_BREAK" && report["firstBadIndex"] as? Int == 0, "\(report)")
         let human = try Self.run(["verify", "log"], in: directory)
         #expect(human.status == 1 && human.stdout.contains("CHAIN_BREAK at entry 0"), "\(human)")
     }
@@ -115,8 +115,8 @@ struct LogCommandTests {
         let json = try Self.run(["show", "log", "--json"], in: directory)
         let document = try Self.json(json.stdout)
         #expect((document["entries"] as? [Any])?.count == 2)
-        let latest = try #require(document["latest_checkpoint"] as? [String: Any])
-        #expect((latest["root_words"] as? String)?.split(separator: " ").count == 32)
+        let latest = try #require(document["latestCheckpoint"] as? [String: Any])
+        #expect((latest["rootWords"] as? String)?.split(separator: " ").count == 32)
     }
 
     @Test("cosign: a witness cosigns, its state anchors verify; a rollback exits 1")

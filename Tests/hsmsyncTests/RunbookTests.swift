@@ -440,6 +440,9 @@ struct RunbookTests {
         #expect(unrecorded.status == 3, "\(unrecorded)")
         #expect(!success.contains(String(unrecorded.status)), "exit 3 must fail the unit")
         #expect(unrecorded.stderr.contains("/var/lib/hsmsync/audit-log"), "\(unrecorded)")
+        #expect(!unrecorded.stdout.contains("PARITY"), "one verdict: not recorded is an error \(unrecorded)")
+        let unrecordedMetrics = try String(contentsOf: metrics, encoding: .utf8)
+        #expect(unrecordedMetrics.contains("hsmsync_audit_recorded{fleet=\"runbook-fleet\"} 0"), "\(unrecordedMetrics)")
     }
 
     /// The cron variant's job, run as cron runs it: the file's variables, /bin/sh, the named user, no sandbox.

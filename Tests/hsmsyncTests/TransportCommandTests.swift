@@ -88,7 +88,7 @@ struct TransportCommandTests {
         ])
         #expect(installed.status == 0, "\(installed)")
         #expect(Self.values(in: installed.stdout, after: "check value") == checkValue)
-        #expect(installed.stderr.contains("share 1 accepted (set "))
+        #expect(installed.stderr.contains("transport-share-1-of-3.txt: accepted share 1 of set "))
 
         let verified = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
         #expect(verified.status == 0, "\(verified)")
@@ -153,7 +153,7 @@ struct TransportCommandTests {
             "transport", "install", "--fleet", fleet.path, "--hsm", "dr-1", "--share", file, file,
         ])
         #expect(result.status == 2, "\(result)")
-        #expect(result.stderr.contains("\(file): share 2 is share 1 entered again; nothing was imported"))
+        #expect(result.stderr.contains("\(file): entry 2 is entry 1 entered again; nothing was imported"))
         #expect(try await Self.transportObjects(tokens[1]) == 0)
 
         let tooFew = try fleet.hsmsync([
@@ -299,7 +299,7 @@ struct TransportCommandTests {
         let clear = "\u{1B}[3J\u{1B}[H\u{1B}[2J"
         // Each share is followed by a clear before the next custodian's notice.
         for number in 1...2 {
-            let shown = try #require(screen.range(of: "share \(number), 2 shares needed"))
+            let shown = try #require(screen.range(of: "share \(number) of set "))
             let next = try #require(screen.range(of: "custodian \(number + 1) of 3\r\n"))
             #expect(screen[shown.upperBound..<next.lowerBound].contains(clear))
         }
@@ -331,10 +331,10 @@ struct TransportCommandTests {
         let result = try Self.onTerminal(
             fleet, ["transport", "install", "--fleet", fleet.path, "--hsm", "dr-1"],
             steps: [
-                ["expect": "Share 1:", "send": words[1] + "\n", "hidden": true],
-                ["expect": "Share 2 (1 of 2 shares entered):", "send": words[1] + "\n", "hidden": true],
-                ["expect": "share 2 refused: share 2 is share 1 entered again; enter it again", "send": ""],
-                ["expect": "Share 2 (1 of 2 shares entered):", "send": words[2] + "\n", "hidden": true],
+                ["expect": "Entry 1:", "send": words[1] + "\n", "hidden": true],
+                ["expect": "Entry 2 (1 of 2 shares entered):", "send": words[1] + "\n", "hidden": true],
+                ["expect": "entry 2 refused: entry 2 is entry 1 entered again; enter it again", "send": ""],
+                ["expect": "Entry 2 (1 of 2 shares entered):", "send": words[2] + "\n", "hidden": true],
             ])
         #expect(result.status == 0, "\(result)")
         #expect(

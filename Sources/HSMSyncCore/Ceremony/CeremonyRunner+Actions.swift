@@ -79,13 +79,20 @@ extension CeremonyRunner {
         }
         let report = DriftEngine(fleet: fleet).evaluate(scans)
         let counts = report.counts.filter { $0.value > 0 }.mapValues { JSONValue.integer(Int64($0)) }
-        say("  audit: \(report.status.rawValue)\(counts.isEmpty ? "" : " \(report.counts.filter { $0.value > 0 })")")
+        // Policy findings (risky attribute combinations) are said apart: they are not drift.
+        let drift = Finding.Kind.allCases.filter(\.breaksParity).compactMap { kind in
+            report.counts[kind.rawValue].flatMap { $0 > 0 ? "\(kind.rawValue) \($0)" : nil }
+        }
+        let policy = report.counts[Finding.Kind.policy.rawValue] ?? 0
+        say(
+            "  audit: \(report.status.rawValue)\(drift.isEmpty ? "" : " (\(drift.joined(separator: ", ")))")"
+                + (policy > 0 ? "; \(policy) policy finding(s), not drift (hsmsync audit lists them)" : ""))
         if expect == .parity && report.status.rawValue != "parity" {
             throw CeremonyError.stepFailed(
                 step: step.id,
                 reason: "the audit found \(report.status.rawValue): "
-                    + report.findings.prefix(5).map { "\($0.kind.rawValue) \($0.hsm) \($0.key?.label ?? "")" }
-                    .joined(separator: ", "),
+                    + report.findings.filter(\.kind.breaksParity).prefix(5)
+                    .map { "\($0.kind.rawValue) \($0.hsm) \($0.key?.label ?? "")" }.joined(separator: ", "),
                 category: .integrity)
         }
         return ["status": .string(report.status.rawValue), "counts": .object(counts)]
@@ -98,11 +105,18 @@ extension CeremonyRunner {
         switch method {
         case .typed:
             for witness in witnesses {
-                let answer = try inputs.line(
-                    step: step.id, person: witness, prompt: "\(witness): \(statement)\nType your name to sign")
-                guard answer == witness else {
-                    throw CeremonyError.notConfirmed(
-                        step: step.id, person: witness, reason: "the name typed is not \"\(witness)\"")
+                // The prompt names the witness once (the terminal puts the name before it); a
+                // mistyped name may be typed again, at a terminal, twice.
+                var attempts = 0
+                while try inputs.line(step: step.id, person: witness, prompt: "\(statement)\nType your name to sign")
+                    != witness
+                {
+                    attempts += 1
+                    guard inputs.allowsRetry, attempts < 3 else {
+                        throw CeremonyError.notConfirmed(
+                            step: step.id, person: witness, reason: "the name typed is not \"\(witness)\"")
+                    }
+                    say("  the name typed is not \"\(witness)\"; type it again, exactly as the ceremony file has it")
                 }
                 try await record(
                     .ceremonySignOff, by: witness, auth: "typed-name", step: step.id,

@@ -40,7 +40,9 @@ public struct DriftEngine: Sendable {
         for scan in scans {
             if let error = scan.error {
                 evaluation.findings.append(
-                    Finding(kind: .unreachable, hsm: scan.configuration.name, detail: error.reason))
+                    Finding(
+                        kind: .unreachable, hsm: scan.configuration.name, detail: error.reason,
+                        nextStep: error.nextStep))
             }
         }
         for (configuration, inventory) in reachable {
@@ -125,7 +127,7 @@ public struct DriftEngine: Sendable {
             let configuration = scan.configuration
             return AuditReport.HSMSummary(
                 name: configuration.name, role: configuration.role, site: configuration.site,
-                reachable: scan.error == nil,
+                reachable: scan.error == nil, state: scan.error?.state ?? "ok",
                 objects: scan.inventory?.objects.count ?? 0,
                 keysInScope: evaluation.inScopeCounts[configuration.name] ?? 0,
                 token: scan.inventory?.token, transport: scan.inventory?.transport,

@@ -13,8 +13,8 @@ public enum EngineEvent: Sendable, Hashable {
     /// An HSM could not be scanned (its finding in the report says the same).
     case scanFailed(hsm: String, reason: String)
     /// Reconcile planned `copies` copies (before the first one starts; zero when there is nothing
-    /// to copy or the run only plans).
-    case copiesPlanned(copies: Int)
+    /// to copy or the run only plans), `destinations` of them to each destination HSM.
+    case copiesPlanned(copies: Int, destinations: [String: Int])
     /// One planned copy is done, copied or failed.
     case copyFinished(CopyProgress)
 }

@@ -51,7 +51,7 @@ public struct FleetCheck: Sendable {
             let reached: Bool
             let login: String
             switch error.kind {
-            case .loginFailed, .pinLocked, .pinFinalTry, .userPINNotInitialized, .pinUnavailable:
+            case .loginFailed, .pinRefused, .pinLocked, .pinFinalTry, .userPINNotInitialized, .pinUnavailable:
                 (reached, login) = (true, "failed")
             case .sameTokenAs:
                 (reached, login) = (true, "not-attempted")

@@ -9,6 +9,9 @@ extension ReconcileRun {
         var failures: [ReconcileReport.Failure] = []
         /// (destination, identity) of every object promoted.
         var promoted: Set<String> = []
+        /// Why the copies stopped early (a ``StopRequest``), and the copies never started.
+        var interrupted: String?
+        var notDone: [ReconcilePlan.Copy] = []
     }
 
     /// Carries out a plan's copies in journaled batches: each batch is announced in the journal
@@ -21,6 +24,7 @@ extension ReconcileRun {
         let trail: AuditTrail
         let batchSize: Int
         let events: EngineEvents
+        let stop: StopRequest?
 
         func execute(_ plan: ReconcilePlan, scans: [HSMScan]) async throws -> Execution {
             let entries = ReplicationEntries(actor: trail.actor)
@@ -36,6 +40,11 @@ extension ReconcileRun {
             var execution = Execution()
             var start = 0
             while start < plan.copies.count {
+                if let why = stop?.requested {
+                    execution.interrupted = why
+                    execution.notDone += plan.copies[start...]
+                    break
+                }
                 let batch = Array(plan.copies[start..<min(start + batchSize, plan.copies.count)])
                 start += batch.count
                 let operations = batch.map { copy in
@@ -68,6 +77,14 @@ extension ReconcileRun {
             for (copy, operation) in zip(batch, operations) {
                 let base = ReplicationEntries.base(
                     op: operation.op, key: copy.identity, source: copy.source, destination: copy.destination)
+                // Checked between copies only: the copy in flight always ends as any copy does.
+                if let why = stop?.requested {
+                    execution.interrupted = why
+                    execution.notDone.append(copy)
+                    outcomes[operation.op] = "not-started"
+                    drafts.append(entries.abandoned(base, reason: why))
+                    continue
+                }
                 let outcome: CopyProgress.Outcome
                 do {
                     let installed = try await copyOne(copy, operation: operation, base: base, drafts: &drafts)

@@ -10,7 +10,7 @@ extension ReconcileRun {
         var failures = scans.compactMap { scan in
             scan.error.map {
                 ReconcileReport.Failure(
-                    hsm: scan.configuration.name, key: nil, reason: "unreachable", detail: $0.reason,
+                    hsm: scan.configuration.name, key: nil, reason: $0.state, detail: $0.reason,
                     securityEvent: false)
             }
         }
@@ -45,7 +45,7 @@ extension ReconcileRun {
             ![.policy, .materialMismatch, .unreachable].contains($0.kind) && !resolved($0)
         }
         let status: AuditReport.Status
-        if !failures.isEmpty {
+        if !failures.isEmpty || execution.interrupted != nil {
             status = .error
         } else if !apply {
             status = audit.status
@@ -56,12 +56,15 @@ extension ReconcileRun {
         return ReconcileReport(
             fleet: fleet.name, applied: apply, status: status, generatedAt: generatedAt,
             durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            planned: plan.copies.map {
-                .init(
-                    key: $0.key, source: $0.source, destination: $0.destination,
-                    withPublicKey: $0.publicKey != nil && !$0.publicKeyPresent)
-            },
+            planned: plan.copies.map(Self.planned),
             copied: execution.copied, skipped: plan.skipped, conflicts: plan.conflicts, failures: failures,
-            policy: policy, remaining: remaining, recovered: recovered)
+            policy: policy, remaining: remaining, recovered: recovered, interrupted: execution.interrupted,
+            notDone: execution.notDone.map(Self.planned))
+    }
+
+    static func planned(_ copy: ReconcilePlan.Copy) -> ReconcileReport.Planned {
+        .init(
+            key: copy.key, source: copy.source, destination: copy.destination,
+            withPublicKey: copy.publicKey != nil && !copy.publicKeyPresent)
     }
 }

@@ -32,16 +32,20 @@ public struct ReconcileRun: Sendable {
     ///
     /// - Throws: ``ReconcileError`` (lock held, state directory unusable) and audit trail errors
     ///   before anything is changed; per-key and per-HSM failures are in the report instead.
-    /// - Parameter events: each HSM's scan, the number of copies planned, and every copy as it ends.
+    /// - Parameters:
+    ///   - events: each HSM's scan, the copies planned, and every copy as it ends.
+    ///   - stop: asked between copies; once requested, the copy in flight ends as usual, no other
+    ///     starts (announced ones are closed `not-started`), and the report says `interrupted`.
     public func run(
-        _ fleet: Fleet, apply: Bool, trail injected: AuditTrail? = nil, events: EngineEvents = .ignored
+        _ fleet: Fleet, apply: Bool, trail injected: AuditTrail? = nil, events: EngineEvents = .ignored,
+        stop: StopRequest? = nil
     ) async throws -> ReconcileReport {
         let started = ContinuousClock.now
         let generatedAt = Date()
         guard apply else {
             return try await reconcile(
                 fleet, journal: nil, pending: [], trail: nil, generatedAt: generatedAt, started: started,
-                events: events)
+                events: events, stop: nil)
         }
         let lock = try ReconcileLock(directory: fleet.stateDirectory)
         defer { withExtendedLifetime(lock) {} }
@@ -57,7 +61,7 @@ public struct ReconcileRun: Sendable {
         do {
             report = try await reconcile(
                 fleet, journal: journal, pending: pending, trail: trail, generatedAt: generatedAt, started: started,
-                events: events)
+                events: events, stop: stop)
         } catch {
             if injected == nil { try? await trail.close() }
             throw error
@@ -73,7 +77,7 @@ public struct ReconcileRun: Sendable {
     /// trail) copies.
     private func reconcile(
         _ fleet: Fleet, journal: ReplicationJournal?, pending: [ReplicationJournal.Operation], trail: AuditTrail?,
-        generatedAt: Date, started: ContinuousClock.Instant, events: EngineEvents
+        generatedAt: Date, started: ContinuousClock.Instant, events: EngineEvents, stop: StopRequest?
     ) async throws -> ReconcileReport {
         let apply = journal != nil
         let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
@@ -103,12 +107,16 @@ public struct ReconcileRun: Sendable {
             }
             let audit = DriftEngine(fleet: fleet).evaluate(scans, generatedAt: generatedAt)
             let plan = ReconcilePlanner(fleet: fleet).plan(audit, scans: scans)
-            events.emit(.copiesPlanned(copies: apply ? plan.copies.count : 0))
+            let copies = apply ? plan.copies : []
+            events.emit(
+                .copiesPlanned(
+                    copies: copies.count,
+                    destinations: Dictionary(copies.map { ($0.destination, 1) }, uniquingKeysWith: +)))
             var execution = Execution()
             if let journal, let trail {
                 let copier = Copier(
-                    fleet: fleet, workers: workers, journal: journal, trail: trail, batchSize: batchSize, events: events
-                )
+                    fleet: fleet, workers: workers, journal: journal, trail: trail, batchSize: batchSize,
+                    events: events, stop: stop)
                 execution = try await copier.execute(plan, scans: scans)
             }
             await Self.close(connections)

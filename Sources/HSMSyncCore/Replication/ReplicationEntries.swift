@@ -73,6 +73,15 @@ public struct ReplicationEntries: Sendable {
     /// `replicate.commit`: the copy is complete.
     public func commit(_ base: [String: JSONValue]) -> AuditEntryDraft { entry("replicate.commit", base) }
 
+    /// `replicate.abandon`: an announced copy the run never started, because it was asked to stop
+    /// (`reason`: `SIGINT`, `SIGTERM`); nothing was wrapped for it, the next run plans it again.
+    public func abandoned(_ base: [String: JSONValue], reason: String) -> AuditEntryDraft {
+        var outputs = base
+        outputs["outcome"] = .string("not-started")
+        outputs["reason"] = .string(reason)
+        return entry("replicate.abandon", outputs)
+    }
+
     /// `replicate.failed`, and `security.event` with the same fields when the failure is one.
     public func failed(_ base: [String: JSONValue], error: ReplicationError, outcomeUnknown: Bool) -> [AuditEntryDraft]
     {

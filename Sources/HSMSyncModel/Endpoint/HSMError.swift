@@ -30,6 +30,9 @@ public struct HSMError: CategorizedError, Hashable {
         case userPINNotInitialized
         /// `C_Login` failed (exactly one attempt was made).
         case loginFailed(DeviceError)
+        /// `C_Login` refused the PIN (`CKR_PIN_INCORRECT`) read from `source` (as the fleet file
+        /// names it: `file:…`, `env:…`, `prompt`; never the PIN). Exactly one attempt was made.
+        case pinRefused(source: String)
         /// The PIN source could not deliver (its words, which never contain the PIN).
         case pinUnavailable(reason: String)
         /// A call to the HSM failed while doing `operation`.
@@ -75,6 +78,34 @@ public struct HSMError: CategorizedError, Hashable {
         "\(hsm): \(reason)"
     }
 
+    /// How the HSM stands, in one word: `unreachable` (not reached at all), `pin-refused` (reached,
+    /// and the PIN was refused), `failed` (reached, and something else went wrong).
+    public var state: String {
+        if isUnreachable { return "unreachable" }
+        if case .pinRefused = kind { return "pin-refused" }
+        return "failed"
+    }
+
+    /// What the operator should do, where the error says more than "check the HSM and the network".
+    public var nextStep: String? {
+        switch kind {
+        case .pinRefused(let source):
+            return
+                "Put this token's user PIN in \(source) (the fleet file's pin: for \(hsm)), then run again; hsmsync "
+                + "tries a PIN once per run and never retries it. Every other HSM was still processed."
+        case .pinLocked, .userPINNotInitialized:
+            return "Have the token's security officer set or unlock the user PIN, then run again."
+        case .pinFinalTry:
+            return "Make sure the PIN source holds the right PIN, then run again with the last attempt allowed."
+        case .pinUnavailable:
+            return "Fix the PIN source named above (the fleet file's pin: for \(hsm)), then run again."
+        case .tokenLocked:
+            return "Wait for the other hsmsync process to finish, then run again."
+        default:
+            return nil
+        }
+    }
+
     /// The message without the HSM name.
     public var reason: String {
         switch kind {
@@ -103,6 +134,9 @@ public struct HSMError: CategorizedError, Hashable {
                 return "login failed: the PIN was refused (\(error)); one attempt was made, none will be retried"
             }
             return "login failed: \(error)"
+        case .pinRefused(let source):
+            return
+                "the token refused the PIN from \(source) (CKR_PIN_INCORRECT); one attempt was made, none will be retried"
         case .pinUnavailable(let reason):
             return reason
         case .device(let error, let operation):

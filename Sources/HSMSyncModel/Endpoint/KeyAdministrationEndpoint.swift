@@ -39,10 +39,11 @@ public protocol KeyAdministrationEndpoint: Sendable {
     /// rehearsal's stand-in, on a throwaway token only.
     func createStandInTransportKey(label: String, value: SecretBox) async throws
 
-    /// Generates a stand-in for `record` (same class, type, size or curve, label, `CKA_ID`, usage and
-    /// extractability; fresh material): a rehearsal's, on a throwaway token only. `false` for a type
-    /// it cannot stand in for.
-    func createStandIn(for record: KeyRecord) async throws -> Bool
+    /// Creates a stand-in for `record` (same class, type, size or curve, label, `CKA_ID`, usage and
+    /// extractability): a rehearsal's, on a throwaway token only. Its material is `material` when
+    /// given (the same on every scratch token whose real HSM holds the same key), else generated in
+    /// the token. `false` for a type it cannot stand in for.
+    func createStandIn(for record: KeyRecord, material: StandInMaterial?) async throws -> Bool
 }
 
 /// A public key as a token holds it: its key type, curve parameters and point.

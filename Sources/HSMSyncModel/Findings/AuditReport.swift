@@ -3,8 +3,9 @@ public import Foundation
 /// The parity report (DESIGN.md): what `hsmsync audit --json` prints. Fields are only ever added.
 public struct AuditReport: Sendable, Codable {
     public let fleet: String
-    /// `parity`, `drift` or `error` (an HSM could not be audited).
-    public let status: Status
+    /// `parity`, `drift` or `error` (an HSM could not be audited, or the audit could not be
+    /// recorded in the fleet's signed log: see ``record``).
+    public internal(set) var status: Status
     public let generatedAt: Date
     public let durationSeconds: Double
     public let hsms: [HSMSummary]
@@ -19,8 +20,10 @@ public struct AuditReport: Sendable, Codable {
     public let notCompared: [NotCompared]
     /// Whether `policy` findings counted towards the status.
     public let strictPolicy: Bool
+    /// Whether the audit's entry reached the fleet's signed log; absent when the fleet has no log.
+    public internal(set) var record: Record?
 
-    public enum Status: String, Sendable, Codable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case parity, drift, error
     }
 
@@ -30,6 +33,9 @@ public struct AuditReport: Sendable, Codable {
         public let role: HSMRole
         public let site: String
         public let reachable: Bool
+        /// `ok`, or why the HSM was not audited: `unreachable` (not reached), `pin-refused` (reached,
+        /// the PIN refused: `error` names its source), `failed` (reached, another failure).
+        public let state: String
         /// Every object the token holds (odd ones and the transport key included).
         public let objects: Int
         /// The objects compared across the fleet (in scope, not odd, not the transport key).
@@ -41,13 +47,14 @@ public struct AuditReport: Sendable, Codable {
         public let scanSeconds: Double?
 
         package init(
-            name: String, role: HSMRole, site: String, reachable: Bool, objects: Int, keysInScope: Int,
+            name: String, role: HSMRole, site: String, reachable: Bool, state: String, objects: Int, keysInScope: Int,
             token: TokenSummary?, transport: TransportKeyState?, findings: Int, error: String?, scanSeconds: Double?
         ) {
             self.name = name
             self.role = role
             self.site = site
             self.reachable = reachable
+            self.state = state
             self.objects = objects
             self.keysInScope = keysInScope
             self.token = token

@@ -25,6 +25,9 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     public let fingerprint: Fingerprint
     /// Why the object is odd (no label, no value, vendor class, …); empty for a normal object.
     public let oddities: [String]
+    /// The object's RFC 7512 PKCS#11 URI (token, serial, object label, id, type), set where it is shown
+    /// (`inventory`); `nil` elsewhere.
+    public var uri: String?
 
     /// The attributes that make up a key's policy; drift on any of them is an `attribute-mismatch`.
     public struct PolicyAttributes: Sendable, Hashable, Codable {

@@ -27,13 +27,19 @@ public struct ReconcileReport: Sendable, Codable {
     public let remaining: [Finding]
     /// Copies a previous, interrupted run left pending, and what recovery found.
     public let recovered: [Recovered]
-    /// Counts: planned, copied, skipped, conflicts, failures, policy, remaining, recovered.
+    /// Why the run stopped before its plan was done (`SIGINT`, `SIGTERM`); absent when it was not
+    /// interrupted. An interrupted run has status `error` (exit 3).
+    public let interrupted: String?
+    /// Planned copies an interrupted run never started (empty otherwise): the next run plans them again.
+    public let notDone: [Planned]
+    /// Counts: planned, copied, notDone, skipped, conflicts, failures, policy, remaining, recovered.
     public let counts: [String: Int]
 
     public init(
         fleet: String, applied: Bool, status: AuditReport.Status, generatedAt: Date, durationSeconds: Double,
         planned: [Planned], copied: [Copied], skipped: [ReconcilePlan.Skip], conflicts: [Finding],
-        failures: [Failure], policy: [Finding], remaining: [Finding], recovered: [Recovered]
+        failures: [Failure], policy: [Finding], remaining: [Finding], recovered: [Recovered],
+        interrupted: String? = nil, notDone: [Planned] = []
     ) {
         self.fleet = fleet
         self.applied = applied
@@ -48,8 +54,11 @@ public struct ReconcileReport: Sendable, Codable {
         self.policy = policy
         self.remaining = remaining
         self.recovered = recovered
+        self.interrupted = interrupted
+        self.notDone = notDone
         self.counts = [
-            "planned": planned.count, "copied": copied.count, "skipped": skipped.count, "conflicts": conflicts.count,
+            "planned": planned.count, "copied": copied.count, "notDone": notDone.count, "skipped": skipped.count,
+            "conflicts": conflicts.count,
             "failures": failures.count, "policy": policy.count, "remaining": remaining.count,
             "recovered": recovered.count,
         ]

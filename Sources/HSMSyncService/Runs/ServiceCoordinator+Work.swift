@@ -12,28 +12,19 @@ extension ServiceCoordinator {
 
     /// A parity audit, as `hsmsync audit` runs it, recorded in the signed log.
     func performAudit(_ run: inout RunRecord) async throws {
-        let (report, scans) = await evaluate()
+        let (audited, scans) = await evaluate()
+        // Recorded first, as `hsmsync audit` does: a report the log did not take says so (status
+        // error, `record.state: failed`) everywhere it is shown.
+        let digest = AuditDigest.sha256(of: try StreamingJSONEncoder(prettyPrinted: false).encode(audited))
+        let report = await ParityAudit.record(
+            audited, fleet: fleet, connector: connector, reportDigest: digest, actor: serviceActor)
         await observe(report, scans: scans)
         run.report = try StreamingJSONEncoder().encode(report)
         run.status = report.status.rawValue
         run.count = report.findings.count
-        guard fleet.log != nil else { return }
-        do {
-            let reportBytes = try StreamingJSONEncoder(prettyPrinted: false).encode(report)
-            let trail = try await AuditTrail.open(for: fleet, actor: serviceActor, connector: connector)
-            do {
-                try await trail.record(
-                    report.auditEntry(
-                        actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: fleet.fileDigest))
-                try await trail.checkpoint()
-            } catch {
-                try? await trail.close()
-                throw error
-            }
-            try await trail.close()
-        } catch {
+        if let record = report.record, record.state == .failed {
             metrics.auditNotRecorded()
-            throw ServiceRunError.notRecorded(String(describing: error))
+            throw ServiceRunError.notRecorded(record.error ?? "unknown")
         }
     }
 

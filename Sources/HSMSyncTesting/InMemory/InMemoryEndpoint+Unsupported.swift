@@ -106,7 +106,7 @@ extension InMemoryEndpoint {
         throw InMemoryEndpointError.unsupported("rehearsal stand-ins")
     }
 
-    public func createStandIn(for record: KeyRecord) async throws -> Bool {
+    public func createStandIn(for record: KeyRecord, material: StandInMaterial?) async throws -> Bool {
         throw InMemoryEndpointError.unsupported("rehearsal stand-ins")
     }
 }

@@ -233,6 +233,29 @@ extension Session {
         return ObjectHandle(rawValue: UInt(object))
     }
 
+    /// Calls `C_CreateObject` with several secret attributes (an RSA private key's `CKA_PRIVATE_EXPONENT`,
+    /// primes, exponents and coefficient) lent straight from their secret buffers (never copied).
+    public func createObject(_ template: [Attribute], secrets: [(type: AttributeType, value: SecretBox)])
+        throws(PKCS11Error) -> ObjectHandle
+    {
+        var object: CK_OBJECT_HANDLE = 0
+        func lend(_ rest: ArraySlice<(type: AttributeType, value: SecretBox)>, _ lent: [CK_ATTRIBUTE]) -> CK_RV {
+            guard let first = rest.first else {
+                return withCTemplate(template, extras: lent) { pointer, count in
+                    functions.C_CreateObject(handle, pointer, count, &object)
+                }
+            }
+            return first.value.withUnsafeBytes { value in
+                let attribute = CK_ATTRIBUTE(
+                    type: CK_ATTRIBUTE_TYPE(first.type.rawValue),
+                    pValue: UnsafeMutableRawPointer(mutating: value.baseAddress), ulValueLen: CK_ULONG(value.count))
+                return lend(rest.dropFirst(), lent + [attribute])
+            }
+        }
+        try check(lend(secrets[...], []), .createObject)
+        return ObjectHandle(rawValue: UInt(object))
+    }
+
     /// Calls `C_CopyObject`; `template` changes the copy (for example `CKA_TOKEN=true` to promote
     /// a staged session object).
     public func copyObject(_ object: ObjectHandle, template: [Attribute]) throws(PKCS11Error) -> ObjectHandle {

@@ -95,66 +95,7 @@ extension HSMWorker {
         }
     }
 
-    public func createStandIn(for record: KeyRecord) throws -> Bool {
-        try Self.device { try withSession { try Self.standIn(for: record, in: $0) } }
-    }
-
     private static func templates(classes: [ObjectKind], label: String, id: [UInt8]) -> [[Attribute]] {
         classes.compactMap(SpecNames.objectClass).map { [.class($0), .label(label)] + (id.isEmpty ? [] : [.id(id)]) }
-    }
-
-    /// Generates one stand-in (for a private key: the key pair); `false` for a type it cannot make.
-    static func standIn(for record: KeyRecord, in session: borrowing Session) throws -> Bool {
-        let identity: [Attribute] =
-            [.bool(.token, true), .label(record.label ?? "")]
-            + (record.id.flatMap { Hex.decode($0) }.map { [.id($0)] } ?? [])
-        let extractable = record.attributes.extractable ?? false
-        // Every usage flag the class defines, as the real key has it: SoftHSM2's defaults allow
-        // everything, and a stand-in with more usages than its real key is refused by the policy the
-        // rehearsal exists to exercise.
-        let usages: [(AttributeType, String)] =
-            record.objectClass == "secret-key"
-            ? [
-                (.encrypt, "encrypt"), (.decrypt, "decrypt"), (.sign, "sign"), (.verify, "verify"), (.wrap, "wrap"),
-                (.unwrap, "unwrap"), (.derive, "derive"),
-            ]
-            : [
-                (.decrypt, "decrypt"), (.sign, "sign"), (.signRecover, "sign-recover"), (.unwrap, "unwrap"),
-                (.derive, "derive"),
-            ]
-        let privatePart: [Attribute] =
-            identity + [
-                .bool(.private, true), .bool(.sensitive, true), .bool(.extractable, extractable),
-                .bool(.wrapWithTrusted, record.attributes.wrapWithTrusted ?? false),
-            ] + usages.map { .bool($0.0, record.usage.contains($0.1)) }
-        let publicPart: [Attribute] = [
-            .bool(.verify, true), .bool(.encrypt, false), .bool(.wrap, false), .bool(.verifyRecover, false),
-            .bool(.derive, false),
-        ]
-        switch (record.objectClass, record.keyType) {
-        case ("secret-key", "aes"):
-            _ = try session.generateKey(
-                .aesKeyGen,
-                template: privatePart + [
-                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, UInt((record.size ?? 256) / 8)),
-                ])
-        case ("private-key", "ec"):
-            guard let curve = NamedCurve.all.first(where: { $0.name == record.curve && !$0.isEdwards }) else {
-                return false
-            }
-            _ = try session.generateKeyPair(
-                .ecKeyPairGen, publicKeyTemplate: identity + [.bytes(.ecParams, curve.oidDER)] + publicPart,
-                privateKeyTemplate: privatePart)
-        case ("private-key", "rsa"):
-            _ = try session.generateKeyPair(
-                .rsaKeyPairGen,
-                publicKeyTemplate: identity + [
-                    .ulong(.modulusBits, UInt(record.size ?? 2048)), .bytes(.publicExponent, [1, 0, 1]),
-                ] + publicPart,
-                privateKeyTemplate: privatePart)
-        default:
-            return false
-        }
-        return true
     }
 }

@@ -121,7 +121,10 @@ public actor HSMWorker {
                 try opened.login(pin: pin)
             } catch {
                 logger.warning("login refused", metadata: ["pkcs11.function": "C_Login", "pkcs11.rv": "\(error.code)"])
-                throw HSMError(hsm: name, .loginFailed(DeviceError(error)))
+                let device = DeviceError(error)
+                throw HSMError(
+                    hsm: name,
+                    device.isPINIncorrect ? .pinRefused(source: configuration.pin.description) : .loginFailed(device))
             }
         }
         self.slot = slot

@@ -12,9 +12,12 @@ struct AuditCommand: AsyncParsableCommand {
         abstract: "Prove that every HSM holds the same keys, with the same material and policy.",
         discussion: """
             Every HSM is scanned in parallel and compared by class, label and CKA_ID, material by fingerprint. \
-            Exit 0 parity, 1 drift, 2 invalid input, 3 an HSM could not be audited (the others still are). \
+            Exit 0 parity, 1 drift, 2 invalid input, 3 an HSM could not be audited (the others still are) or, \
+            with a log: section, the audit could not be recorded in the signed log (the report then says error). \
             Policy findings (risky attribute combinations) are reported but count as drift only with \
             --strict-policy. See docs/audit-report.md for every field and docs/runbooks/nightly-parity-audit.md.
+
+            Example: hsmsync audit --fleet fleet.yaml --out parity.md --metrics /var/lib/prometheus/node-exporter/hsmsync.prom
             """
     )
 
@@ -36,8 +39,12 @@ struct AuditCommand: AsyncParsableCommand {
         let environment = Environment.shared
         let progress = ProgressBar()
         let audit = ParityAudit(scanner: InventoryScanner(connector: environment.connector), strictPolicy: strictPolicy)
-        let report = await audit.run(fleet, events: progress.events)
+        let audited = await audit.run(fleet, events: progress.events)
         progress.finish()
+        // Recorded before anything is written, so every output carries the same verdict.
+        let digest = AuditDigest.sha256(of: try StreamingJSONEncoder(prettyPrinted: false).encode(audited))
+        let report = await ParityAudit.record(
+            audited, fleet: fleet, connector: environment.connector, reportDigest: digest)
 
         if let out {
             try DurableFile.replace(out, with: Array(MarkdownAuditReport.render(report).utf8))
@@ -51,25 +58,15 @@ struct AuditCommand: AsyncParsableCommand {
         } else {
             AuditRenderer.render(report)
         }
-        if fleet.log != nil {
-            try await record(report, fleet: fleet)
+        if let record = report.record, record.state == .failed {
+            Console.error("hsmsync: the audit could not be recorded in the signed log: \(record.error ?? "")")
         }
-        switch report.status {
-        case .parity: return
-        case .drift: throw ExitStatus.driftOrIntegrityFailure.exitCode
-        case .error: throw ExitStatus.runtimeFailure.exitCode
-        }
+        throw Self.exitStatus(of: report).exitCode
     }
 
-    /// Appends the parity entry to the fleet's signed log and signs a checkpoint. A configured log
-    /// that cannot take the entry fails the run (the report is already out): the record is part of the job.
-    private func record(_ report: AuditReport, fleet: Fleet) async throws {
-        let reportBytes = try StreamingJSONEncoder(prettyPrinted: false).encode(report)
-        let trail = try await AuditTrail.open(for: fleet, connector: Environment.shared.connector)
-        try await trail.record(
-            report.auditEntry(actor: trail.actor, reportDigest: .sha256(of: reportBytes), fleetDigest: fleet.fileDigest)
-        )
-        try await trail.checkpoint()
-        try await trail.close()
+    /// The exit code the report's verdict stands for. An audit that could not be recorded exits 3
+    /// (2 when the log's configuration is at fault), never 1: 1 is drift, a result.
+    static func exitStatus(of report: AuditReport) -> ExitStatus {
+        ExitStatus(rawValue: report.exitCode) ?? .runtimeFailure
     }
 }

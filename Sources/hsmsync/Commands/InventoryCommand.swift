@@ -14,11 +14,15 @@ struct InventoryCommand: AsyncParsableCommand {
             fingerprinted (SPKI digest, transport-wrap digest, CMAC or ECB check value) or marked unavailable \
             with the reason. Odd objects (no label and no ID, no value, vendor classes) are listed, never fatal. \
             Exit 0 when every HSM was read, 3 when one could not be, 2 for invalid input.
+
+            Example: hsmsync inventory --fleet fleet.yaml --hsm dr-1 (or --hsm 'pkcs11:token=dr')
             """
     )
 
     @OptionGroup var fleetOptions: FleetOptions
-    @Option(name: .customLong("hsm"), help: ArgumentHelp("Only this HSM (repeatable).", valueName: "name"))
+    @Option(
+        name: .customLong("hsm"),
+        help: ArgumentHelp("Only this HSM, by name or token URI (repeatable).", valueName: "name"))
     var hsmNames: [String] = []
     @OptionGroup var output: OutputOptions
 
@@ -53,6 +57,8 @@ struct InventoryReport: Encodable {
         let role: HSMRole
         let site: String
         let reachable: Bool
+        /// `ok`, `unreachable`, `pin-refused` or `failed` (``HSMError/state``).
+        let state: String
         let error: String?
         let token: TokenSummary?
         let transport: TransportKeyState?
@@ -71,10 +77,17 @@ struct InventoryReport: Encodable {
             let inventory = scan.inventory
             return Entry(
                 name: configuration.name, role: configuration.role, site: configuration.site,
-                reachable: inventory != nil,
+                reachable: inventory != nil, state: scan.error?.state ?? "ok",
                 error: scan.error?.reason, token: inventory?.token, transport: inventory?.transport,
                 objectCount: inventory?.objects.count ?? 0, vanished: inventory?.vanished ?? 0,
-                scanSeconds: inventory?.scanSeconds, phases: inventory?.phases, objects: inventory?.objects ?? [])
+                scanSeconds: inventory?.scanSeconds, phases: inventory?.phases,
+                objects: (inventory?.objects ?? []).map { record in
+                    var shown = record
+                    if let token = inventory?.token {
+                        shown.uri = PKCS11URIs.object(record, tokenLabel: token.label, serial: token.serial)
+                    }
+                    return shown
+                })
         }
     }
 }

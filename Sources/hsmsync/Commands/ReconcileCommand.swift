@@ -14,10 +14,14 @@ struct ReconcileCommand: AsyncParsableCommand {
             HSMs whose transport key is missing or differs are never touched; they are reported. Without --apply \
             the plan is printed and nothing changes. With --apply every copy is journaled, wrapped, enveloped, \
             staged as a session object, verified, promoted and logged; a second run changes nothing; an \
-            interrupted run is completed or rolled back by the next. --apply holds the fleet's lock \
+            interrupted run is completed or rolled back by the next. Ctrl-C (SIGINT) or SIGTERM during --apply \
+            lets the copy in flight finish, starts no other, prints what was copied and what was not done (the \
+            JSON document with --json) and exits 3; a second one stops at once. --apply holds the fleet's lock \
             (state.dir/reconcile.lock): while another reconcile or a backup restore --apply of the fleet runs it \
             is refused (exit 3). Exit 0 parity afterwards, 1 conflicts, unsyncable keys or other drift remain, \
             2 invalid input, 3 failures (an HSM unreachable, a copy failed). See docs/runbooks/reconcile.md.
+
+            Example: hsmsync reconcile --fleet fleet.yaml (the plan), then hsmsync reconcile --fleet fleet.yaml --apply
             """
     )
 
@@ -29,8 +33,14 @@ struct ReconcileCommand: AsyncParsableCommand {
     func run() async throws {
         let fleet = try fleetOptions.load()
         let progress = ProgressBar()
+        // Only a run that changes HSMs stops between copies; a plan is simply ended by the signal.
+        let stop = apply ? StopSignals.install() : nil
+        let events = EngineEvents { event in
+            progress.events.emit(event)
+            if case .copyFinished(let copy) = event, let stop { TestHooks.copyFinished(done: copy.done, stop: stop) }
+        }
         let report = try await ReconcileRun(connector: Environment.shared.connector)
-            .run(fleet, apply: apply, events: progress.events)
+            .run(fleet, apply: apply, events: events, stop: stop)
         progress.finish()
         if output.json {
             try JSONOutput.print(report)

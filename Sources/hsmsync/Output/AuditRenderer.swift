@@ -15,6 +15,8 @@ enum AuditRenderer {
         switch report.status {
         case .parity: verdict = "PARITY"
         case .drift: verdict = "DRIFT"
+        case .error where report.record?.state == .failed:
+            verdict = "ERROR (the audit could not be recorded in the signed log)"
         case .error: verdict = "ERROR (an HSM could not be audited)"
         }
         Console.out(
@@ -25,11 +27,18 @@ enum AuditRenderer {
         for hsm in report.hsms {
             let transport = hsm.transport.map { $0.checkValue.map { "present \($0)" } ?? $0.state } ?? "-"
             table.append([
-                hsm.name, hsm.role.rawValue, hsm.site.isEmpty ? "-" : hsm.site, hsm.reachable ? "ok" : "UNREACHABLE",
+                hsm.name, hsm.role.rawValue, hsm.site.isEmpty ? "-" : hsm.site,
+                hsm.reachable ? "ok" : hsm.state.uppercased().replacingOccurrences(of: "-", with: " "),
                 String(hsm.objects), String(hsm.keysInScope), transport, String(hsm.findings),
             ])
         }
         InventoryRenderer.printTable(table, indent: "  ")
+        if let record = report.record, record.state == .failed {
+            Console.out()
+            Console.out("signed log: NOT RECORDED: \(record.error ?? "")")
+            Console.out("  next step: fix the log (permissions, log.dir, log.key), then audit again; an audit that is")
+            Console.out("  not in the log did not happen as far as the record is concerned")
+        }
 
         for kind in Finding.Kind.allCases {
             let findings = report.findings.filter { $0.kind == kind }
@@ -38,13 +47,16 @@ enum AuditRenderer {
             let counted =
                 kind == .policy && !report.strictPolicy ? " (not counted as drift without --strict-policy)" : ""
             Console.out("\(kind.rawValue): \(findings.count)\(counted)")
-            Console.out("  next step: \(kind.nextStep)")
+            // One next step for the kind, unless a finding has its own (a refused PIN is no network problem).
+            let ownSteps = findings.contains { $0.nextStep != kind.nextStep }
+            if !ownSteps { Console.out("  next step: \(kind.nextStep)") }
             if kind == .policy {
                 renderPolicySummary(findings)
                 continue
             }
             for finding in findings.prefix(listLimit) {
                 Console.out("  - \(line(finding))")
+                if ownSteps { Console.out("    next step: \(finding.nextStep)") }
             }
             if findings.count > listLimit {
                 Console.out("  … \(findings.count - listLimit) more (all of them in --json and --out)")

@@ -14,7 +14,8 @@ enum InventoryRenderer {
             Console.out()
             let site = hsm.site.isEmpty ? "" : ", \(hsm.site)"
             guard let token = hsm.token else {
-                Console.out("\(hsm.name) (\(hsm.role.rawValue)\(site)): UNREACHABLE: \(hsm.error ?? "unknown error")")
+                let state = hsm.state.uppercased().replacingOccurrences(of: "-", with: " ")
+                Console.out("\(hsm.name) (\(hsm.role.rawValue)\(site)): \(state): \(hsm.error ?? "unknown error")")
                 continue
             }
             Console.out(
@@ -34,7 +35,7 @@ enum InventoryRenderer {
                     b.label ?? "", b.id ?? "", b.objectClass.rawValue
                 )
             }
-            let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT"]
+            let header = ["CLASS", "TYPE", "SIZE", "FLAGS", "LABEL", "ID", "USAGE", "FINGERPRINT", "URI"]
             var table = [header]
             for record in rows {
                 table.append([
@@ -43,6 +44,7 @@ enum InventoryRenderer {
                     flags(record),
                     record.label ?? "(none)", record.id.map { $0.isEmpty ? "(none)" : $0 } ?? "(none)",
                     record.usage.isEmpty ? "-" : record.usage.joined(separator: ","), fingerprint(record),
+                    record.uri ?? "-",
                 ])
             }
             printTable(table, indent: "  ")

@@ -14,7 +14,12 @@ enum MarkdownAuditReport {
         text += "| Status | **\(report.status.rawValue)** |\n"
         text += "| Generated | \(RFC3339.milliseconds.string(from: report.generatedAt)) |\n"
         text += "| Duration | \(oneDecimal(report.durationSeconds)) s |\n"
-        text += "| Policy findings counted as drift | \(report.strictPolicy ? "yes (--strict-policy)" : "no") |\n\n"
+        text += "| Policy findings counted as drift | \(report.strictPolicy ? "yes (--strict-policy)" : "no") |\n"
+        if let record = report.record {
+            let state = record.state == .recorded ? "recorded" : "**not recorded**: \(escape(record.error ?? ""))"
+            text += "| Signed log | \(state) |\n"
+        }
+        text += "\n"
 
         text +=
             "## HSMs\n\n| HSM | Role | Site | State | Token (serial) | Objects | In scope | Transport key | Findings |\n"
@@ -25,7 +30,7 @@ enum MarkdownAuditReport {
                 hsm.transport.map { transport in
                     transport.checkValue.map { "present, check value `\($0)`" } ?? transport.state
                 } ?? "—"
-            let state = hsm.reachable ? "reachable" : "**unreachable**: \(escape(hsm.error ?? ""))"
+            let state = hsm.reachable ? "reachable" : "**\(hsm.state)**: \(escape(hsm.error ?? ""))"
             text +=
                 "| \(escape(hsm.name)) | \(hsm.role.rawValue) | \(escape(hsm.site)) | \(state) | \(token) | \(hsm.objects) | \(hsm.keysInScope) | \(transport) | \(hsm.findings) |\n"
         }
@@ -37,7 +42,10 @@ enum MarkdownAuditReport {
         for kind in Finding.Kind.allCases {
             let findings = report.findings.filter { $0.kind == kind }
             guard !findings.isEmpty else { continue }
-            text += "\n### \(kind.rawValue) (\(findings.count))\n\n**Next step:** \(kind.nextStep)\n\n"
+            text += "\n### \(kind.rawValue) (\(findings.count))\n\n"
+            // The kind's next step, and each finding's own where it differs (a refused PIN).
+            let steps = findings.map(\.nextStep).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            text += steps.map { "**Next step:** \($0)\n\n" }.joined()
             text += "| HSM | Reference | Key | Detail |\n|---|---|---|---|\n"
             let shown = kind == .policy ? Array(findings.prefix(policyListLimit)) : findings
             for finding in shown {

@@ -7,6 +7,8 @@ import Synchronization
 final class ProgressBar: Sendable {
     private struct State {
         var perHSM: [String: (done: Int, total: Int)] = [:]
+        /// What is counted: objects read while scanning, copies once a reconcile has planned them.
+        var unit = "objects on"
         var lastDraw = Date.distantPast
         var drawn = false
     }
@@ -32,23 +34,30 @@ final class ProgressBar: Sendable {
             let width = 30
             let filled = min(width, done * width / total)
             let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-            return "\r[\(bar)] \(done * 100 / total)%  \(done)/\(total) objects on \(state.perHSM.count) HSM(s)"
+            return "\r[\(bar)] \(done * 100 / total)%  \(done)/\(total) \(state.unit) \(state.perHSM.count) HSM(s)"
         }
         if let line { Console.errorRaw(line) }
     }
 
-    /// A sink for a use case's events: scans draw objects per HSM, a reconcile's copies replace them
-    /// once planned. Runs the scan test hook (``TestHooks``) on the scanning thread.
+    /// A sink for a use case's events: scans draw objects per HSM, a reconcile's copies per
+    /// destination HSM replace them once planned. Runs the scan test hook (``TestHooks``) on the
+    /// scanning thread.
     var events: EngineEvents {
         EngineEvents { event in
             switch event {
             case .scanProgress(let hsm, let read, let found):
                 self.update(hsm: hsm, done: read, total: found)
                 TestHooks.scanProgress(hsm: hsm, objectsRead: read)
-            case .copiesPlanned:
-                self.state.withLock { $0.perHSM = [:] }
+            case .copiesPlanned(_, let destinations):
+                self.state.withLock { state in
+                    state.perHSM = destinations.mapValues { (0, $0) }
+                    state.unit = "copies to"
+                    state.lastDraw = .distantPast  // the first copy shows the new count at once
+                }
             case .copyFinished(let copy):
-                self.update(hsm: "copies", done: copy.done, total: copy.total)
+                let done = self.state.withLock { ($0.perHSM[copy.destination]?.done ?? 0) + 1 }
+                let total = self.state.withLock { $0.perHSM[copy.destination]?.total ?? copy.total }
+                self.update(hsm: copy.destination, done: done, total: total)
             case .scanFinished, .scanFailed:
                 break
             }

@@ -7,7 +7,11 @@ enum ReconcileRenderer {
     static func render(_ report: ReconcileReport) {
         var lines: [String] = []
         if report.applied {
-            lines.append("Reconciled fleet \(report.fleet): \(report.copied.count) copied and verified.")
+            lines.append(
+                report.interrupted.map { signal in
+                    "INTERRUPTED (\(signal)) fleet \(report.fleet): \(report.copied.count) of \(report.planned.count) "
+                        + "copies copied and verified, \(report.notDone.count) not done (the next run plans them again)."
+                } ?? "Reconciled fleet \(report.fleet): \(report.copied.count) copied and verified.")
             for copy in report.copied {
                 lines.append(
                     "  copied  \(copy.key.displayName)  \(copy.source) → \(copy.destination)  [\(copy.proofs.joined(separator: ", "))]"
@@ -20,6 +24,10 @@ enum ReconcileRenderer {
                 let extra = copy.withPublicKey ? " with its public key" : ""
                 lines.append("  copy    \(copy.key.displayName)\(extra)  \(copy.source) → \(copy.destination)")
             }
+        }
+        for copy in report.notDone {
+            let extra = copy.withPublicKey ? " with its public key" : ""
+            lines.append("  not done  \(copy.key.displayName)\(extra)  \(copy.source) → \(copy.destination)")
         }
         for item in report.recovered {
             lines.append(

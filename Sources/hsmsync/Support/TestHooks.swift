@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncCore
 import HSMSyncModel
 import SignedLog
 
@@ -9,6 +10,10 @@ import SignedLog
 /// `HSMSYNC_TEST_PAUSE_SCAN=HSM:COUNT:PATH` makes the inventory scan of HSM, once it has read at least
 /// COUNT objects, create `PATH.paused` and wait (up to 60 s) until PATH exists. A test uses the pause
 /// to kill a p11-kit server in the middle of an audit, deterministically.
+///
+/// `HSMSYNC_TEST_PAUSE_COPY=COUNT:PATH` makes `reconcile --apply`, once COUNT copies have finished,
+/// create `PATH.paused` and wait (up to 60 s) until a stop was requested (SIGINT, SIGTERM): a test
+/// interrupts a run in the middle of its copies, deterministically.
 enum TestHooks {
     private struct PauseScan {
         let hsm: String
@@ -31,6 +36,23 @@ enum TestHooks {
         _ = FileManager.default.createFile(atPath: pause.path + ".paused", contents: nil)
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: pause.path) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
+    private static let pauseCopy: (count: Int, path: String)? = {
+        guard let value = ProcessInfo.processInfo.environment["HSMSYNC_TEST_PAUSE_COPY"] else { return nil }
+        let parts = value.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let count = Int(parts[0]) else { return nil }
+        return (count, parts[1])
+    }()
+
+    /// Called when a reconcile copy has finished (on the copying task).
+    static func copyFinished(done: Int, stop: StopRequest) {
+        guard let pause = pauseCopy, done == pause.count else { return }
+        _ = FileManager.default.createFile(atPath: pause.path + ".paused", contents: nil)
+        let deadline = Date().addingTimeInterval(60)
+        while stop.requested == nil && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.01)
         }
     }

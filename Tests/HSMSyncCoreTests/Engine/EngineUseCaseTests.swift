@@ -97,7 +97,7 @@ struct EngineUseCaseTests {
         var scans: Set<String> = []
         for await event in run.events {
             switch event {
-            case .copiesPlanned(let count): planned.append(count)
+            case .copiesPlanned(let count, _): planned.append(count)
             case .copyFinished(let copy): copies.append(copy)
             case .scanFinished(let hsm, _): scans.insert(hsm)
             case .scanProgress: break

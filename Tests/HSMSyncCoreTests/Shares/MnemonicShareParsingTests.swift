@@ -24,7 +24,7 @@ struct MnemonicShareParsingTests {
         #expect(share.metadata.memberIndex == 0 && share.metadata.memberThreshold == 1)
         #expect(share.metadata.valueByteCount == 16)
         #expect(share.metadata.wordCount == 20)
-        #expect(share.metadata.description == "set 7945, share 1, 1 share needed")
+        #expect(share.metadata.description == "share 1 of set 7945, 1 share needed")
     }
 
     @Test("notes after #, any white space and any letter case are accepted")
@@ -66,7 +66,7 @@ struct MnemonicShareParsingTests {
         let error = #expect(throws: ShareError.self) {
             _ = try MnemonicShare.parse(SecretBytes(text: text), shareNumber: 1)
         }
-        #expect(error?.description.hasPrefix("share 1 has 19 words; a SLIP-0039 share has at least 20") == true)
+        #expect(error?.description.hasPrefix("entry 1 has 19 words; a SLIP-0039 share has at least 20") == true)
     }
 
     @Test(
@@ -149,7 +149,7 @@ struct CustodianSharesDocumentTests {
         let end = try #require(text.range(of: "```", range: fence.upperBound..<text.endIndex))
         let file = String(text[text.index(fence.lowerBound, offsetBy: 4)..<end.lowerBound])
         let share = try MnemonicShare.parse(SecretBytes(text: file), shareNumber: 1)
-        #expect(share.metadata.description == "set 25653, share 3, 2 shares needed")
+        #expect(share.metadata.description == "share 3 of set 25653, 2 shares needed")
         #expect(file.contains("# hsmsync transport key share: fleet \"demo\", set 25653, share 3, 2 shares needed"))
         // Vector 4's secret, whose check value the example's notes quote.
         let kcv = try KeyCheckValue(aesKey: SecretBytes(hex: "b43ceb7e57a0ea8766221624d01b0864"))

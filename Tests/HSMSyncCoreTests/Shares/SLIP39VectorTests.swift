@@ -55,7 +55,7 @@ struct SLIP39VectorTests {
             table[10 + offset] = "groupThresholdExceedsGroupCount share 1"
             table[11 + offset] = "conflictingMemberIndex share 2"
             table[12 + offset] = "parameterMismatch memberThreshold share 2"
-            table[13 + offset] = "digestMismatch shares 1 and 2"
+            table[13 + offset] = "digestMismatch entries 1 and 2"
             table[14 + offset] = "tooFewGroups 1 of 2"
             table[15 + offset] = "tooFewGroups 1 of 2"
             table[16 + offset] = "tooFewShares 1 of 2 in group 4"

@@ -70,7 +70,7 @@ struct ShareRecoveryTests {
         let (error, accepted) = firstRefusal([mnemonics[0], mnemonics[1], mnemonics[0]])
         #expect(error == .duplicateShare(share: 3, sameAs: 1))
         #expect(accepted == 2)
-        #expect(error?.description == "share 3 is share 1 entered again")
+        #expect(error?.description == "entry 3 is entry 1 entered again")
     }
 
     @Test("a share from another set is refused when entered")
@@ -126,7 +126,7 @@ struct ShareRecoveryTests {
         let others = (1...4).filter { $0 != position + 1 }
         #expect(error == .inconsistent(bad: .shares([position + 1]), agreeing: .shares(others)))
         let message = try #require(error?.description)
-        #expect(message.hasPrefix("share \(position + 1) disagrees with shares "))
+        #expect(message.hasPrefix("entry \(position + 1) disagrees with entries "))
         #expect(!echoesWords(message, entered))
     }
 
@@ -147,7 +147,7 @@ struct ShareRecoveryTests {
         #expect(error == .noConsistentSubset(.shares([1, 2, 3, 4]), threshold: 3))
         #expect(
             error?.description
-                == "no 3 of shares 1, 2, 3 and 4 combine into a verified secret: more than 1 of them are bad")
+                == "no 3 of entries 1, 2, 3 and 4 combine into a verified secret: more than 1 of them are bad")
     }
 
     @Test("exactly M shares with one tampered fail the digest check")
@@ -184,7 +184,7 @@ struct ShareRecoveryTests {
         #expect(accepted == 1)
         #expect(
             error?.description
-                == "share 2 does not match share 1: 2 shares needed where share 1 has 3 shares needed; one of them is "
+                == "entry 2 does not match entry 1: 2 shares needed where entry 1 has 3 shares needed; one of them is "
                 + "from another set or was altered")
     }
 
@@ -251,7 +251,7 @@ struct ShareRecoveryTests {
         words[6] = "banana"
         let (error, _) = firstRefusal([mnemonics[0], words.joined(separator: " ")])
         #expect(error == .unknownWord(share: 2, word: 7))
-        #expect(error?.description == "share 2, word 7 is not in the SLIP-0039 word list")
+        #expect(error?.description == "entry 2, word 7 is not in the SLIP-0039 word list")
     }
 
     @Test("a refused share keeps its number, so the operator re-enters the same share")

@@ -35,8 +35,8 @@ struct ShareFileTests {
             let kcv = generated.material.kcv
             #expect(
                 text.hasPrefix(
-                    "# hsmsync transport key share: fleet \"demo\", set \(generated.shares[0].metadata.identifier), "
-                        + "share \(index + 1), 2 shares needed\n# custodian \(index + 1) of 3; transport label "
+                    "# hsmsync transport key share: fleet \"demo\", share \(index + 1) of set "
+                        + "\(generated.shares[0].metadata.identifier), 2 shares needed\n# custodian \(index + 1) of 3; transport label "
                         + "\"hsmsync-transport\"; made on HSM primary-1"))
             #expect(text.contains("# key check value \(kcv.hex) (\(kcv.words.joined(separator: " ")))"))
             let words = text.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }

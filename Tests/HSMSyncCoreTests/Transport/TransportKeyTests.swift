@@ -96,7 +96,7 @@ struct TransportKeyTests {
         await #expect {
             _ = try await installFromShares(Array(mnemonics[0...2]), on: rig.workers[0], label: rig.label)
         } throws: { error in
-            "\(error)".hasPrefix("share 2 disagrees with shares 1 and 3, which combine into a verified secret")
+            "\(error)".hasPrefix("entry 2 disagrees with entries 1 and 3, which combine into a verified secret")
         }
         #expect(try await rig.objectCount(0) == 0)
         await rig.close()
@@ -116,23 +116,23 @@ struct TransportKeyTests {
         let expected: String
         switch abuse {
         case .duplicate:
-            (given, expected) = ([shares[0], shares[0]], "share 2 is share 1 entered again")
+            (given, expected) = ([shares[0], shares[0]], "entry 2 is entry 1 entered again")
         case .foreignSet:
-            (given, expected) = ([shares[0], other.mnemonics[1]], "share 2 belongs to another share set")
+            (given, expected) = ([shares[0], other.mnemonics[1]], "entry 2 belongs to another share set")
         case .tooFew:
             (given, expected) = ([shares[1]], "1 share was entered; 2 are needed")
         case .flippedChecksumWord:
             var words = shares[1].split(separator: " ").map(String.init)
             words[words.count - 1] = words[words.count - 1] == "academic" ? "acid" : "academic"
-            (given, expected) = ([shares[0], words.joined(separator: " ")], "share 2 fails its checksum")
+            (given, expected) = ([shares[0], words.joined(separator: " ")], "entry 2 fails its checksum")
         case .wrongThreshold:
             (given, expected) = (
                 [shares[0], try altered(shares[1], memberThreshold: 3)],
-                "share 2 does not match share 1: 3 shares needed where share 1 has 2 shares needed"
+                "entry 2 does not match entry 1: 3 shares needed where entry 1 has 2 shares needed"
             )
         case .tamperedExactlyM:
             (given, expected) = (
-                [shares[0], try tamperedValue(of: shares[1])], "shares 1 and 2 do not combine into the shared secret"
+                [shares[0], try tamperedValue(of: shares[1])], "entries 1 and 2 do not combine into the shared secret"
             )
         }
         let before = try await rig.objectCount(0)

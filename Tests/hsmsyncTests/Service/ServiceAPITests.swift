@@ -11,7 +11,8 @@ struct ServiceAPITests {
     static func driftingFixture(_ prefix: String) async throws -> ServiceFixture {
         let fixture = try await ServiceFixture(prefix)
         let session = try await SoftHSMFixture.shared.module().loggedInSession(fixture.primary)
-        try session.importTestAESKey(label: "only-on-primary", id: [0x51], value: TestMaterial.aesKey(5), wrapWithTrusted: false)
+        try session.importTestAESKey(
+            label: "only-on-primary", id: [0x51], value: TestMaterial.aesKey(5), wrapWithTrusted: false)
         return fixture
     }
 
@@ -33,7 +34,8 @@ struct ServiceAPITests {
         let id = try #require(accepted.object["id"] as? String)
         var run: [String: Any] = [:]
         try await ServiceProcess.waitUntil(
-            timeout: .seconds(60), "audit \(id) finished", state: { await service.text("/v1/runs/\(id)", token: fixture.readerToken) }
+            timeout: .seconds(60), "audit \(id) finished",
+            state: { await service.text("/v1/runs/\(id)", token: fixture.readerToken) }
         ) {
             run = try await service.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object
             return ["succeeded", "failed"].contains(run["state"] as? String ?? "")
@@ -57,7 +59,8 @@ struct ServiceAPITests {
         let findings = try await service.json("GET", "/v1/findings?kind=missing&hsm=dr-1", token: fixture.readerToken)
         let missing = try #require(findings.object["findings"] as? [[String: Any]], "\(findings)")
         #expect(missing.count == 1 && missing.first?["hsm"] as? String == "dr-1", "\(findings)")
-        #expect(try await service.request("GET", "/v1/findings?kind=nonsense", token: fixture.readerToken).status == 400)
+        #expect(
+            try await service.request("GET", "/v1/findings?kind=nonsense", token: fixture.readerToken).status == 400)
         #expect(try await service.request("GET", "/v1/runs/no-such-run", token: fixture.readerToken).status == 404)
 
         let plan = try await service.json("GET", "/v1/reconcile/plan", token: fixture.readerToken)
@@ -120,7 +123,8 @@ struct ServiceAPITests {
         let service = try fixture.start()
         defer { service.stop() }
         try await ServiceProcess.waitUntil(timeout: .seconds(30), "the first watch cycle") {
-            try await service.json("GET", "/v1/status", token: fixture.readerToken).object["status"] as? String == "drift"
+            try await service.json("GET", "/v1/status", token: fixture.readerToken).object["status"] as? String
+                == "drift"
         }
         let profile = try TemporaryDirectory(prefix: "chromium")
         let rendered = try CommandRunner.run(

@@ -18,14 +18,17 @@ struct ServiceHardeningTests {
         return (object?["status"] as? Int ?? 0, object?["body"] as? String ?? result.description)
     }
 
-    @Test("Malformed JSON, oversized bodies, unknown paths, tile path traversal, 1,000 connections: 4xx, and the service goes on")
+    @Test(
+        "Malformed JSON, oversized bodies, unknown paths, tile path traversal, 1,000 connections: 4xx, and the service goes on"
+    )
     func hostileRequests() async throws {
         let fixture = try await ServiceFixture("svc-bad")
         let service = try fixture.start()
         defer { service.stop() }
         let operatorToken = fixture.operatorToken
 
-        let malformed = try await service.request("POST", "/v1/audits", token: operatorToken, body: Data("{\"a\":".utf8))
+        let malformed = try await service.request(
+            "POST", "/v1/audits", token: operatorToken, body: Data("{\"a\":".utf8))
         #expect(malformed.status == 400, "\(malformed)")
         #expect(String(decoding: malformed.body, as: UTF8.self).contains("malformed-json"))
         let unknownField = try await service.request(
@@ -51,7 +54,8 @@ struct ServiceHardeningTests {
             #expect(!body.contains("root:"), "\(target) leaked a file")
         }
 
-        let before = try await service.json("GET", "/v1/status", token: fixture.readerToken).object["lastWatchAt"] as? String
+        let before =
+            try await service.json("GET", "/v1/status", token: fixture.readerToken).object["lastWatchAt"] as? String
         let flood = try CommandRunner.run(
             URL(fileURLWithPath: "/usr/bin/env"),
             [
@@ -68,7 +72,8 @@ struct ServiceHardeningTests {
 
         #expect(try await service.request("GET", "/healthz").status == 200)
         try await ServiceProcess.waitUntil(timeout: .seconds(30), "a watch cycle after the flood") {
-            let now = try await service.json("GET", "/v1/status", token: fixture.readerToken).object["lastWatchAt"] as? String
+            let now =
+                try await service.json("GET", "/v1/status", token: fixture.readerToken).object["lastWatchAt"] as? String
             return now != nil && now != before
         }
         #expect(service.isRunning)
@@ -86,7 +91,9 @@ struct ServiceHardeningTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(primary)
         try session.importTestAESKey(label: "k", id: [1], value: TestMaterial.aesKey(1), wrapWithTrusted: false)
         let fleet = try TestFleet(
-            members: [.init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: secondary)],
+            members: [
+                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: secondary),
+            ],
             extra: TestFleet.fileKeyLog
                 + "service:\n  instance: sec-1\n  listen: 127.0.0.1:0\n  tokens: file:api-tokens.yaml\n"
                 + "  sync: {mode: automatic, interval: 1s}\n")
@@ -96,12 +103,14 @@ struct ServiceHardeningTests {
         let accepted = try await service.json("POST", "/v1/audits", token: operatorToken)
         let id = try #require(accepted.object["id"] as? String)
         try await ServiceProcess.waitUntil(timeout: .seconds(60), "the audit and a sync") {
-            let keys = try await service.json("GET", "/v1/keys", token: operatorToken).object["keys"] as? [[String: Any]]
+            let keys =
+                try await service.json("GET", "/v1/keys", token: operatorToken).object["keys"] as? [[String: Any]]
             let run = try await service.json("GET", "/v1/runs/\(id)", token: operatorToken).object
             return run["state"] as? String == "succeeded" && keys?.first?["presentEverywhereAt"] != nil
         }
         var seen = ""
-        for path in ["/", "/metrics", "/v1/status", "/v1/keys", "/v1/audits", "/v1/runs/\(id)", "/v1/findings", "/openapi.json",
+        for path in [
+            "/", "/metrics", "/v1/status", "/v1/keys", "/v1/audits", "/v1/runs/\(id)", "/v1/findings", "/openapi.json",
             "/log/checkpoint",
         ] {
             seen += await service.text(path, token: operatorToken)
@@ -112,7 +121,8 @@ struct ServiceHardeningTests {
         seen += service.log.joined(separator: "\n")
         let state = fleet.directory.path("hsmsync-state")
         for file in (try? FileManager.default.contentsOfDirectory(atPath: state)) ?? [] {
-            seen += String(decoding: (FileManager.default.contents(atPath: state + "/" + file) ?? Data()), as: UTF8.self)
+            seen += String(
+                decoding: (FileManager.default.contents(atPath: state + "/" + file) ?? Data()), as: UTF8.self)
         }
         seen += (try? String(contentsOfFile: fleet.directory.path("audit-log/entries.jsonl"), encoding: .utf8)) ?? ""
         #expect(seen.contains("sec-1"), "the test looked at nothing")

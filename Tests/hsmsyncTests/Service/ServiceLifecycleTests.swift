@@ -26,10 +26,19 @@ struct ServiceLifecycleTests {
             ("interval: 2s", "interval: soon", "service.sync.interval"),
             ("listen: 127.0.0.1:0", "listen: 0.0.0.0:8443", "plain HTTP is allowed on loopback only"),
             ("listen: 127.0.0.1:0", "listen: 127.0.0.1:99999", "service.listen"),
-            ("  tokens: file:api-tokens.yaml\n", "  tokens: file:api-tokens.yaml\n  schedule: {audit: \"61 2 * * *\"}\n", "service.schedule.audit"),
+            (
+                "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  schedule: {audit: \"61 2 * * *\"}\n", "service.schedule.audit"
+            ),
             ("  tokens: file:api-tokens.yaml\n", "  tokens: file:api-tokens.yaml\n  colour: blue\n", "colour"),
-            ("  tokens: file:api-tokens.yaml\n", "  tokens: file:api-tokens.yaml\n  database: postgres://u:secret@db/x\n", "databasePassword"),
-            ("  tokens: file:api-tokens.yaml\n", "  tokens: file:api-tokens.yaml\n  schedule: {drill: \"0 3 * * 0\"}\n", "service.schedule.drill"),
+            (
+                "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  database: postgres://u:secret@db/x\n", "databasePassword"
+            ),
+            (
+                "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  schedule: {drill: \"0 3 * * 0\"}\n", "service.schedule.drill"
+            ),
         ]
         for (from, to, expected) in cases {
             try original.replacingOccurrences(of: from, with: to).write(
@@ -85,7 +94,8 @@ struct ServiceLifecycleTests {
         #expect(audits.count == 1, "\(audits)")
         #expect((audits.first?["requestedBy"] as? String)?.hasPrefix("schedule (missed ") == true, "\(audits)")
         #expect(second.stop().status == 0)
-        let entries = try String(contentsOfFile: fixture.fleet.directory.path("audit-log/entries.jsonl"), encoding: .utf8)
+        let entries = try String(
+            contentsOfFile: fixture.fleet.directory.path("audit-log/entries.jsonl"), encoding: .utf8)
         #expect(entries.components(separatedBy: "\"audit.parity\"").count - 1 == 1, "the audit is in the signed log")
     }
 
@@ -98,7 +108,9 @@ struct ServiceLifecycleTests {
         let added = try ServiceFixture.addToken(fixture.fleet, name: "late", role: "reader")
         try (original + "  colour: blue\n").write(toFile: fixture.fleet.path, atomically: true, encoding: .utf8)
         kill(service.processIdentifier, SIGHUP)
-        try await ServiceProcess.waitUntil(timeout: .seconds(30), "the refusal", state: { service.log.suffix(5).joined(separator: "\n") }) {
+        try await ServiceProcess.waitUntil(
+            timeout: .seconds(30), "the refusal", state: { service.log.suffix(5).joined(separator: "\n") }
+        ) {
             !service.events("SIGHUP: the fleet file was refused; the service keeps the configuration it had").isEmpty
         }
         #expect(try await service.request("GET", "/v1/status", token: fixture.readerToken).status == 200)
@@ -117,12 +129,14 @@ struct ServiceLifecycleTests {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(fixture.primary)
         for index in 0..<500 {
             try session.importTestAESKey(
-                label: "k-\(index)", id: [UInt8(index >> 8), UInt8(index & 0xff)], value: TestMaterial.aesKey(UInt8(index % 251)),
+                label: "k-\(index)", id: [UInt8(index >> 8), UInt8(index & 0xff)],
+                value: TestMaterial.aesKey(UInt8(index % 251)),
                 wrapWithTrusted: false)
         }
         let service = try fixture.start()
         try await ServiceProcess.waitUntil(
-            timeout: .seconds(120), "the automatic sync to start", state: { service.log.suffix(10).joined(separator: "\n") }
+            timeout: .seconds(120), "the automatic sync to start",
+            state: { service.log.suffix(10).joined(separator: "\n") }
         ) {
             !service.events("automatic sync").isEmpty
         }
@@ -137,12 +151,15 @@ struct ServiceLifecycleTests {
             state: { await restarted.text("/v1/status", token: fixture.readerToken) }
         ) {
             let status = try await restarted.json("GET", "/v1/status", token: fixture.readerToken).object
-            let keys = try await restarted.json("GET", "/v1/keys", token: fixture.readerToken).object["keys"] as? [[String: Any]]
+            let keys =
+                try await restarted.json("GET", "/v1/keys", token: fixture.readerToken).object["keys"]
+                as? [[String: Any]]
             return status["status"] as? String == "parity" && keys?.count == 500
                 && keys?.allSatisfy { $0["presentEverywhereAt"] != nil } == true
         }
         let inventory = try fixture.fleet.hsmsync(["inventory", "--fleet", fixture.fleet.path, "--json"])
-        let document = try #require(try JSONSerialization.jsonObject(with: Data(inventory.stdout.utf8)) as? [String: Any])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(inventory.stdout.utf8)) as? [String: Any])
         for hsm in document["hsms"] as? [[String: Any]] ?? [] {
             let objects = hsm["objects"] as? [[String: Any]] ?? []
             let labels = objects.compactMap { $0["label"] as? String }.filter { $0.hasPrefix("k-") }

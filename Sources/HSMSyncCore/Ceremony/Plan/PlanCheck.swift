@@ -81,7 +81,7 @@ public enum PlanCheck: Sendable, Hashable {
     }
 
     /// The check's canonical form, for the plan digest: its kind and findings, no prose.
-    var canonicalValue: JSONValue {
+    public var canonicalValue: JSONValue {
         switch self {
         case .labelFree(let hsm, let label, let found):
             return .object(["check": "label-free", "hsm": .string(hsm), "label": .string(label), "found": .int(found)])

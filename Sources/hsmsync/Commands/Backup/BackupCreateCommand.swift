@@ -21,19 +21,24 @@ struct BackupCreateCommand: AsyncParsableCommand {
             and certificates are kept as they are; in-scope keys that cannot be wrapped are listed with the reason. \
             The file is created exclusively (never overwritten) and synced; the HSM is not changed. Logged as \
             backup.create.
+
+            Example: hsmsync backup create --fleet fleet.yaml --hsm primary-1 --out backups/primary-1.hsmbackup
             """
     )
 
     @OptionGroup var fleetOptions: FleetOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to back up.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to back up (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(name: .long, help: ArgumentHelp("The bundle to create (must not exist).", valueName: "file"))
     var out: String
 
+    @OptionGroup var output: OutputOptions
+
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         guard fleet.hsm(named: hsm) != nil else {
             throw BackupError.unknownHSM(name: hsm, fleet: fleet.name, known: fleet.hsms.map(\.name))
         }
@@ -63,6 +68,10 @@ struct BackupCreateCommand: AsyncParsableCommand {
         }
         try await trail.checkpoint()
         try await trail.close()
+        if output.json {
+            try JSONOutput.print(CommandDocuments.BackupCreatedDocument(created, path: out))
+            return
+        }
         BackupRenderer.renderCreated(
             created.content, path: out, size: created.bytes.count, signer: created.signer, digest: created.digest)
     }

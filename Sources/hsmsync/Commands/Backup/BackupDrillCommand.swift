@@ -21,6 +21,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
             and in the fleet's state directory (backup-drill.json), which `audit --metrics` exports as \
             hsmsync_backup_last_verified_restorable_timestamp_seconds. Exit 0 proven, 1 not proven, 2 invalid \
             input (too few or bad shares included), 3 runtime failure.
+
+            Example: hsmsync backup drill --fleet fleet.yaml backups/primary-1.hsmbackup --share s1.txt s2.txt s3.txt
             """
     )
 
@@ -38,6 +40,8 @@ struct BackupDrillCommand: AsyncParsableCommand {
         name: .long,
         help: ArgumentHelp("The verifier key bundles must be signed with (default: the fleet's).", valueName: "file"))
     var vkey: String?
+
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard !shareFiles.isEmpty else {
@@ -72,13 +76,18 @@ struct BackupDrillCommand: AsyncParsableCommand {
             throw error
         }
         try await trail.close()
+        let source = bundle.content.manifest.source.hsm
+        if output.json {
+            try JSONOutput.print(CommandDocuments.BackupDrillDocument(outcome, bundle: file, source: source))
+            if outcome.verifiedAt == nil { throw ExitStatus.driftOrIntegrityFailure.exitCode }
+            return
+        }
         for failure in outcome.restoreFailures {
             Console.out("  NOT RESTORED \(failure.key): \(failure.detail ?? failure.status.rawValue)")
         }
         for comparison in outcome.comparisons {
             Console.out("  \(comparison.matches ? "proven" : "NOT PROVEN") \(comparison.key): \(comparison.detail)")
         }
-        let source = bundle.content.manifest.source.hsm
         guard outcome.verifiedAt != nil else {
             Console.out(
                 "drill failed: \(outcome.proven) of \(outcome.comparisons.count) objects proven; the throwaway token "

@@ -24,12 +24,14 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done \
             (or nothing to do), 1 a conflict, a refused bundle or a key that did not verify, 2 invalid input, 3 HSM \
             failure. Logged as backup.restore and backup.restore.key.
+
+            Example: hsmsync backup restore --fleet fleet.yaml --hsm dr-1 backups/primary-1.hsmbackup (dry run), then with --apply
             """
     )
 
     @OptionGroup var fleetOptions: FleetOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to restore into.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to restore into (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Argument(help: ArgumentHelp("The bundle.", valueName: "file"))
@@ -47,6 +49,7 @@ struct BackupRestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         guard let target = fleet.hsm(named: hsm) else {
             throw BackupError.unknownHSM(name: hsm, fleet: fleet.name, known: fleet.hsms.map(\.name))
         }

@@ -13,6 +13,8 @@ struct BackupVerifyCommand: AsyncParsableCommand {
             inconsistent (the message gives the byte offset). Exit 2: not a bundle, truncated, unreadable, or a \
             newer format version. Without --vkey the signature is checked against the signer's key embedded in \
             the bundle, which proves integrity but not who signed: pass the fleet's vkey to prove that too.
+
+            Example: hsmsync backup verify backups/primary-1.hsmbackup --vkey backup.vkey
             """
     )
 

@@ -10,7 +10,8 @@ struct CeremonyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ceremony",
         abstract: "Key ceremonies from a reviewable YAML script: validate, plan, run, transcript.",
-        discussion: "The format is docs/ceremony-format.md; shipped scripts are in ceremonies/.",
+        discussion:
+            "The format is docs/ceremony-format.md; shipped scripts are in ceremonies/.\n\nExample: hsmsync ceremony plan ceremonies/replicate-ca-keys.yaml",
         subcommands: [
             CeremonyValidateCommand.self, CeremonyPlanCommand.self, CeremonyRunCommand.self,
             CeremonyTranscriptCommand.self,
@@ -47,13 +48,20 @@ struct CeremonyValidateCommand: AsyncParsableCommand {
             Strict decoding (unknown keys, wrong types, unknown actions, missing parameters, duplicate step \
             ids, unknown people or HSMs are refused with the YAML path), then the fleet file, then whether this \
             build can execute every action. No PKCS#11 module is loaded.
+
+            Example: hsmsync ceremony validate ceremonies/replicate-ca-keys.yaml
             """
     )
 
     @OptionGroup var options: CeremonyFileOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (script, fleet) = try options.load()
+        if output.json {
+            try JSONOutput.print(CommandDocuments.ceremonyValid(file: options.file, script: script, fleet: fleet))
+            return
+        }
         Console.out("\(options.file): ceremony \(script.name) is valid")
         Console.out("script  \(script.digest)")
         Console.out("fleet   \(fleet.name) (\(fleet.path)), \(script.steps.count) steps")
@@ -69,10 +77,13 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
         discussion: """
             Labels to create must be absent, keys to destroy present, the transport key present where a step \
             needs it. Nothing is changed (read-only sessions). Exit 2 when the plan cannot be carried out.
+
+            Example: hsmsync ceremony plan ceremonies/replicate-ca-keys.yaml --fleet fleet.yaml
             """
     )
 
     @OptionGroup var options: CeremonyFileOptions
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (script, fleet) = try options.load()
@@ -87,10 +98,14 @@ struct CeremonyPlanCommand: AsyncParsableCommand {
             await runner.closeWorkers()
             throw error
         }
-        Console.write(Array(CeremonyPlanRenderer.text(plan).utf8))
-        Console.out("")
-        Console.out("plan digest  \(plan.digest)")
-        Console.out("plan words   \(plan.words)")
+        if output.json {
+            try JSONOutput.print(CommandDocuments.ceremonyPlan(plan))
+        } else {
+            Console.write(Array(CeremonyPlanRenderer.text(plan).utf8))
+            Console.out("")
+            Console.out("plan digest  \(plan.digest)")
+            Console.out("plan words   \(plan.words)")
+        }
         guard plan.problems.isEmpty else { throw CeremonyError.planRefused(problems: plan.problems) }
     }
 }
@@ -103,6 +118,8 @@ struct CeremonyTranscriptCommand: AsyncParsableCommand {
         discussion: """
             The log is verified first and a log that does not verify is refused (exit 1). The output file is \
             created, never overwritten.
+
+            Example: hsmsync ceremony transcript audit-log --out ceremony-2026-12-07.md
             """
     )
 

@@ -17,9 +17,14 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             never repeated). --rehearse runs the whole ceremony on throwaway SoftHSM2 tokens that mirror the \
             fleet's HSM names, token labels and roles, seeded with stand-ins (fresh keys with the labels, IDs, \
             types and extractability of the real in-scope keys, and a stand-in transport key where the real HSM \
-            has one; the real HSMs are only read), into a log of its own; the real fleet is never changed. \
+            has one; the real HSMs are only read), into a log of its own; the real fleet is never changed. The \
+            stand-ins keep the real fleet's relations: one material wherever the real HSMs hold the same key, \
+            different material where the real copies differ. When the rehearsal ends, its tokens are destroyed \
+            and its log's key file deleted; the log itself stays (the rehearsal's record). \
             --inputs DIR answers every prompt from files (docs/ceremony-format.md); without it, people answer \
             at the terminal and custodians type shares at a hidden prompt.
+
+            Example: hsmsync ceremony run ceremonies/replicate-ca-keys.yaml --rehearse, then without --rehearse
             """
     )
 
@@ -56,6 +61,7 @@ struct CeremonyRunCommand: AsyncParsableCommand {
         let environment = Environment.shared
         var scratch: ScratchHSMs?
         var runFleet = fleet
+        var rehearsalDirectory: String?
         if rehearse {
             // Before the real HSMs are read and throwaway tokens built: a missing answer file stops
             // a rehearsal here, as it stops a run before any HSM is touched.
@@ -65,6 +71,7 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             scratch = started
             do {
                 let log = try await RehearsalLog.create(directory: directory, ceremony: script.name)
+                rehearsalDirectory = directory
                 runFleet = started.fleet(replacing: fleet, log: log)
                 Console.out("REHEARSAL: throwaway tokens for \(fleet.hsms.map(\.name).joined(separator: ", "))")
                 for line in await RehearsalStandIns.seed(
@@ -75,6 +82,7 @@ struct CeremonyRunCommand: AsyncParsableCommand {
                 Console.out("REHEARSAL: log \(directory) (the fleet's own log is not written)")
             } catch {
                 await started.destroy()
+                RehearsalLog.finish(directory: rehearsalDirectory)
                 throw error
             }
         }
@@ -90,9 +98,11 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             Console.out("root (base64)     \(outcome.rootHash.base64)")
             Console.out("root (words)      \(PGPWords.string(for: outcome.rootHash.bytes))")
             Console.out("log               \(runFleet.log!.directory)")
+            RehearsalLog.finish(directory: rehearsalDirectory)
         } catch {
             await runner.closeWorkers()
             await scratch?.destroy()
+            RehearsalLog.finish(directory: rehearsalDirectory)
             throw error
         }
     }
@@ -117,5 +127,30 @@ enum RehearsalLog {
             actor: AuditActor(id: "hsmsync", role: "rehearsal", auth: "os-user"))
         try await log.close()
         return LogSettings(directory: directory, key: .file(path: keyPath))
+    }
+
+    /// After a rehearsal (completed or stopped): deletes the log's key file — a rehearsal is never
+    /// resumed, so nothing is ever signed with it again; its `log.vkey` verifies the log — and says
+    /// what stays and why. Nothing to do for `nil` (no rehearsal log was made).
+    static func finish(directory: String?) {
+        guard let directory else { return }
+        try? FileManager.default.removeItem(atPath: directory + ".key")
+        // The run's state file (for --resume) is of no use either: a rehearsal is never resumed.
+        let parent = (directory as NSString).deletingLastPathComponent
+        let prefix = (directory as NSString).lastPathComponent + ".ceremony-"
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        where file.hasPrefix(prefix) && file.hasSuffix(".json") {
+            try? FileManager.default.removeItem(atPath: parent + "/" + file)
+        }
+        Console.out(
+            "REHEARSAL: the throwaway tokens are destroyed; the log's signing key \(directory).key and the run's "
+                + "state file are deleted")
+        var kept = "REHEARSAL: kept: its signed log \(directory) (the rehearsal's record: hsmsync ceremony transcript, "
+        kept += "hsmsync log verify)"
+        if FileManager.default.fileExists(atPath: directory + ".bundles") {
+            kept +=
+                " and \(directory).bundles (bundles of stand-in keys under a destroyed stand-in key: no real material)"
+        }
+        Console.out(kept + "; remove them when the rehearsal is no longer needed as evidence")
     }
 }

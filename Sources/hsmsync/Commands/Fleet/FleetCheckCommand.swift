@@ -13,6 +13,8 @@ struct FleetCheckCommand: AsyncParsableCommand {
             was reached and logged in, 3 when one was unreachable or refused the login, 2 when the fleet file \
             is invalid (including a token URI that matches several tokens). A p11-kit server that is not \
             running is reported as unreachable, never as an empty HSM.
+
+            Example: hsmsync fleet check --fleet /etc/hsmsync/fleet.yaml
             """
     )
 

@@ -9,7 +9,7 @@ struct LogActorOption: ParsableArguments {
     @Option(name: .long, help: "Who records the entry (default: $USER@host).")
     var actor: String?
 
-    @Option(name: .long, help: "The actor's role in the ceremony (default: operator).")
+    @Option(name: .long, help: "The actor's role in the ceremony.")
     var role: String = "operator"
 
     var auditActor: AuditActor {
@@ -21,9 +21,10 @@ struct LogActorOption: ParsableArguments {
 /// The version recorded in `log.open`.
 let logToolVersion = "hsmsync \(HSMSyncVersion.current)"
 
-/// Prints a JSON document (canonical form) on stdout.
+/// Prints a JSON document on stdout, as every `--json` does (indented, keys sorted).
 func printJSON(_ value: JSONValue) {
-    Console.out(String(decoding: CanonicalJSON.encode(value), as: UTF8.self))
+    // A JSONValue holds only strings, integers, booleans, null, arrays and objects: it always encodes.
+    try? JSONOutput.print(JSONDocument(value))
 }
 
 /// Reads a vkey file given on the command line.

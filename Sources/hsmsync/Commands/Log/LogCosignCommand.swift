@@ -13,6 +13,8 @@ struct LogCosignCommand: AsyncParsableCommand {
             key file, and replaced atomically before the cosignature is added. A rollback, a fork or an \
             inconsistent extension is refused (exit 1). The state file also serves as \
             --trusted-checkpoint for log verify.
+
+            Example: hsmsync log cosign audit-log --witness-key witness.key
             """
     )
 

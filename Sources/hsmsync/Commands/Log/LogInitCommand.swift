@@ -14,6 +14,8 @@ struct LogInitCommand: AsyncParsableCommand {
             log.key — a key file, or a key pair in one of the fleet's HSMs (make it first with \
             `hsmsync log keygen --fleet F`), whose checkpoint anchor is then kept in a data object beside it. \
             ORIGIN is a unique schema-less URL, e.g. example.org/hsmsync/<32 hex digits>.
+
+            Example: hsmsync log init --fleet fleet.yaml --origin example.org/hsmsync/ca-1
             """
     )
 

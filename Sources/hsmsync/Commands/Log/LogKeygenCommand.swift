@@ -13,6 +13,8 @@ struct LogKeygenCommand: AsyncParsableCommand {
             pair is generated inside the HSM the fleet's log.key names, under its label: Ed25519 \
             (CKM_EC_EDWARDS_KEY_PAIR_GEN) where the token offers it, else ECDSA P-256; sensitive, not \
             extractable, SIGN only. Its vkey is printed by `hsmsync log init --fleet F`, which names it.
+
+            Example: hsmsync log keygen --fleet fleet.yaml (an HSM-held key), or hsmsync log keygen --witness --name witness.example --out witness.key
             """
     )
 

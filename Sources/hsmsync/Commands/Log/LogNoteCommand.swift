@@ -12,6 +12,8 @@ struct LogNoteCommand: AsyncParsableCommand {
             Opening the log recovers a torn tail first; what was cut is reported on stderr and logged. \
             The log refuses to sign (exit 1) when it does not extend the last checkpoint this host signed, \
             recorded outside the log in $HSMSYNC_LOG_HEADS_DIR (default /var/lib/hsmsync/log-heads).
+
+            Example: hsmsync log note --fleet fleet.yaml --text "tamper-evident bags checked"
             """
     )
 
@@ -28,6 +30,7 @@ struct LogNoteCommand: AsyncParsableCommand {
     var text: String
 
     @OptionGroup var actorOption: LogActorOption
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard (fleet == nil) == (directory != nil && key != nil), fleet == nil || (directory == nil && key == nil)
@@ -46,7 +49,11 @@ struct LogNoteCommand: AsyncParsableCommand {
             let receipt = try await trail.record(.logNote, detail: ["text": .string(text)])
             let checkpoint = try await trail.checkpoint()
             try await trail.close()
-            Console.out("note recorded as entry \(receipt?.seq ?? 0); checkpoint \(checkpoint?.size ?? 0) signed")
+            if output.json {
+                try JSONOutput.print(CommandDocuments.logNote(receipt, checkpoint))
+            } else {
+                Console.out("note recorded as entry \(receipt?.seq ?? 0); checkpoint \(checkpoint?.size ?? 0) signed")
+            }
             return
         }
         let signer = try FileKeySigner(path: key!)
@@ -68,6 +75,10 @@ struct LogNoteCommand: AsyncParsableCommand {
             AuditEntryDraft(action: .logNote, actor: actorOption.auditActor, detail: ["text": .string(text)]))
         let checkpoint = try await log.checkpoint()
         try await log.close()
+        if output.json {
+            try JSONOutput.print(CommandDocuments.logNote(receipt, checkpoint))
+            return
+        }
         Console.out("entry       \(receipt.seq) \(receipt.leafHash.hex)")
         Console.out("checkpoint  size \(checkpoint.size) root \(checkpoint.rootHash.base64)")
         Console.out("root words  \(PGPWords.string(for: checkpoint.rootHash.bytes))")

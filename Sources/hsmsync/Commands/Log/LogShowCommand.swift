@@ -1,31 +1,77 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import SignedLog
 
-/// `hsmsync log show DIR [--json]`.
+/// `hsmsync log show DIR|--fleet F [--tail N] [--action GLOB] [--since TIME] [--json]`.
 struct LogShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "List a log's entries, with hashes and the latest root also as PGP words.",
-        discussion: "show reads without verifying; run log verify to check the log."
+        discussion: """
+            show reads without verifying; run log verify to check the log. Filters apply in this order: \
+            --since, --action, then --tail; entries keep their index in the log.
+
+            Example: hsmsync log show --fleet /etc/hsmsync/fleet.yaml --action 'replicate.*' --since 2026-12-01 --tail 20
+            """
     )
 
-    @Argument(help: "The log directory.")
-    var directory: String
+    @Argument(help: "The log directory (not with --fleet).")
+    var directory: String?
+
+    @Option(name: .long, help: ArgumentHelp("Show the log of this fleet file's log: section.", valueName: "file"))
+    var fleet: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only the last N entries (after the other filters).", valueName: "n"))
+    var tail: Int?
+
+    @Option(
+        name: .long, help: ArgumentHelp("Only entries whose action matches, e.g. 'replicate.*'.", valueName: "glob"))
+    var action: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only entries at or after this time (RFC 3339, or a date YYYY-MM-DD in UTC).", valueName: "time"))
+    var since: String?
 
     @Flag(name: .long, help: "Print one JSON document on stdout.")
     var json = false
 
+    func validate() throws {
+        guard (directory == nil) != (fleet == nil) else {
+            throw ValidationError("give the log directory, or --fleet FILE")
+        }
+        if let tail, tail < 0 { throw ValidationError("--tail must not be negative") }
+        if let since, Self.instant(since) == nil {
+            throw ValidationError("--since \(since): not an RFC 3339 time or a date YYYY-MM-DD")
+        }
+    }
+
     func run() async throws {
-        let log = LogDirectory(path: directory)
-        let listing = try LogListing(directory: log)
+        let path: String
+        if let fleet {
+            guard let settings = try Fleet.load(from: fleet).log else {
+                throw ValidationError("\(fleet) has no log: section")
+            }
+            path = settings.directory
+        } else {
+            path = directory!
+        }
+        var listing = try LogListing(directory: LogDirectory(path: path))
+        listing.filter(since: since.flatMap(Self.instant), action: action, tail: tail)
         if json {
             printJSON(listing.json)
         } else {
             for line in listing.textLines { Console.out(line) }
         }
+    }
+
+    /// Seconds since 1970 of an RFC 3339 time, or of midnight UTC of a `YYYY-MM-DD` date.
+    static func instant(_ text: String) -> Int64? {
+        RFC3339.parse(text)?.seconds ?? RFC3339.parse(text + "T00:00:00Z")?.seconds
     }
 }
 
@@ -39,7 +85,7 @@ struct LogListing {
     }
 
     let vkey: String?
-    let items: [Item]
+    private(set) var items: [Item]
     let latest: Checkpoint?
     let tornBytes: Int
 
@@ -62,6 +108,20 @@ struct LogListing {
         }
         latest = (try? LogFiles.read(directory.latestCheckpoint)).flatMap { try? SignedNote(parsing: $0) }
             .flatMap { try? Checkpoint(text: $0.text) }
+    }
+
+    /// Keeps the entries at or after `since` (seconds since 1970) whose action matches `action` (a
+    /// glob), then the last `tail` of them. Unparsable lines go only when a filter needs what they lack.
+    mutating func filter(since: Int64?, action: String?, tail: Int?) {
+        if let since {
+            items = items.filter { item in
+                item.entry?.time.flatMap { RFC3339.parse($0)?.seconds }.map { $0 >= since } ?? false
+            }
+        }
+        if let action {
+            items = items.filter { item in item.entry?.action.map { fnmatch(action, $0, 0) == 0 } ?? false }
+        }
+        if let tail { items = Array(items.suffix(tail)) }
     }
 
     var textLines: [String] {
@@ -102,20 +162,20 @@ struct LogListing {
     var json: JSONValue {
         let entries: [JSONValue] = items.map { item in
             var members: [String: JSONValue] = [
-                "index": .integer(Int64(item.index)), "leaf_hash": .string(item.leafHash.hex),
-                "leaf_hash_words": .string(PGPWords.string(for: item.leafHash.bytes)),
+                "index": .integer(Int64(item.index)), "leafHash": .string(item.leafHash.hex),
+                "leafHashWords": .string(PGPWords.string(for: item.leafHash.bytes)),
             ]
             if let entry = item.entry { members["entry"] = .object(entry.fields) }
             if let problem = item.problem { members["problem"] = .string(problem) }
             return .object(members)
         }
-        var document: [String: JSONValue] = ["entries": .array(entries), "torn_bytes": .integer(Int64(tornBytes))]
+        var document: [String: JSONValue] = ["entries": .array(entries), "tornBytes": .integer(Int64(tornBytes))]
         if let vkey { document["vkey"] = .string(vkey) }
         if let latest {
-            document["latest_checkpoint"] = .object([
+            document["latestCheckpoint"] = .object([
                 "origin": .string(latest.origin), "size": .integer(Int64(latest.size)),
-                "root_hex": .string(latest.rootHash.hex), "root_base64": .string(latest.rootHash.base64),
-                "root_words": .string(PGPWords.string(for: latest.rootHash.bytes)),
+                "rootHex": .string(latest.rootHash.hex), "rootBase64": .string(latest.rootHash.base64),
+                "rootWords": .string(PGPWords.string(for: latest.rootHash.bytes)),
             ])
         }
         return .object(document)

@@ -16,6 +16,8 @@ struct LogVerifyCommand: AsyncParsableCommand {
             (BAD_VKEY), policy or trusted checkpoint, or a missing file. Exit 3: an I/O failure. \
             Without --vkey the key is read from DIR/log.vkey, which an attacker who rewrote the \
             directory controls: pass the vkey from the paper record.
+
+            Example: hsmsync log verify audit-log --vkey paper-record.vkey --strict
             """
     )
 
@@ -178,26 +180,26 @@ extension VerificationReport {
                     checkpoint.cosigners.map {
                         .object(["name": .string($0.name), "time": .integer(Int64($0.timestamp))])
                     }),
-                "quorum_met": checkpoint.quorumMet.map { .bool($0) } ?? .null,
+                "quorumMet": checkpoint.quorumMet.map { .bool($0) } ?? .null,
             ])
         }
         return .object([
             "verdict": .string(isValid ? "valid" : "invalid"),
             "class": primary.map { .string($0.class.rawValue) } ?? .null,
-            "first_bad_index": optional(firstBadIndex),
-            "origin": .string(origin), "vkey": .string(vkey), "vkey_source": .string(vkeySource),
-            "entries": .integer(Int64(entries)), "signed_prefix": .integer(Int64(signedPrefix)),
-            "unsigned_tail": .integer(Int64(unsignedTail)),
+            "firstBadIndex": optional(firstBadIndex),
+            "origin": .string(origin), "vkey": .string(vkey), "vkeySource": .string(vkeySource),
+            "entries": .integer(Int64(entries)), "signedPrefix": .integer(Int64(signedPrefix)),
+            "unsignedTail": .integer(Int64(unsignedTail)),
             "ceremonies": .object([
                 "opened": .integer(Int64(ceremoniesOpened)), "closed": .integer(Int64(ceremoniesClosed)),
             ]),
-            "quorum_met_at": .array(quorumMetAt.map { .integer(Int64($0)) }),
-            "ignored_cosignatures": .integer(Int64(ignoredCosignatures)),
+            "quorumMetAt": .array(quorumMetAt.map { .integer(Int64($0)) }),
+            "ignoredCosignatures": .integer(Int64(ignoredCosignatures)),
             "anchored": .bool(anchored),
-            "anchored_by": .array(
+            "anchoredBy": .array(
                 anchors.map { .object(["source": .string($0.source), "size": .integer(Int64($0.size))]) }),
             "checkpoints": .array(checkpointValues),
-            "findings": .array(findingValues), "omitted_findings": .integer(Int64(omittedFindings)),
+            "findings": .array(findingValues), "omittedFindings": .integer(Int64(omittedFindings)),
         ])
     }
 }

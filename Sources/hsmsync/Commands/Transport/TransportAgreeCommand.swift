@@ -16,6 +16,8 @@ struct TransportAgreeCommand: AsyncParsableCommand {
             offer it; otherwise (SoftHSM2) CKD_NULL, which is not an SP 800-56C key derivation and is reported \
             as such. Nothing is changed when either HSM already holds an object with the transport label; on \
             any failure the keys this run derived are destroyed.
+
+            Example: hsmsync transport agree --fleet fleet.yaml --from primary-1 --to member-1
             """
     )
 

@@ -14,6 +14,8 @@ struct TransportCommand: AsyncParsableCommand {
             fleet's transport label. Create it on one HSM with custodian shares (create), load it into another \
             HSM from M shares (install), agree it between two online HSMs by ECDH (agree), and prove that every \
             HSM holds the same, locked-down key (verify). See docs/transport-key.md.
+
+            Example: hsmsync transport verify --fleet fleet.yaml
             """,
         subcommands: [
             TransportCreateCommand.self, TransportInstallCommand.self, TransportAgreeCommand.self,

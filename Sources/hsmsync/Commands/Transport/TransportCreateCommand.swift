@@ -18,12 +18,15 @@ struct TransportCreateCommand: AsyncParsableCommand {
             see docs/transport-key.md). The key is read back and its check value compared before success is \
             reported. Nothing is changed when the HSM already holds an object with the transport \
             label or a share file exists; if the install fails, the share files are removed again.
+
+            Example: hsmsync transport create --fleet fleet.yaml --hsm primary-1 --shares 5 --threshold 3 --out-dir /media/ceremony/shares
             """
     )
 
     @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to create the key on.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to create the key on (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(
@@ -49,6 +52,7 @@ struct TransportCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         let parameters = try TransportShareParameters(threshold: threshold, count: shareCount)
         guard fleet.hsm(named: hsm) != nil else {
             throw TransportError.invalidHSMSelection(
@@ -106,7 +110,12 @@ struct TransportCreateCommand: AsyncParsableCommand {
             await worker.close()
             try await trail.recordOutcome(.transportInstall, result)
             try await trail.close()
-            TransportRenderer.renderCreated(result, generated: generated.summary, files: written)
+            if output.json {
+                try JSONOutput.print(
+                    CommandDocuments.TransportCreated(generated: generated.summary, installed: result, files: written))
+            } else {
+                TransportRenderer.renderCreated(result, generated: generated.summary, files: written)
+            }
         } catch {
             await worker.close()
             await trail.fail(action, hsms: [hsm], error: error)

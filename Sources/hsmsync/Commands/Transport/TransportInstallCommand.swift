@@ -19,12 +19,15 @@ struct TransportInstallCommand: AsyncParsableCommand {
             imported. The key is imported as `transport create` does, read back and its check value compared. \
             Nothing is imported on any error, and nothing happens when the HSM already holds an object with the \
             transport label.
+
+            Example: hsmsync transport install --fleet fleet.yaml --hsm dr-1 --share s1.txt s4.txt s5.txt --kcv B6A4706535
             """
     )
 
     @OptionGroup var fleetOptions: FleetOptions
+    @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("The HSM to load the key into.", valueName: "name"))
+    @Option(name: .long, help: ArgumentHelp("The HSM to load the key into (its name or token URI).", valueName: "name"))
     var hsm: String
 
     @Option(
@@ -50,6 +53,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try fleetOptions.load()
+        let hsm = try fleet.hsmName(for: self.hsm)
         let expected = try kcv.map { try Self.parseKCV($0) }
         for path in shareFiles where access(path, R_OK) != 0 {
             throw TransportError.shareFileUnreadable(path: path, reason: "no such file, or not readable")
@@ -70,7 +74,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
             await worker.close()
             try await trail.recordOutcome(.transportInstall, result)
             try await trail.close()
-            TransportRenderer.renderInstalled(result)
+            if output.json { try JSONOutput.print(result) } else { TransportRenderer.renderInstalled(result) }
         } catch {
             await worker.close()
             await trail.fail(.transportInstall, hsms: [hsm], error: error)
@@ -83,8 +87,10 @@ struct TransportInstallCommand: AsyncParsableCommand {
         try ShareFileReader.recovery(from: paths) { note in
             switch note {
             case .permissions(let warning): Console.error("warning: \(warning)")
-            case .accepted(let path, let number, let metadata):
-                Console.error("\(path): share \(number) accepted (\(metadata))")
+            case .accepted(let path, let entry, let metadata):
+                Console.error("\(path): accepted \(metadata) (entry \(entry))")
+            case .refused(let path, let reason):
+                Console.error("\(path): REFUSED, left out: \(reason)")
             }
         }
     }
@@ -100,7 +106,7 @@ struct TransportInstallCommand: AsyncParsableCommand {
             let text: SecretBytes
             do {
                 text = try SecretPrompt.read(
-                    prompt: "Share \(number)\(status): type the words, then Enter (nothing is shown): ",
+                    prompt: "Entry \(number)\(status): type a share's words, then Enter (nothing is shown): ",
                     maximumLength: 4096)
             } catch {
                 throw TransportError.shareRefused(source: "the prompt", reason: error.description)
@@ -108,13 +114,13 @@ struct TransportInstallCommand: AsyncParsableCommand {
             do {
                 let metadata = try recovery.add(text)
                 refusals = 0
-                Console.error("share \(number) accepted (\(metadata))")
+                Console.error("entry \(number): accepted \(metadata)")
             } catch {
                 refusals += 1
                 guard refusals < 3 else {
                     throw TransportError.shareRefused(source: "the prompt", reason: error.description)
                 }
-                Console.error("share \(number) refused: \(error.description); enter it again")
+                Console.error("entry \(number) refused: \(error.description); enter it again")
             }
         }
         return recovery

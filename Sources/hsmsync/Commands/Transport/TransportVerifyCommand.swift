@@ -15,6 +15,8 @@ struct TransportVerifyCommand: AsyncParsableCommand {
             restricted to AES key wrap; an unwrap template forcing CKA_SENSITIVE), and its transport check \
             value. Exit 0 when all check values are equal and nothing is wrong; 1 naming each odd HSM; 3 when \
             an HSM could not be checked (unreachable, PIN refused); 2 for an invalid fleet file.
+
+            Example: hsmsync transport verify --fleet fleet.yaml --json
             """
     )
 
