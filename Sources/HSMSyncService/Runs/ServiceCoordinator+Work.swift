@@ -34,7 +34,8 @@ extension ServiceCoordinator {
             for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
         let report: ReconcileReport
         do {
-            report = try await ReconcileRun(connector: connector).run(fleet, apply: true, trail: trail)
+            report = try await ReconcileRun(connector: connector).run(
+                fleet, apply: true, trail: trail, stop: stopRequest)
         } catch {
             try? await trail.close()
             throw error
@@ -44,7 +45,12 @@ extension ServiceCoordinator {
         run.status = report.status.rawValue
         run.count = report.copied.count
         metrics.copied(report.copied.count)
-        if !report.failures.isEmpty {
+        if let interrupted = report.interrupted {
+            run.state = .failed
+            run.error =
+                "stopped (\(interrupted)) after the copy in flight; \(report.counts["notDone"] ?? 0) copies not started, "
+                + "left for the next run"
+        } else if !report.failures.isEmpty {
             run.state = .failed
             run.error = "\(report.failures.count) copies or HSMs failed: see the report's failures"
         }

@@ -28,6 +28,8 @@ public actor ServiceCoordinator {
     private var current: Job?
     private var drainTask: Task<Void, Never>?
     private var stopping = false
+    /// Asked at shutdown: a reconcile or sync in flight finishes its current copy and stops.
+    let stopRequest = StopRequest()
 
     public init(
         fleet: Fleet, instance: String, store: StateStore, connector: any HSMConnector, logger: Logger,
@@ -100,6 +102,7 @@ public actor ServiceCoordinator {
     /// Stops taking work, drops what is queued (recording it failed) and waits for the job in flight.
     public func stop() async {
         stopping = true
+        stopRequest.request("shutdown")
         let dropped = queue
         queue.removeAll()
         for job in dropped {

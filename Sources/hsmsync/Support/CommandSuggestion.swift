@@ -27,7 +27,8 @@ enum CommandSuggestion {
     }
 
     private static func name(of command: any ParsableCommand.Type) -> String {
-        command.configuration.commandName ?? ""
+        // ArgumentParser's own name: the configured one, else derived from the type's name.
+        command._commandName
     }
 
     /// Levenshtein distance (commands are short words).

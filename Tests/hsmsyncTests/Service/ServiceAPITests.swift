@@ -144,3 +144,65 @@ struct ServiceAPITests {
         #expect(!dom.contains("<script"), "the page must not need JavaScript")
     }
 }
+
+/// The signed log over HTTP, checked by an independent tlog-tiles reader (Tests/Python/tiles_oracle.py).
+@Suite("hsmsync serve: the signed log as tlog-tiles (SoftHSM2)")
+struct ServiceLogTilesTests {
+    @Test("/log/checkpoint and /log/tile/… agree with the log on disk and the checkpoint's root")
+    func tilesMatchTheLog() async throws {
+        let fixture = try await ServiceAPITests.driftingFixture("svc-tiles")
+        let service = try fixture.start()
+        defer { service.stop() }
+        // A few entries: audits recorded by the service.
+        for _ in 0..<3 {
+            let accepted = try await service.json("POST", "/v1/audits", token: fixture.operatorToken)
+            let id = try #require(accepted.object["id"] as? String, "\(accepted)")
+            try await ServiceProcess.waitUntil(timeout: .seconds(60), "audit \(id)") {
+                try await service.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object["state"] as? String
+                    == "succeeded"
+            }
+        }
+        let checkpoint = try await service.request("GET", "/log/checkpoint")
+        #expect(checkpoint.status == 200)
+        #expect(String(decoding: checkpoint.body, as: UTF8.self).hasPrefix("service.example/hsmsync/svc-tiles\n"))
+        let oracle = try CommandRunner.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", ServiceFixture.python + "/tiles_oracle.py", service.baseURL.absoluteString + "/log",
+                fixture.fleet.directory.path("audit-log"),
+            ])
+        #expect(oracle.status == 0 && oracle.stdout.hasPrefix("ok "), "\(oracle)")
+        #expect(try await service.request("GET", "/log/tile/0/x999/999").status == 404)
+    }
+}
+
+/// The OpenAPI document is generated from the route table: docs/openapi.json must be that output,
+/// and every path it lists must be answered by the running service.
+@Suite("hsmsync serve: the OpenAPI document (SoftHSM2)")
+struct ServiceOpenAPITests {
+    @Test("docs/openapi.json equals the served document, and every documented path is routed")
+    func documentMatchesRoutes() async throws {
+        let fixture = try await ServiceFixture("svc-oas", log: false)
+        let service = try fixture.start()
+        defer { service.stop() }
+        let served = try await service.request("GET", "/openapi.json")
+        let checkedIn = try Data(contentsOf: ServiceFixture.repository.appendingPathComponent("docs/openapi.json"))
+        #expect(
+            served.body == checkedIn,
+            "docs/openapi.json is stale: regenerate it with `hsmsync serve openapi > docs/openapi.json`")
+        let document = try #require(try JSONSerialization.jsonObject(with: served.body) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        for (path, operations) in paths {
+            let concrete = path.replacingOccurrences(of: "{id}", with: "no-such-run")
+                .replacingOccurrences(of: "{path}", with: "0/000")
+            for method in operations.keys {
+                let answer = try await service.request(method.uppercased(), concrete, token: fixture.readerToken)
+                let code = (try? JSONSerialization.jsonObject(with: answer.body) as? [String: Any])
+                    .flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+                #expect(code != "not-found" || path.contains("{"), "\(method) \(path) is documented but not routed")
+                #expect(answer.status != 405, "\(method) \(path)")
+            }
+        }
+    }
+}

@@ -143,6 +143,10 @@ struct ServiceLifecycleTests {
         let stopped = service.stop(signal: SIGTERM, timeout: .seconds(20))
         #expect(stopped.status == 0, "\(service.log.suffix(20).joined(separator: "\n"))")
         #expect(stopped.seconds <= 10, "took \(stopped.seconds) s to stop")
+        let interrupted = service.events("run finished").contains {
+            ($0["run"] as? String)?.hasPrefix("sync-") == true && $0["state"] as? String == "failed"
+        }
+        #expect(interrupted, "the sync had ended before SIGTERM: this run proved nothing about interruption")
 
         let restarted = try fixture.start()
         defer { restarted.stop() }

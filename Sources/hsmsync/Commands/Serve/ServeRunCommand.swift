@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import HSMSyncCore
 import HSMSyncModel
 import HSMSyncService
@@ -62,5 +63,10 @@ struct ServeRunCommand: AsyncParsableCommand {
                 return fleet
             })
         try await runner.run()
+        // Every session is closed and the database too. `exit` would now run the PKCS#11 modules'
+        // static destructors while their worker threads still exist, which can hang (seen with
+        // SoftHSM2); nothing is left to flush, so end the process here.
+        fflush(nil)
+        Glibc._exit(ExitStatus.success.rawValue)
     }
 }
