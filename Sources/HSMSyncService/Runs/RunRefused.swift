@@ -4,11 +4,14 @@ public enum RunRefused: Error, Sendable, Hashable, CustomStringConvertible {
     case alreadyQueued(id: String)
     /// The service is shutting down.
     case stopping
+    /// Another process holds the fleet lock (a reconcile, restore or ceremony run by hand).
+    case fleetLocked(String)
 
     public var description: String {
         switch self {
         case .alreadyQueued(let id): "run \(id) is already queued or running"
         case .stopping: "the service is shutting down"
+        case .fleetLocked(let reason): reason
         }
     }
 }

@@ -70,6 +70,15 @@ public actor ServiceCoordinator {
                 throw RunRefused.alreadyQueued(id: queued.id)
             }
         }
+        if kind == .reconcile {
+            // Hand work (reconcile --apply, backup restore --apply, a ceremony) holds the fleet lock:
+            // say so now rather than queue a run that will fail on it.
+            do {
+                _ = try ReconcileLock(directory: fleet.stateDirectory)
+            } catch {
+                throw RunRefused.fleetLocked(String(describing: error))
+            }
+        }
         let run = RunRecord(
             id: RunRecord.newID(kind: kind, at: Date()), kind: kind, instance: instance, requestedBy: requestedBy,
             queuedAt: Date())

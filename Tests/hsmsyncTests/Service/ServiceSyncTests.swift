@@ -1,4 +1,5 @@
 import Foundation
+import HSMSyncCore
 import HSMSyncTesting
 import PKCS11
 import Testing
@@ -84,4 +85,44 @@ struct ServiceSyncTests {
     }
 
     private func sinkURL(_ sink: WebhookSink) -> String { sink.url }
+
+    @Test("A webhook that fails is retried, and the delivery is recorded in the database")
+    func alertRetried() async throws {
+        let sink = try WebhookSink(failFirst: 1)
+        let fixture = try await ServiceFixture(
+            "svc-alert", service: "  sync: {mode: plan, interval: 60s}\n  alerts:\n    - webhook: \(sinkURL(sink))\n")
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(fixture.primary)
+        try session.importTestAESKey(label: "new", id: [0x33], value: TestMaterial.aesKey(3), wrapWithTrusted: false)
+        let service = try fixture.start()
+        try await ServiceProcess.waitUntil(timeout: .seconds(30), "the drift alert, on its second attempt") {
+            sink.received.contains { $0["event"] as? String == "status-changed" && $0["status"] as? String == "drift" }
+        }
+        let alert = try #require(sink.received.first)
+        #expect(alert["changed"] as? String == "unknown → drift" && alert["fleet"] as? String == "test-fleet", "\(alert)")
+        #expect((alert["findings"] as? [String: Any])?["missing"] as? Int == 2, "\(alert)")
+        #expect(service.stop().status == 0)
+        let rows = try CommandRunner.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "python3", "-c",
+                "import sqlite3,sys; print([tuple(r) for r in sqlite3.connect(sys.argv[1]).execute('SELECT event, state, attempts FROM alert_deliveries')])",
+                fixture.fleet.directory.path("hsmsync-state/hsmsync.sqlite"),
+            ])
+        #expect(rows.stdout.contains("('status-changed', 'delivered', 2)"), "\(rows)")
+    }
+
+    @Test("POST /v1/reconcile while another process holds the fleet lock: 409, nothing queued")
+    func reconcileRefusedWhileLocked() async throws {
+        let fixture = try await ServiceFixture("svc-lock")
+        let service = try fixture.start()
+        defer { service.stop() }
+        var held: ReconcileLock? = try ReconcileLock(
+            directory: fixture.fleet.directory.path("hsmsync-state"), purpose: "test")
+        let refused = try await service.json("POST", "/v1/reconcile", token: fixture.operatorToken)
+        #expect(refused.status == 409, "\(refused)")
+        #expect(held != nil)
+        held = nil  // releases the flock
+        let accepted = try await service.json("POST", "/v1/reconcile", token: fixture.operatorToken)
+        #expect(accepted.status == 202, "once the lock is free: \(accepted)")
+    }
 }
