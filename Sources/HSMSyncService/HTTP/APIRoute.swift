@@ -27,7 +27,30 @@ public struct APIRoute: Sendable {
     public struct Parameter: Sendable {
         public let name: String
         public let description: String
-        public let isInteger: Bool
+        /// The JSON Schema the server enforces (a value outside it is a 400).
+        let schema: JSONValue
+
+        static func integer(_ name: String, _ description: String, range: ClosedRange<Int>) -> Parameter {
+            Parameter(
+                name: name, description: description,
+                schema: .object([
+                    "type": .string("integer"), "minimum": .integer(Int64(range.lowerBound)),
+                    "maximum": .integer(Int64(range.upperBound)),
+                ]))
+        }
+
+        /// Run ids and HSM names (``QueryCheck/isIdentifier(_:)``).
+        static func identifier(_ name: String, _ description: String) -> Parameter {
+            Parameter(
+                name: name, description: description,
+                schema: .object(["type": .string("string"), "pattern": .string("^[A-Za-z0-9._-]{1,128}$")]))
+        }
+
+        static func oneOf(_ name: String, _ description: String, _ values: [String]) -> Parameter {
+            Parameter(
+                name: name, description: description,
+                schema: .object(["type": .string("string"), "enum": .array(values.map(JSONValue.string))]))
+        }
     }
 
     init(

@@ -1,3 +1,4 @@
+import HSMSyncModel
 import HTTPTypes
 
 /// Every route the service answers (DESIGN.md "The service"): the router and the OpenAPI
@@ -34,8 +35,8 @@ public enum APIRoutes {
         APIRoute(
             .get, "/v1/audits", id: "listAudits", access: .role(.reader), summary: "Audit runs, newest first",
             query: [
-                .init(name: "limit", description: "How many (1–500, default 20)", isInteger: true),
-                .init(name: "before", description: "Only runs older than this run id", isInteger: false),
+                .integer("limit", "How many (default 20)", range: 1...500),
+                .identifier("before", "Only runs older than this run id"),
             ],
             responses: [200: "Audit runs", 400: "A bad parameter"].merging(errors) { first, _ in first },
             handler: RunRoutes.listAudits),
@@ -56,10 +57,8 @@ public enum APIRoutes {
             .get, "/v1/findings", id: "listFindings", access: .role(.reader),
             summary: "The newest audit's findings, optionally of one kind or about one HSM",
             query: [
-                .init(
-                    name: "kind", description: "A finding kind (missing, extra, material-mismatch, …)", isInteger: false
-                ),
-                .init(name: "hsm", description: "An HSM name", isInteger: false),
+                .oneOf("kind", "A finding kind", Finding.Kind.allCases.map(\.rawValue)),
+                .identifier("hsm", "An HSM name"),
             ],
             responses: [200: "Findings", 400: "A bad parameter"].merging(errors) { first, _ in first },
             handler: FleetRoutes.findings),

@@ -62,7 +62,7 @@ public enum OpenAPIDocument {
             .object([
                 "name": .string(parameter.name), "in": .string("query"), "required": .bool(false),
                 "description": .string(parameter.description),
-                "schema": .object(["type": .string(parameter.isInteger ? "integer" : "string")]),
+                "schema": parameter.schema,
             ])
         }
         for name in pathParameters(route.path) {

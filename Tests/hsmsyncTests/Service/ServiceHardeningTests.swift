@@ -131,3 +131,26 @@ struct ServiceHardeningTests {
         #expect(!seen.contains(String(operatorToken.dropFirst(8).prefix(16))), "part of the API token leaked")
     }
 }
+
+/// Schemathesis (PyPI), an independent API fuzzer, against the OpenAPI document: bounded in count
+/// and time, seeded so a failure repeats; every answer must be something other than a 5xx.
+@Suite("hsmsync serve: API fuzzing with schemathesis (SoftHSM2)")
+struct ServiceFuzzTests {
+    @Test("schemathesis finds no 5xx (coverage, fuzzing and stateful phases, 25 examples per operation)")
+    func noServerErrors() async throws {
+        let fixture = try await ServiceAPITests.driftingFixture("svc-fuzz")
+        let service = try fixture.start()
+        defer { service.stop() }
+        let fuzzed = try CommandRunner.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "timeout", "300", "python3", "-m", "schemathesis.cli", "run",
+                ServiceFixture.repository.appendingPathComponent("docs/openapi.json").path,
+                "--url", service.baseURL.absoluteString, "--header", "Authorization: Bearer \(fixture.operatorToken)",
+                "--checks", "not_a_server_error", "--max-examples", "25", "--seed", "20261207", "--no-color",
+            ])
+        #expect(fuzzed.status == 0, "\(fuzzed.stdout.suffix(6000))\(fuzzed.stderr.suffix(2000))")
+        #expect(fuzzed.stdout.contains("passed"), "\(fuzzed.stdout.suffix(3000))")
+        #expect(try await service.request("GET", "/healthz").status == 200)
+    }
+}

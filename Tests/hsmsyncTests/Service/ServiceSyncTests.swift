@@ -98,7 +98,8 @@ struct ServiceSyncTests {
             sink.received.contains { $0["event"] as? String == "status-changed" && $0["status"] as? String == "drift" }
         }
         let alert = try #require(sink.received.first)
-        #expect(alert["changed"] as? String == "unknown → drift" && alert["fleet"] as? String == "test-fleet", "\(alert)")
+        #expect(
+            alert["changed"] as? String == "unknown → drift" && alert["fleet"] as? String == "test-fleet", "\(alert)")
         #expect((alert["findings"] as? [String: Any])?["missing"] as? Int == 2, "\(alert)")
         #expect(service.stop().status == 0)
         let rows = try CommandRunner.run(
