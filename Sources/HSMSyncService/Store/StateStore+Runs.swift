@@ -4,32 +4,36 @@ import SQLKit
 extension StateStore {
     /// Records a new run (queued).
     public func insert(_ run: RunRecord) async throws {
-        try await database.raw(
-            """
-            INSERT INTO runs (id, kind, state, instance, requested_by, queued_at) VALUES (\
-            \(bind: run.id), \(bind: run.kind.rawValue), \(bind: run.state.rawValue), \(bind: run.instance), \
-            \(bind: run.requestedBy), \(bind: run.queuedAt.timeIntervalSince1970))
-            """
-        ).run()
+        try await exclusively {
+            try await database.raw(
+                """
+                INSERT INTO runs (id, kind, state, instance, requested_by, queued_at) VALUES (\
+                \(bind: run.id), \(bind: run.kind.rawValue), \(bind: run.state.rawValue), \(bind: run.instance), \
+                \(bind: run.requestedBy), \(bind: run.queuedAt.timeIntervalSince1970))
+                """
+            ).run()
+        }
     }
 
     /// Writes a run's progress: state, times, status, report, error.
     public func update(_ run: RunRecord) async throws {
-        let report = run.report.map { String(decoding: $0, as: UTF8.self) }
-        try await database.raw(
-            """
-            UPDATE runs SET state = \(bind: run.state.rawValue), \
-            started_at = \(bind: run.startedAt?.timeIntervalSince1970), \
-            finished_at = \(bind: run.finishedAt?.timeIntervalSince1970), status = \(bind: run.status), \
-            item_count = \(bind: run.count), report = \(bind: report), error = \(bind: run.error) \
-            WHERE id = \(bind: run.id)
-            """
-        ).run()
+        try await exclusively {
+            let report = run.report.map { String(decoding: $0, as: UTF8.self) }
+            try await database.raw(
+                """
+                UPDATE runs SET state = \(bind: run.state.rawValue), \
+                started_at = \(bind: run.startedAt?.timeIntervalSince1970), \
+                finished_at = \(bind: run.finishedAt?.timeIntervalSince1970), status = \(bind: run.status), \
+                item_count = \(bind: run.count), report = \(bind: report), error = \(bind: run.error) \
+                WHERE id = \(bind: run.id)
+                """
+            ).run()
+        }
     }
 
     /// One run, with its report.
     public func run(id: String) async throws -> RunRecord? {
-        try await database.raw("SELECT * FROM runs WHERE id = \(bind: id)").first().map(Self.decodeRun)
+        try await reader.raw("SELECT * FROM runs WHERE id = \(bind: id)").first().map(Self.decodeRun)
     }
 
     /// Runs newest first, optionally of one kind, older than the run `before`.
@@ -52,12 +56,12 @@ extension StateStore {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY queued_at DESC, id DESC LIMIT ")
         query.appendInterpolation(bind: max(1, min(limit, 500)))
-        return try await database.raw(query).all().map(Self.decodeRun)
+        return try await reader.raw(query).all().map(Self.decodeRun)
     }
 
     /// The newest finished run of `kind` that produced a report (the current audit).
     public func latestFinished(_ kind: RunKind) async throws -> RunRecord? {
-        try await database.raw(
+        try await reader.raw(
             """
             SELECT * FROM runs WHERE kind = \(bind: kind.rawValue) AND report IS NOT NULL \
             ORDER BY queued_at DESC LIMIT 1
@@ -67,7 +71,7 @@ extension StateStore {
 
     /// When a run of `kind` was last queued by anyone (the scheduler's "did I miss one").
     public func lastQueued(_ kind: RunKind) async throws -> Date? {
-        let row = try await database.raw(
+        let row = try await reader.raw(
             "SELECT MAX(queued_at) AS latest FROM runs WHERE kind = \(bind: kind.rawValue)"
         ).first()
         return try row?.decodeNil(column: "latest") == false
@@ -76,19 +80,21 @@ extension StateStore {
 
     /// Runs left `queued` or `running` by a process that stopped: they failed, and say why.
     public func failAbandonedRuns(instance: String, at date: Date) async throws {
-        try await database.raw(
-            """
-            UPDATE runs SET state = 'failed', finished_at = \(bind: date.timeIntervalSince1970), \
-            error = 'the service stopped before the run finished' \
-            WHERE instance = \(bind: instance) AND state IN ('queued', 'running')
-            """
-        ).run()
+        try await exclusively {
+            try await database.raw(
+                """
+                UPDATE runs SET state = 'failed', finished_at = \(bind: date.timeIntervalSince1970), \
+                error = 'the service stopped before the run finished' \
+                WHERE instance = \(bind: instance) AND state IN ('queued', 'running')
+                """
+            ).run()
+        }
     }
 
     /// How many runs ended per kind and state (metrics).
     public func runCounts() async throws -> [RunKind: [RunState: Int]] {
         var counts: [RunKind: [RunState: Int]] = [:]
-        for row in try await database.raw("SELECT kind, state, COUNT(*) AS n FROM runs GROUP BY kind, state").all() {
+        for row in try await reader.raw("SELECT kind, state, COUNT(*) AS n FROM runs GROUP BY kind, state").all() {
             guard let kind = RunKind(rawValue: try row.decode(column: "kind", as: String.self)),
                 let state = RunState(rawValue: try row.decode(column: "state", as: String.self))
             else { continue }

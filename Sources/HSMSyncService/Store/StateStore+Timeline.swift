@@ -29,79 +29,81 @@ extension StateStore {
     /// - Returns: the keys that became present everywhere in this observation.
     @discardableResult
     public func record(_ observation: FleetObservation, at date: Date) async throws -> [KeyTimelineEntry] {
-        let previous = try await loadTimelineCache()
-        let now = date.timeIntervalSince1970
-        var reachedEverywhere: [String] = []
-        var cache = previous
-        try await transaction {
-            for key in observation.keys {
-                let id = key.keyID
-                let before = previous[id]
-                guard before != key else { continue }
-                cache[id] = key
-                if before == nil {
-                    try await database.raw(
-                        """
-                        INSERT INTO keys (key_id, object_class, label, ckaid, fingerprint, first_seen_at, last_seen_at) \
-                        VALUES (\(bind: id), \(bind: key.identity.objectClass.rawValue), \(bind: key.identity.label), \
-                        \(bind: key.identity.id), \(bind: key.fingerprint), \(bind: now), \(bind: now)) \
-                        ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at
-                        """
-                    ).run()
-                } else if before?.fingerprint != key.fingerprint {
-                    try await database.raw(
-                        "UPDATE keys SET fingerprint = \(bind: key.fingerprint) WHERE key_id = \(bind: id)"
-                    ).run()
-                }
-                if key.presentEverywhere, before?.presentEverywhere != true {
-                    try await database.raw(
-                        "UPDATE keys SET present_everywhere_at = \(bind: now) WHERE key_id = \(bind: id)"
-                    ).run()
-                    reachedEverywhere.append(id)
-                } else if !key.presentEverywhere, before?.presentEverywhere == true {
-                    try await database.raw(
-                        "UPDATE keys SET present_everywhere_at = NULL WHERE key_id = \(bind: id)"
-                    ).run()
-                }
-                for (hsm, state) in key.holdings where before?.holdings[hsm] != state {
-                    try await database.raw(
-                        """
-                        INSERT INTO key_holdings (key_id, hsm, state, first_seen_at, last_seen_at) \
-                        VALUES (\(bind: id), \(bind: hsm), \(bind: state.rawValue), \(bind: now), \(bind: now)) \
-                        ON CONFLICT (key_id, hsm) DO UPDATE SET state = excluded.state, last_seen_at = excluded.last_seen_at
-                        """
-                    ).run()
-                    if state == .present, let earlier = before?.holdings[hsm], earlier != .unknown {
-                        // It arrived now (an HSM that was unreachable may have held it all along).
+        try await exclusively {
+            let previous = try await loadTimelineCache()
+            let now = date.timeIntervalSince1970
+            var reachedEverywhere: [String] = []
+            var cache = previous
+            try await transaction {
+                for key in observation.keys {
+                    let id = key.keyID
+                    let before = previous[id]
+                    guard before != key else { continue }
+                    cache[id] = key
+                    if before == nil {
                         try await database.raw(
                             """
-                            UPDATE key_holdings SET first_seen_at = \(bind: now) \
-                            WHERE key_id = \(bind: id) AND hsm = \(bind: hsm)
+                            INSERT INTO keys (key_id, object_class, label, ckaid, fingerprint, first_seen_at, last_seen_at) \
+                            VALUES (\(bind: id), \(bind: key.identity.objectClass.rawValue), \(bind: key.identity.label), \
+                            \(bind: key.identity.id), \(bind: key.fingerprint), \(bind: now), \(bind: now)) \
+                            ON CONFLICT (key_id) DO UPDATE SET fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at
                             """
                         ).run()
+                    } else if before?.fingerprint != key.fingerprint {
+                        try await database.raw(
+                            "UPDATE keys SET fingerprint = \(bind: key.fingerprint) WHERE key_id = \(bind: id)"
+                        ).run()
+                    }
+                    if key.presentEverywhere, before?.presentEverywhere != true {
+                        try await database.raw(
+                            "UPDATE keys SET present_everywhere_at = \(bind: now) WHERE key_id = \(bind: id)"
+                        ).run()
+                        reachedEverywhere.append(id)
+                    } else if !key.presentEverywhere, before?.presentEverywhere == true {
+                        try await database.raw(
+                            "UPDATE keys SET present_everywhere_at = NULL WHERE key_id = \(bind: id)"
+                        ).run()
+                    }
+                    for (hsm, state) in key.holdings where before?.holdings[hsm] != state {
+                        try await database.raw(
+                            """
+                            INSERT INTO key_holdings (key_id, hsm, state, first_seen_at, last_seen_at) \
+                            VALUES (\(bind: id), \(bind: hsm), \(bind: state.rawValue), \(bind: now), \(bind: now)) \
+                            ON CONFLICT (key_id, hsm) DO UPDATE SET state = excluded.state, last_seen_at = excluded.last_seen_at
+                            """
+                        ).run()
+                        if state == .present, let earlier = before?.holdings[hsm], earlier != .unknown {
+                            // It arrived now (an HSM that was unreachable may have held it all along).
+                            try await database.raw(
+                                """
+                                UPDATE key_holdings SET first_seen_at = \(bind: now) \
+                                WHERE key_id = \(bind: id) AND hsm = \(bind: hsm)
+                                """
+                            ).run()
+                        }
+                    }
+                }
+                if observation.complete {
+                    let seen = Set(observation.keys.map(\.keyID))
+                    for gone in previous.keys where !seen.contains(gone) {
+                        try await database.raw("DELETE FROM key_holdings WHERE key_id = \(bind: gone)").run()
+                        try await database.raw("DELETE FROM keys WHERE key_id = \(bind: gone)").run()
+                        cache[gone] = nil
                     }
                 }
             }
-            if observation.complete {
-                let seen = Set(observation.keys.map(\.keyID))
-                for gone in previous.keys where !seen.contains(gone) {
-                    try await database.raw("DELETE FROM key_holdings WHERE key_id = \(bind: gone)").run()
-                    try await database.raw("DELETE FROM keys WHERE key_id = \(bind: gone)").run()
-                    cache[gone] = nil
-                }
-            }
+            timelineCache = cache
+            guard !reachedEverywhere.isEmpty else { return [] }
+            let entries = try await keyTimeline()
+            let reached = Set(reachedEverywhere)
+            return entries.filter { reached.contains(ObservedKey.keyID(Self.identity($0))) }
         }
-        timelineCache = cache
-        guard !reachedEverywhere.isEmpty else { return [] }
-        let entries = try await keyTimeline()
-        let reached = Set(reachedEverywhere)
-        return entries.filter { reached.contains(ObservedKey.keyID(Self.identity($0))) }
     }
 
     /// Every key the timeline knows, sorted by label, id and class.
     public func keyTimeline() async throws -> [KeyTimelineEntry] {
         var holdings: [String: [String: KeyTimelineEntry.Holding]] = [:]
-        for row in try await database.raw("SELECT key_id, hsm, state, first_seen_at FROM key_holdings").all() {
+        for row in try await reader.raw("SELECT key_id, hsm, state, first_seen_at FROM key_holdings").all() {
             let state = HoldingState(rawValue: try row.decode(column: "state", as: String.self)) ?? .unknown
             holdings[try row.decode(column: "key_id", as: String.self), default: [:]][
                 try row.decode(column: "hsm", as: String.self)] = .init(
@@ -109,7 +111,7 @@ extension StateStore {
                     firstSeenAt: state == .present
                         ? Date(timeIntervalSince1970: try row.decode(column: "first_seen_at", as: Double.self)) : nil)
         }
-        return try await database.raw("SELECT * FROM keys ORDER BY label, ckaid, object_class").all().map { row in
+        return try await reader.raw("SELECT * FROM keys ORDER BY label, ckaid, object_class").all().map { row in
             let first = try row.decode(column: "first_seen_at", as: Double.self)
             let everywhere = try row.decode(column: "present_everywhere_at", as: Double?.self)
             return KeyTimelineEntry(
@@ -126,7 +128,7 @@ extension StateStore {
 
     /// When the oldest key that is not yet on every HSM was first seen (`nil`: every key is everywhere).
     public func oldestKeyNotEverywhere() async throws -> Date? {
-        let row = try await database.raw(
+        let row = try await reader.raw(
             "SELECT MIN(first_seen_at) AS oldest FROM keys WHERE present_everywhere_at IS NULL"
         ).first()
         return try row?.decode(column: "oldest", as: Double?.self).map(Date.init(timeIntervalSince1970:))

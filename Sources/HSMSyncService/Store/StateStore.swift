@@ -13,16 +13,25 @@ import SQLiteKit
 /// An actor: SQLite takes one writer, and every method is one statement or one transaction, so
 /// nothing interleaves inside a change.
 public actor StateStore {
+    /// The connection every write goes through, one writer at a time (``exclusively(_:)``).
     let database: any SQLDatabase
+    /// A second connection for reads: in WAL mode it sees only committed transactions, so a read
+    /// never observes a write half done.
+    let reader: any SQLDatabase
     private let connection: SQLiteConnection
+    private let readConnection: SQLiteConnection
+    private var writing = false
+    private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     /// Where it lives, for messages.
     public let location: DatabaseLocation
     /// The key timeline as last written, so that a watch cycle writes only what changed.
     var timelineCache: [String: ObservedKey]?
 
-    private init(connection: SQLiteConnection, location: DatabaseLocation) {
+    private init(connection: SQLiteConnection, readConnection: SQLiteConnection, location: DatabaseLocation) {
         self.connection = connection
+        self.readConnection = readConnection
         self.database = connection.sql()
+        self.reader = readConnection.sql()
         self.location = location
     }
 
@@ -43,34 +52,55 @@ public actor StateStore {
             throw StateStoreError.cannotOpen(location.description, reason: error.localizedDescription)
         }
         let connection: SQLiteConnection
+        // Every statement is logged at debug: too much for the service's own debug log.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .info)
         do {
-            // Every statement is logged at debug: too much for the service's own debug log.
-            var quiet = logger
-            quiet.logLevel = max(logger.logLevel, .info)
             connection = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
         } catch {
             throw StateStoreError.cannotOpen(location.description, reason: "\(error)")
         }
-        let store = StateStore(connection: connection, location: location)
         do {
-            try await store.prepare()
+            try await prepare(connection.sql(), location: location)
         } catch {
             try? await connection.close()
             throw error
         }
-        return store
+        let readConnection: SQLiteConnection
+        do {
+            readConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+        } catch {
+            try? await connection.close()
+            throw StateStoreError.cannotOpen(location.description, reason: "\(error)")
+        }
+        return StateStore(connection: connection, readConnection: readConnection, location: location)
     }
 
     public func close() async {
+        try? await readConnection.close()
         try? await connection.close()
     }
 
     /// Whether the database answers (`/readyz`).
     public func ping() async -> Bool {
-        (try? await database.raw("SELECT 1 AS one").first()) != nil
+        (try? await reader.raw("SELECT 1 AS one").first()) != nil
     }
 
-    private func prepare() async throws {
+    /// Runs `body` as the only writer: the actor is re-entered at every `await`, and two writers on
+    /// one connection would share a transaction.
+    func exclusively<T>(_ body: () async throws -> T) async throws -> T {
+        while writing {
+            await withCheckedContinuation { writeWaiters.append($0) }
+        }
+        writing = true
+        defer {
+            writing = false
+            if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+
+    private static func prepare(_ database: any SQLDatabase, location: DatabaseLocation) async throws {
         try await database.raw("PRAGMA journal_mode = WAL").run()
         try await database.raw("PRAGMA busy_timeout = 5000").run()
         try await database.raw(
@@ -84,7 +114,7 @@ public actor StateStore {
                 location.description, found: found, writtenBy: writer, supported: StateSchema.currentVersion)
         }
         guard found < StateSchema.currentVersion else { return }
-        try await transaction {
+        try await transaction(on: database) {
             for migration in StateSchema.migrations[found...] {
                 for statement in migration {
                     try await database.raw(SQLQueryString(statement)).run()
@@ -100,8 +130,13 @@ public actor StateStore {
         }
     }
 
-    /// Runs `body` in one transaction: all of it or none of it.
+    /// Runs `body` in one transaction on the write connection: all of it or none of it. Only
+    /// inside ``exclusively(_:)``.
     func transaction(_ body: () async throws -> Void) async throws {
+        try await Self.transaction(on: database, body)
+    }
+
+    private static func transaction(on database: any SQLDatabase, _ body: () async throws -> Void) async throws {
         try await database.raw("BEGIN IMMEDIATE").run()
         do {
             try await body()

@@ -8,6 +8,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Reads the fleet file's service: section. See docs/service.md for the HTTP API and \
             docs/runbooks/service.md for installing, tokens, TLS and upgrades.
+
+            Example: hsmsync serve --fleet /etc/hsmsync/fleet.yaml --log-format json
             """,
         subcommands: [ServeRunCommand.self, ServeTokenCommand.self, ServeOpenAPICommand.self],
         defaultSubcommand: ServeRunCommand.self

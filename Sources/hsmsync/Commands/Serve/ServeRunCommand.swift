@@ -18,6 +18,8 @@ struct ServeRunCommand: AsyncParsableCommand {
             exits 0. SIGHUP re-reads the fleet file and the token file; a broken one is refused and the \
             old configuration kept. Exit 2: the fleet file or its service: section is invalid (the message \
             names the YAML path), or plain HTTP was asked for on an address that is not loopback.
+
+            Example: hsmsync serve --fleet fleet.yaml --check, then hsmsync serve --fleet fleet.yaml
             """
     )
 

@@ -7,7 +7,9 @@ import HSMSyncService
 /// `hsmsync serve token add --fleet F --name N --role reader|operator`.
 struct ServeTokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Manage the service's API tokens.", subcommands: [Add.self])
+        commandName: "token", abstract: "Manage the service's API tokens.",
+        discussion: "Example: hsmsync serve token add --fleet fleet.yaml --name prometheus --role reader",
+        subcommands: [Add.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,6 +17,8 @@ struct ServeTokenCommand: AsyncParsableCommand {
             discussion: """
                 The token file is the one the fleet file's service.tokens names (created with mode 0600). \
                 A running service reads it again on SIGHUP.
+
+                Example: hsmsync serve token add --fleet fleet.yaml --name oncall --role operator
                 """)
 
         @OptionGroup var fleetOptions: FleetOptions
