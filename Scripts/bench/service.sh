@@ -174,7 +174,8 @@ PY
 }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$SERVE_PID/stat"; }  # utime + stime
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVE_PID/status"; }
-metric() { curl -sf --max-time 5 "$URL/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'; }
+# metric NAME: the value of a sample of NAME, with or without labels (the service labels them with the fleet).
+metric() { curl -sf --max-time 5 "$URL/metrics" | awk -v m="$1" '$1 == m || index($1, m "{") == 1 { print $NF; exit }'; }
 cycles() { local c; c=$(metric hsmsync_watch_cycle_duration_seconds_count); printf '%.0f\n' "${c:-0}"; }
 status_field() {
   curl -sf --max-time 5 -H "Authorization: Bearer $TOKEN" "$URL/v1/status" \
@@ -190,8 +191,10 @@ wait_first_watch() {
 }
 # cycle_end AFTER: waits until the cycle counter passes AFTER, then prints "count cpu_ticks seconds sum".
 cycle_end() {
-  local after=$1 count
+  local after=$1 count limit=$((SECONDS + 900))
   while :; do
+    (( SECONDS < limit )) || { echo "service.sh: no watch cycle ended within 15 minutes" >&2; exit 3; }
+    kill -0 "$SERVE_PID" 2>/dev/null || { echo "service.sh: serve exited" >&2; exit 3; }
     count=$(cycles)
     if (( count > after )); then
       echo "$count $(cpu_ticks) $(date +%s.%N) $(metric hsmsync_watch_cycle_duration_seconds_sum)"
@@ -200,7 +203,7 @@ cycle_end() {
     sleep 0.25
   done
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$SECONDS
@@ -212,9 +215,9 @@ log "a. hsmsync inventory of the fleet (3 runs; ref_inventory all beside it)"
 inv_cpu=(); inv_wall=(); ref_cpu=(); ref_wall=()
 for _ in 1 2 3; do
   /usr/bin/time -f "%e %U %S" -o "$DIR/time.txt" "$DIR/bin/ref_inventory" all >/dev/null 2>&1
-  read -r wall user sys <"$DIR/time.txt"; ref_wall+=("$wall"); ref_cpu+=("$(calc "$user + $sys")")
+  read -r wall user sys <"$DIR/time.txt"; ref_wall+=("$wall"); ref_cpu+=("$(calc "round($user + $sys, 2)")")
   /usr/bin/time -f "%e %U %S" -o "$DIR/time.txt" "$BIN" inventory --fleet "$FLEET" --json >/dev/null 2>"$DIR/inventory.err"
-  read -r wall user sys <"$DIR/time.txt"; inv_wall+=("$wall"); inv_cpu+=("$(calc "$user + $sys")")
+  read -r wall user sys <"$DIR/time.txt"; inv_wall+=("$wall"); inv_cpu+=("$(calc "round($user + $sys, 2)")")
 done
 INV_CPU=$(printf '%s\n' "${inv_cpu[@]}" | median)
 INV_WALL=$(printf '%s\n' "${inv_wall[@]}" | median)
@@ -226,10 +229,12 @@ log "   inventory CPU ${inv_cpu[*]} s (wall ${inv_wall[*]}); ref_inventory all C
 log "b. serve on the unchanged $KEYS-key fleet: CPU per watch cycle over ~${WATCH_SECONDS} s"
 start_serve "$KEYS"
 wait_first_watch
-read -r c0 t0 s0 sum0 <<<"$(cycle_end "$(cycles)")"
+end=$(cycle_end "$(cycles)")
+read -r c0 t0 s0 sum0 <<<"$end"
 c1=$c0
 while :; do  # from one cycle's end to the first cycle end at least WATCH_SECONDS later
-  read -r c1 t1 s1 sum1 <<<"$(cycle_end "$c1")"
+  end=$(cycle_end "$c1")
+  read -r c1 t1 s1 sum1 <<<"$end"
   [[ $(calc "int($s1 - $s0 >= $WATCH_SECONDS)") == 1 ]] && break
 done
 WATCH_CYCLES=$((c1 - c0))
@@ -288,6 +293,7 @@ log "   trace (cycle:KiB): ${rss_trace[*]}"
 stop_serve
 
 # ---------------------------------------------------------------- results
+row() { printf '| %s | %s | %s | %s | %s |\n' "$@"; }
 verdict() { if [[ $(calc "int($1)") == 1 ]]; then echo met; else echo MISSED; fi; }
 mib() { calc "round($1 / 1024, 1)"; }
 {
@@ -295,13 +301,14 @@ mib() { calc "round($1 / 1024, 1)"; }
   echo "hsmsync serve benchmark (issue 14): $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(( (SECONDS - START) / 60 )) min"
   echo "fleet a-c: $KEYS keys, 3 tokens of $OBJECTS objects each; fleet d: $RSS_KEYS keys ($RSS_OBJECTS objects each); sync.mode plan, interval 1s"
   echo
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "measure" "reference" "hsmsync" "result" "goal"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "CPU, one inventory of the fleet (median of 3)" "ref_inventory all ${REF_CPU} s (${REF_WALL})" "${INV_CPU} s (wall ${INV_WALL} s)" "$(calc "round($INV_CPU / $REF_CPU, 2)")x the C reference" "-"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "CPU per watch cycle, unchanged fleet" "one inventory ${INV_CPU} s" "${WATCH_CPU} s ($WATCH_CYCLES cycles, ${WATCH_SPAN} s)" "${WATCH_RATIO} %" "<= 25 %: $(verdict "$WATCH_RATIO <= 25")"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "watch cycle wall time (mean)" "inventory wall ${INV_WALL} s" "${WATCH_WALL} s" "$(calc "round($WATCH_WALL / $INV_WALL, 2)")x" "-"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "GET /v1/status throughput (wrk -t2 -c32)" "-" "${RPS} req/s" "$WRK_CYCLES cycles ran" ">= 5,000: $(verdict "$RPS >= 5000")"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "GET /v1/status latency p99 (p50)" "-" "${P99} ms (${P50} ms)" "non-2xx: $NON2XX" "<= 20 ms: $(verdict "$P99 <= 20")"
-  printf '%-44s | %-26s | %-26s | %-16s | %-20s\n' "VmRSS after $RSS_COUNT vs after $RSS10_AT watch cycles" "$(mib "$RSS10") MiB at $RSS10_AT" "$(mib "$RSS_END") MiB at $RSS_COUNT" "${RSS_GROWTH} %" "<= 10 %: $(verdict "$RSS_GROWTH <= 10")"
+  row "measure" "reference" "hsmsync" "result" "goal"
+  row "---" "---" "---" "---" "---"
+  row "CPU, one inventory of the fleet (median of 3)" "ref_inventory all ${REF_CPU} s (wall ${REF_WALL} s)" "${INV_CPU} s (wall ${INV_WALL} s)" "$(calc "round($INV_CPU / $REF_CPU, 2)")x the C reference" "-"
+  row "CPU per watch cycle, unchanged fleet" "one inventory ${INV_CPU} s" "${WATCH_CPU} s ($WATCH_CYCLES cycles, ${WATCH_SPAN} s)" "${WATCH_RATIO} %" "<= 25 %: $(verdict "$WATCH_RATIO <= 25")"
+  row "watch cycle wall time (mean)" "inventory wall ${INV_WALL} s" "${WATCH_WALL} s" "$(calc "round($WATCH_WALL / $INV_WALL, 2)")x" "-"
+  row "GET /v1/status throughput (wrk -t2 -c32)" "-" "${RPS} req/s" "$WRK_CYCLES cycles ran" ">= 5,000: $(verdict "$RPS >= 5000")"
+  row "GET /v1/status latency p99 (p50)" "-" "${P99} ms (${P50} ms)" "non-2xx: $NON2XX" "<= 20 ms: $(verdict "$P99 <= 20")"
+  row "VmRSS after $RSS_COUNT vs after $RSS10_AT watch cycles" "$(mib "$RSS10") MiB at $RSS10_AT" "$(mib "$RSS_END") MiB at $RSS_COUNT" "${RSS_GROWTH} %" "<= 10 %: $(verdict "$RSS_GROWTH <= 10")"
   [[ $SOCKERR == none ]] || echo "wrk socket errors: $SOCKERR"
   (( RSS_COUNT >= RSS_CYCLES )) || echo "d stopped after $RSS_MINUTES min at cycle $RSS_COUNT (not $RSS_CYCLES)"
   echo "RSS trace (cycle:KiB): ${rss_trace[*]}"

@@ -28,6 +28,7 @@ public actor ServiceCoordinator {
     private var current: Job?
     private var drainTask: Task<Void, Never>?
     private var stopping = false
+    private var submitting: Set<RunKind> = []
     /// Asked at shutdown: a reconcile or sync in flight finishes its current copy and stops.
     let stopRequest = StopRequest()
 
@@ -70,6 +71,11 @@ public actor ServiceCoordinator {
                 throw RunRefused.alreadyQueued(id: queued.id)
             }
         }
+        // Held across the database insert below: the actor is re-entered there, and a second
+        // request for the same kind must not pass the check above meanwhile.
+        guard !submitting.contains(kind) else { throw RunRefused.alreadyQueued(id: "(being queued)") }
+        submitting.insert(kind)
+        defer { submitting.remove(kind) }
         if kind == .reconcile {
             // Hand work (reconcile --apply, backup restore --apply, a ceremony) holds the fleet lock:
             // say so now rather than queue a run that will fail on it.

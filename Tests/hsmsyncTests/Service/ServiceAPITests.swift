@@ -63,6 +63,23 @@ struct ServiceAPITests {
             try await service.request("GET", "/v1/findings?kind=nonsense", token: fixture.readerToken).status == 400)
         #expect(try await service.request("GET", "/v1/runs/no-such-run", token: fixture.readerToken).status == 404)
 
+        // Eight operators at once: each gets 202 or 409, and every 202 is one run (no duplicate queued).
+        let operatorToken = fixture.operatorToken
+        let answers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await service.request("POST", "/v1/audits", token: operatorToken).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0 == 202 || $0 == 409 } && answers.contains(202), "\(answers)")
+        try await ServiceProcess.waitUntil(timeout: .seconds(60), "the concurrent audits to end") {
+            let runs = try await service.json("GET", "/v1/audits?limit=50", token: fixture.readerToken).object
+            let audits = runs["audits"] as? [[String: Any]] ?? []
+            return audits.allSatisfy { ["succeeded", "failed"].contains($0["state"] as? String ?? "") }
+        }
+        let all = try await service.json("GET", "/v1/audits?limit=50", token: fixture.readerToken).object
+        #expect((all["audits"] as? [Any])?.count == 1 + answers.filter { $0 == 202 }.count, "\(answers) \(all)")
+
         let plan = try await service.json("GET", "/v1/reconcile/plan", token: fixture.readerToken)
         #expect(plan.status == 200 && plan.object["applied"] as? Bool == false, "\(plan)")
         #expect((plan.object["planned"] as? [Any])?.count == 2, "to member-1 and dr-1: \(plan)")
