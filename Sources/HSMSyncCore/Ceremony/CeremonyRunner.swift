@@ -104,34 +104,7 @@ public actor CeremonyRunner {
     /// - Throws: ``CeremonyError`` (plan refused, a step failed, nothing to resume); nothing is
     ///   changed on any HSM before the plan has been accepted.
     public func execute(resume: Bool) async throws -> CeremonyOutcome {
-        let state = try CeremonyRunState.read(statePath)
-        var history = CeremonyRunRecord()
-        if resume {
-            guard let state, state.status != CeremonyRunState.closed else {
-                throw CeremonyError.cannotResume("no unfinished run of \(script.name) (\(statePath))")
-            }
-            guard state.script == script.digest.description else {
-                throw CeremonyError.cannotResume(
-                    "the ceremony file changed since run \(state.run) began (\(state.script), now \(script.digest)); "
-                        + "a changed script is a new ceremony")
-            }
-            guard state.rehearsal == rehearsal else {
-                throw CeremonyError.cannotResume("run \(state.run) was \(state.rehearsal ? "" : "not ")a rehearsal")
-            }
-            let report = try LogVerifier(directory: LogDirectory(path: logDirectory)).verify()
-            guard report.isValid else {
-                throw CeremonyError.logInvalid(report.primary.map { "\($0)" } ?? "unknown finding")
-            }
-            run = state.run
-            history = try CeremonyRunRecord.read(logDirectory: logDirectory, run: run)
-            outputs = history.completed
-        } else {
-            if let state, state.status != CeremonyRunState.closed {
-                throw CeremonyError.unfinishedRun(run: state.run, statePath: statePath)
-            }
-            run = "\(script.name)/\(Hex.random(byteCount: 8))"
-        }
-        let done = Set(history.completed.keys)
+        let done = try startRun(resume: resume)
         try inputs.preflight(
             script.steps.filter { !done.contains($0.id) }, roles: script.roles, transportLabel: fleet.transport.label)
         let plan = try await self.plan(skipping: done)
@@ -142,6 +115,77 @@ public actor CeremonyRunner {
             ceremony: script.name, run: run, script: script.digest.description, status: CeremonyRunState.running,
             rehearsal: rehearsal)
         try current.write(statePath)
+        try await recordOpening(plan: plan, resume: resume, done: done)
+        try await trail!.checkpoint()
+        say("\(rehearsal ? "REHEARSAL " : "")ceremony \(script.name), run \(run)\(resume ? " (resumed)" : "")")
+        // The witnesses compare these words with those of the plan they reviewed (`ceremony plan`).
+        say("plan digest  \(plan.digest)\nplan words   \(plan.words)")
+
+        var completed = script.steps.map(\.id).filter(done.contains)
+        for (index, step) in script.steps.enumerated() where !done.contains(step.id) {
+            say("step \(index + 1)/\(script.steps.count) [\(step.id)] \(step.title)")
+            try await record(
+                .ceremonyStepBegin, by: step.by, step: step.id,
+                detail: ["action": .string(step.action.name), "title": .string(step.title)])
+            do {
+                let result = try await perform(step)
+                outputs[step.id] = result
+                try await record(
+                    .ceremonyStep, by: step.by, step: step.id, outputs: result,
+                    detail: ["action": .string(step.action.name)])
+                let receipt = try await trail!.checkpoint()
+                completed.append(step.id)
+                say("  done; checkpoint \(receipt.map { "size \($0.size)" } ?? "")")
+            } catch {
+                throw await stop(at: step, cause: error, completed: completed, state: &current)
+            }
+        }
+        let final = try await trail!.checkpoint()
+        try await trail!.close()
+        trail = nil
+        current.status = CeremonyRunState.closed
+        try current.write(statePath)
+        let head = final ?? CheckpointReceipt(size: 0, rootHash: TreeHasher.emptyRoot, note: "")
+        return CeremonyOutcome(run: run, completed: completed, checkpointSize: head.size, rootHash: head.rootHash)
+    }
+
+    /// Sets `run` (a new one, or the failed one being resumed) and returns the steps it has
+    /// completed, whose outputs it restores from the log.
+    /// - Throws: ``CeremonyError`` when a run is unfinished and `resume` is not set, or when the
+    ///   run cannot be resumed (none, another script, a rehearsal mismatch, a log that does not verify).
+    private func startRun(resume: Bool) throws -> Set<String> {
+        let state = try CeremonyRunState.read(statePath)
+        guard resume else {
+            if let state, state.status != CeremonyRunState.closed {
+                throw CeremonyError.unfinishedRun(run: state.run, statePath: statePath)
+            }
+            run = "\(script.name)/\(Hex.random(byteCount: 8))"
+            return []
+        }
+        guard let state, state.status != CeremonyRunState.closed else {
+            throw CeremonyError.cannotResume("no unfinished run of \(script.name) (\(statePath))")
+        }
+        guard state.script == script.digest.description else {
+            throw CeremonyError.cannotResume(
+                "the ceremony file changed since run \(state.run) began (\(state.script), now \(script.digest)); "
+                    + "a changed script is a new ceremony")
+        }
+        guard state.rehearsal == rehearsal else {
+            throw CeremonyError.cannotResume("run \(state.run) was \(state.rehearsal ? "" : "not ")a rehearsal")
+        }
+        let report = try LogVerifier(directory: LogDirectory(path: logDirectory)).verify()
+        guard report.isValid else {
+            throw CeremonyError.logInvalid(report.primary.map { "\($0)" } ?? "unknown finding")
+        }
+        run = state.run
+        let history = try CeremonyRunRecord.read(logDirectory: logDirectory, run: run)
+        outputs = history.completed
+        return Set(history.completed.keys)
+    }
+
+    /// Records `ceremony.open` (with the roles and steps) or, for a resumed run, `ceremony.resume`
+    /// (with the steps already done).
+    private func recordOpening(plan: CeremonyPlan, resume: Bool, done: Set<String>) async throws {
         var digests = ["script": script.digest]
         if let fleetDigest = fleet.fileDigest { digests["config"] = fleetDigest }
         let common: [String: JSONValue] = [
@@ -166,50 +210,28 @@ public actor CeremonyRunner {
                 .ceremonyOpen, by: script.roles.master, inputs: digests,
                 detail: common.merging(["roles": .object(roles)]) { a, _ in a })
         }
-        try await trail!.checkpoint()
-        say("\(rehearsal ? "REHEARSAL " : "")ceremony \(script.name), run \(run)\(resume ? " (resumed)" : "")")
-        // The witnesses compare these words with those of the plan they reviewed (`ceremony plan`).
-        say("plan digest  \(plan.digest)\nplan words   \(plan.words)")
+    }
 
-        var completed = script.steps.map(\.id).filter(done.contains)
-        for (index, step) in script.steps.enumerated() where !done.contains(step.id) {
-            say("step \(index + 1)/\(script.steps.count) [\(step.id)] \(step.title)")
-            try await record(
-                .ceremonyStepBegin, by: step.by, step: step.id,
-                detail: ["action": .string(step.action.name), "title": .string(step.title)])
-            do {
-                let result = try await perform(step)
-                outputs[step.id] = result
-                try await record(
-                    .ceremonyStep, by: step.by, step: step.id, outputs: result,
-                    detail: ["action": .string(step.action.name)])
-                let receipt = try await trail!.checkpoint()
-                completed.append(step.id)
-                say("  done; checkpoint \(receipt.map { "size \($0.size)" } ?? "")")
-            } catch {
-                let category = (error as? any CategorizedError)?.category ?? .runtime
-                let resultValue: AuditResult = category == .invalidInput ? .refused : .failed
-                _ = try? await record(
-                    .ceremonyStep, by: step.by, step: step.id, result: resultValue,
-                    detail: ["action": .string(step.action.name), "error": .string("\(error)")])
-                _ = try? await trail!.checkpoint()
-                current.status = CeremonyRunState.failed
-                try? current.write(statePath)
-                try? await trail!.close()
-                trail = nil
-                let notDone = script.steps.map(\.id).filter { !completed.contains($0) && $0 != step.id }
-                throw CeremonyStopped(
-                    run: run, failedStep: step.id, completed: completed, notDone: notDone, cause: error,
-                    category: category, rehearsal: rehearsal)
-            }
-        }
-        let final = try await trail!.checkpoint()
-        try await trail!.close()
+    /// Records the failed step, signs what was logged, marks the run failed and closes the log:
+    /// the stop is on record before the operator reads it.
+    /// - Returns: the ``CeremonyStopped`` to throw.
+    private func stop(
+        at step: CeremonyStep, cause error: any Error, completed: [String], state current: inout CeremonyRunState
+    ) async -> CeremonyStopped {
+        let category = (error as? any CategorizedError)?.category ?? .runtime
+        let resultValue: AuditResult = category == .invalidInput ? .refused : .failed
+        _ = try? await record(
+            .ceremonyStep, by: step.by, step: step.id, result: resultValue,
+            detail: ["action": .string(step.action.name), "error": .string("\(error)")])
+        _ = try? await trail!.checkpoint()
+        current.status = CeremonyRunState.failed
+        try? current.write(statePath)
+        try? await trail!.close()
         trail = nil
-        current.status = CeremonyRunState.closed
-        try current.write(statePath)
-        let head = final ?? CheckpointReceipt(size: 0, rootHash: TreeHasher.emptyRoot, note: "")
-        return CeremonyOutcome(run: run, completed: completed, checkpointSize: head.size, rootHash: head.rootHash)
+        let notDone = script.steps.map(\.id).filter { !completed.contains($0) && $0 != step.id }
+        return CeremonyStopped(
+            run: run, failedStep: step.id, completed: completed, notDone: notDone, cause: error,
+            category: category, rehearsal: rehearsal)
     }
 }
 

@@ -51,24 +51,8 @@ extension Fleet {
         ])
         let name = try root.required("name").nonEmptyString()
 
-        let hsmValues = try root.required("hsms").sequence()
-        guard !hsmValues.isEmpty else {
-            throw try root.required("hsms").error("the fleet needs at least one HSM")
-        }
-        var hsms: [HSMConfiguration] = []
-        var firstPath: [String: String] = [:]
-        for value in hsmValues {
-            let hsm = try parseHSM(value, resolve: resolve)
-            if let earlier = firstPath[hsm.name] {
-                throw value.error("duplicate HSM name \"\(hsm.name)\" (first defined at \(earlier))")
-            }
-            firstPath[hsm.name] = value.path
-            hsms.append(hsm)
-        }
-        guard hsms.contains(where: { $0.role != .secondary }) else {
-            throw try root.required("hsms").error(
-                "every HSM is a secondary: at least one primary or member must hold the authoritative keys")
-        }
+        let hsms = try parseHSMs(try root.required("hsms"), resolve: resolve)
+        let hsmNames = Set(hsms.map(\.name))
 
         var keys = KeyScope()
         if let value = root.optional("keys") {
@@ -84,42 +68,17 @@ extension Fleet {
             transport = TransportSettings(label: try mapping.required("label").nonEmptyString())
         }
 
-        /// `file:PATH` or `{hsm: NAME, label: LABEL}` (log.key, backup.signing-key).
-        func signingKey(_ keyValue: YAMLValue) throws(YAMLError) -> LogSettings.LogKey {
-            if let text = try? keyValue.string() {
-                guard text.hasPrefix("file:"), text.count > 5 else {
-                    throw keyValue.error("expected file:PATH or a mapping {hsm: NAME, label: LABEL}")
-                }
-                return .file(path: resolve(String(text.dropFirst(5))))
-            }
-            let keyMapping = try keyValue.mapping(allowedKeys: ["hsm", "label"])
-            let hsmName = try keyMapping.required("hsm").nonEmptyString()
-            guard firstPath[hsmName] != nil else {
-                throw try keyMapping.required("hsm").error("no HSM named \"\(hsmName)\" in hsms")
-            }
-            return .hsm(name: hsmName, label: try keyMapping.required("label").nonEmptyString())
-        }
-
         var log: LogSettings?
         if let value = root.optional("log") {
             let mapping = try value.mapping(allowedKeys: ["dir", "key"])
             let directory = resolve(try mapping.required("dir").nonEmptyString())
-            log = LogSettings(directory: directory, key: try signingKey(try mapping.required("key")))
+            let key = try parseSigningKey(try mapping.required("key"), hsms: hsmNames, resolve: resolve)
+            log = LogSettings(directory: directory, key: key)
         }
 
         var backup = BackupSettings()
         if let value = root.optional("backup") {
-            let mapping = try value.mapping(allowedKeys: ["key-label", "signing-key", "vkey"])
-            let keyLabel = try mapping.optional("key-label")?.nonEmptyString()
-            if let keyLabel, keyLabel == transport.label {
-                throw try mapping.required("key-label").error(
-                    "the backup key label equals the transport label; leave key-label out to use the transport key")
-            }
-            backup = BackupSettings(
-                keyLabel: keyLabel,
-                signingKey: try mapping.optional("signing-key").map { (value) throws(YAMLError) in try signingKey(value)
-                },
-                verifierKeyPath: (try mapping.optional("vkey")?.nonEmptyString()).map(resolve))
+            backup = try parseBackup(value, transportLabel: transport.label, hsms: hsmNames, resolve: resolve)
         }
 
         var policy = ReplicationPolicy()
@@ -143,6 +102,67 @@ extension Fleet {
             fleet.service = try parseService(value, stateDirectory: fleet.stateDirectory, resolve: resolve)
         }
         return fleet
+    }
+
+    /// The `hsms` list: at least one, names unique, not all of them secondaries.
+    private static func parseHSMs(_ list: YAMLValue, resolve: (String) -> String) throws(YAMLError)
+        -> [HSMConfiguration]
+    {
+        let hsmValues = try list.sequence()
+        guard !hsmValues.isEmpty else {
+            throw list.error("the fleet needs at least one HSM")
+        }
+        var hsms: [HSMConfiguration] = []
+        var firstPath: [String: String] = [:]
+        for value in hsmValues {
+            let hsm = try parseHSM(value, resolve: resolve)
+            if let earlier = firstPath[hsm.name] {
+                throw value.error("duplicate HSM name \"\(hsm.name)\" (first defined at \(earlier))")
+            }
+            firstPath[hsm.name] = value.path
+            hsms.append(hsm)
+        }
+        guard hsms.contains(where: { $0.role != .secondary }) else {
+            throw list.error(
+                "every HSM is a secondary: at least one primary or member must hold the authoritative keys")
+        }
+        return hsms
+    }
+
+    /// `file:PATH` or `{hsm: NAME, label: LABEL}` (log.key, backup.signing-key).
+    private static func parseSigningKey(_ keyValue: YAMLValue, hsms: Set<String>, resolve: (String) -> String)
+        throws(YAMLError) -> LogSettings.LogKey
+    {
+        if let text = try? keyValue.string() {
+            guard text.hasPrefix("file:"), text.count > 5 else {
+                throw keyValue.error("expected file:PATH or a mapping {hsm: NAME, label: LABEL}")
+            }
+            return .file(path: resolve(String(text.dropFirst(5))))
+        }
+        let keyMapping = try keyValue.mapping(allowedKeys: ["hsm", "label"])
+        let hsmName = try keyMapping.required("hsm").nonEmptyString()
+        guard hsms.contains(hsmName) else {
+            throw try keyMapping.required("hsm").error("no HSM named \"\(hsmName)\" in hsms")
+        }
+        return .hsm(name: hsmName, label: try keyMapping.required("label").nonEmptyString())
+    }
+
+    private static func parseBackup(
+        _ value: YAMLValue, transportLabel: String, hsms: Set<String>, resolve: (String) -> String
+    ) throws(YAMLError) -> BackupSettings {
+        let mapping = try value.mapping(allowedKeys: ["key-label", "signing-key", "vkey"])
+        let keyLabel = try mapping.optional("key-label")?.nonEmptyString()
+        if let keyLabel, keyLabel == transportLabel {
+            throw try mapping.required("key-label").error(
+                "the backup key label equals the transport label; leave key-label out to use the transport key")
+        }
+        var signingKey: LogSettings.LogKey?
+        if let keyValue = mapping.optional("signing-key") {
+            signingKey = try parseSigningKey(keyValue, hsms: hsms, resolve: resolve)
+        }
+        return BackupSettings(
+            keyLabel: keyLabel, signingKey: signingKey,
+            verifierKeyPath: (try mapping.optional("vkey")?.nonEmptyString()).map(resolve))
     }
 
     private static func parseHSM(_ value: YAMLValue, resolve: (String) -> String) throws(YAMLError) -> HSMConfiguration

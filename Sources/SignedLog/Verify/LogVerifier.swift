@@ -47,15 +47,7 @@ public struct LogVerifier: Sendable {
         guard PosixFile.exists(directory.path) else {
             throw VerificationInputError(nil, "\(directory.path) does not exist")
         }
-        let key = try options.trustedKey ?? Self.readVerifierKey(at: directory.vkey)
-        let keySource =
-            options.trustedKey == nil ? "\(directory.vkey) (inside the log directory)" : options.trustedKeySource
-        guard key.type == .ed25519 || key.type == .ecdsa else {
-            throw VerificationInputError(.badVkey, "a log key has type 0x01 or 0x02, not \(key.type)")
-        }
-        if let policy = options.policy, !policy.logs.isEmpty, !policy.logs.contains(key) {
-            throw VerificationInputError(.badVkey, "the vkey \(key) is not a log of the policy")
-        }
+        let (key, keySource) = try logKey()
         guard PosixFile.exists(directory.entries) else {
             throw VerificationInputError(nil, "\(directory.entries) does not exist")
         }
@@ -86,38 +78,10 @@ public struct LogVerifier: Sendable {
         checker.finish()
         findings = checker.findings
         let entries = checker.count
-        if let tornLength {
-            findings.add(
-                VerificationFinding(
-                    .tornTail, index: entries,
-                    message:
-                        "\(tornLength) byte(s) after the last newline (a torn write); the writer's recovery cuts them"))
-        }
-        if entries == 0 && loaded.accepted.isEmpty {
-            findings.add(VerificationFinding(.parse, index: 0, message: "the log has no entries (no log.open)"))
-        }
-        for size in loaded.accepted.keys.sorted() where size > entries {
-            findings.add(
-                VerificationFinding(
-                    .truncation, index: entries, checkpoint: size,
-                    message: "checkpoint \(size) covers more entries than the \(entries) present: the log was truncated"
-                ))
-        }
-        for anchor in anchors where anchor.size > entries {
-            findings.add(
-                VerificationFinding(
-                    .truncationVsAnchor, index: entries, checkpoint: anchor.size,
-                    message: "trusted checkpoint \(anchor.source) covers \(anchor.size) entries, the log has \(entries)"
-                ))
-        }
-
         let signedPrefix = loaded.accepted.keys.max() ?? 0
-        if entries > signedPrefix {
-            findings.add(
-                VerificationFinding(
-                    .unsignedTail, severity: options.strict ? .error : .warning, index: signedPrefix,
-                    message: "entries \(signedPrefix)..<\(entries) are covered by no signed checkpoint"))
-        }
+        addExtentFindings(
+            to: &findings, entries: entries, tornLength: tornLength, checkpointSizes: loaded.accepted.keys.sorted(),
+            anchors: anchors, signedPrefix: signedPrefix)
 
         let witnessing = CosignatureAudit(
             accepted: loaded.accepted, policy: options.policy, ceremonyCloseIndices: checker.ceremonyCloseIndices,
@@ -138,6 +102,59 @@ public struct LogVerifier: Sendable {
             ignoredCosignatures: cosignatures.ignored,
             anchors: anchors.map { VerificationReport.Anchor(source: $0.source, size: $0.size) },
             anchored: anchored)
+    }
+
+    /// The vkey to verify with and where it came from: the auditor's, else the directory's own
+    /// (which the report then says); either must be a log key, and one of the policy's logs.
+    private func logKey() throws -> (key: VerifierKey, source: String) {
+        let key = try options.trustedKey ?? Self.readVerifierKey(at: directory.vkey)
+        let keySource =
+            options.trustedKey == nil ? "\(directory.vkey) (inside the log directory)" : options.trustedKeySource
+        guard key.type == .ed25519 || key.type == .ecdsa else {
+            throw VerificationInputError(.badVkey, "a log key has type 0x01 or 0x02, not \(key.type)")
+        }
+        if let policy = options.policy, !policy.logs.isEmpty, !policy.logs.contains(key) {
+            throw VerificationInputError(.badVkey, "the vkey \(key) is not a log of the policy")
+        }
+        return (key, keySource)
+    }
+
+    /// Findings on how far the entries reach: a torn tail, no entries at all, fewer entries than a
+    /// checkpoint or trusted checkpoint covers, and entries beyond every signed checkpoint.
+    private func addExtentFindings(
+        to findings: inout FindingCollector, entries: UInt64, tornLength: Int64?, checkpointSizes: [UInt64],
+        anchors: [VerifiedAnchor], signedPrefix: UInt64
+    ) {
+        if let tornLength {
+            findings.add(
+                VerificationFinding(
+                    .tornTail, index: entries,
+                    message:
+                        "\(tornLength) byte(s) after the last newline (a torn write); the writer's recovery cuts them"))
+        }
+        if entries == 0 && checkpointSizes.isEmpty {
+            findings.add(VerificationFinding(.parse, index: 0, message: "the log has no entries (no log.open)"))
+        }
+        for size in checkpointSizes where size > entries {
+            findings.add(
+                VerificationFinding(
+                    .truncation, index: entries, checkpoint: size,
+                    message: "checkpoint \(size) covers more entries than the \(entries) present: the log was truncated"
+                ))
+        }
+        for anchor in anchors where anchor.size > entries {
+            findings.add(
+                VerificationFinding(
+                    .truncationVsAnchor, index: entries, checkpoint: anchor.size,
+                    message: "trusted checkpoint \(anchor.source) covers \(anchor.size) entries, the log has \(entries)"
+                ))
+        }
+        if entries > signedPrefix {
+            findings.add(
+                VerificationFinding(
+                    .unsignedTail, severity: options.strict ? .error : .warning, index: signedPrefix,
+                    message: "entries \(signedPrefix)..<\(entries) are covered by no signed checkpoint"))
+        }
     }
 
     /// The `log` of the first line when it is a well-formed `log.open` entry, else `nil` (the

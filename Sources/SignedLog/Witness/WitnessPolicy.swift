@@ -60,58 +60,11 @@ public struct WitnessPolicy: Hashable, Sendable {
             guard let keyword = fields.first, !keyword.hasPrefix("#") else { continue }
             switch keyword {
             case "log":
-                guard (2...3).contains(fields.count) else {
-                    throw PolicyFormatError(line: number, reason: "expected: log <vkey> [url]")
-                }
-                let key = try Self.key(fields[1], line: number)
-                guard key.type == .ed25519 || key.type == .ecdsa else {
-                    throw PolicyFormatError(line: number, reason: "a log key has type 0x01 or 0x02, not \(key.type)")
-                }
-                guard !logs.contains(where: { $0.publicKey == key.publicKey }) else {
-                    throw PolicyFormatError(line: number, reason: "duplicate log key")
-                }
-                logs.append(key)
+                logs.append(try Self.parseLog(fields, line: number, known: logs))
             case "witness":
-                guard (3...4).contains(fields.count) else {
-                    throw PolicyFormatError(line: number, reason: "expected: witness <name> <vkey> [url]")
-                }
-                let name = fields[1]
-                try Self.define(name, in: &defined, line: number)
-                let key = try Self.key(fields[2], line: number)
-                guard key.type == .cosignatureV1 else {
-                    throw PolicyFormatError(line: number, reason: "a witness key is a cosignature (0x04) vkey")
-                }
-                guard !witnesses.contains(where: { $0.key.publicKey == key.publicKey }) else {
-                    throw PolicyFormatError(line: number, reason: "duplicate witness key")
-                }
-                witnesses.append(Witness(name: name, key: key, url: fields.count == 4 ? fields[3] : nil))
+                witnesses.append(try Self.parseWitness(fields, line: number, known: witnesses, defined: &defined))
             case "group":
-                guard fields.count >= 4 else {
-                    throw PolicyFormatError(line: number, reason: "expected: group <name> <k|all|any> <member>…")
-                }
-                let name = fields[1]
-                let members = Array(fields[3...])
-                for member in members where !defined.contains(member) {
-                    throw PolicyFormatError(line: number, reason: "\(member) is not defined on an earlier line")
-                }
-                guard Set(members).count == members.count else {
-                    throw PolicyFormatError(line: number, reason: "a member is listed twice")
-                }
-                let threshold: Int
-                switch fields[2] {
-                case "all": threshold = members.count
-                case "any": threshold = 1
-                default:
-                    guard fields[2].allSatisfy(\.isASCII), let k = Int(fields[2]), k >= 1, k <= members.count,
-                        fields[2].first != "0"
-                    else {
-                        throw PolicyFormatError(
-                            line: number, reason: "threshold \(fields[2]) is not all, any or 1…\(members.count)")
-                    }
-                    threshold = k
-                }
-                try Self.define(name, in: &defined, line: number)
-                groups.append(Group(name: name, threshold: threshold, members: members))
+                groups.append(try Self.parseGroup(fields, line: number, defined: &defined))
             case "quorum":
                 guard fields.count == 2 else {
                     throw PolicyFormatError(line: number, reason: "expected: quorum <name>")
@@ -131,6 +84,74 @@ public struct WitnessPolicy: Hashable, Sendable {
         self.groups = groups
         self.quorum = quorum
         self.bytes = bytes
+    }
+
+    /// The key of a `log <vkey> [url]` line.
+    private static func parseLog(_ fields: [String], line number: Int, known logs: [VerifierKey])
+        throws(PolicyFormatError) -> VerifierKey
+    {
+        guard (2...3).contains(fields.count) else {
+            throw PolicyFormatError(line: number, reason: "expected: log <vkey> [url]")
+        }
+        let key = try Self.key(fields[1], line: number)
+        guard key.type == .ed25519 || key.type == .ecdsa else {
+            throw PolicyFormatError(line: number, reason: "a log key has type 0x01 or 0x02, not \(key.type)")
+        }
+        guard !logs.contains(where: { $0.publicKey == key.publicKey }) else {
+            throw PolicyFormatError(line: number, reason: "duplicate log key")
+        }
+        return key
+    }
+
+    /// The witness of a `witness <name> <vkey> [url]` line, whose name it defines.
+    private static func parseWitness(
+        _ fields: [String], line number: Int, known witnesses: [Witness], defined: inout Set<String>
+    ) throws(PolicyFormatError) -> Witness {
+        guard (3...4).contains(fields.count) else {
+            throw PolicyFormatError(line: number, reason: "expected: witness <name> <vkey> [url]")
+        }
+        let name = fields[1]
+        try Self.define(name, in: &defined, line: number)
+        let key = try Self.key(fields[2], line: number)
+        guard key.type == .cosignatureV1 else {
+            throw PolicyFormatError(line: number, reason: "a witness key is a cosignature (0x04) vkey")
+        }
+        guard !witnesses.contains(where: { $0.key.publicKey == key.publicKey }) else {
+            throw PolicyFormatError(line: number, reason: "duplicate witness key")
+        }
+        return Witness(name: name, key: key, url: fields.count == 4 ? fields[3] : nil)
+    }
+
+    /// The group of a `group <name> <k|all|any> <member>…` line, whose name it defines.
+    private static func parseGroup(_ fields: [String], line number: Int, defined: inout Set<String>)
+        throws(PolicyFormatError) -> Group
+    {
+        guard fields.count >= 4 else {
+            throw PolicyFormatError(line: number, reason: "expected: group <name> <k|all|any> <member>…")
+        }
+        let name = fields[1]
+        let members = Array(fields[3...])
+        for member in members where !defined.contains(member) {
+            throw PolicyFormatError(line: number, reason: "\(member) is not defined on an earlier line")
+        }
+        guard Set(members).count == members.count else {
+            throw PolicyFormatError(line: number, reason: "a member is listed twice")
+        }
+        let threshold: Int
+        switch fields[2] {
+        case "all": threshold = members.count
+        case "any": threshold = 1
+        default:
+            guard fields[2].allSatisfy(\.isASCII), let k = Int(fields[2]), k >= 1, k <= members.count,
+                fields[2].first != "0"
+            else {
+                throw PolicyFormatError(
+                    line: number, reason: "threshold \(fields[2]) is not all, any or 1…\(members.count)")
+            }
+            threshold = k
+        }
+        try Self.define(name, in: &defined, line: number)
+        return Group(name: name, threshold: threshold, members: members)
     }
 
     private static func define(_ name: String, in defined: inout Set<String>, line: Int) throws(PolicyFormatError) {
