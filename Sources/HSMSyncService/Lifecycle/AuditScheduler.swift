@@ -13,10 +13,10 @@ struct AuditScheduler: Service {
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             try await catchUp()
-            let current = await coordinator.fleet.service?.schedule.audit
+            let current = coordinator.fleet.service?.schedule.audit
             logger.info("audit schedule ready", metadata: ["schedule": "\(current?.description ?? "none")"])
             while true {
-                guard let schedule = await coordinator.fleet.service?.schedule.audit,
+                guard let schedule = coordinator.fleet.service?.schedule.audit,
                     let next = schedule.next(after: Date())
                 else {
                     // No schedule (or one that never fires): look again after a reload.
@@ -25,7 +25,7 @@ struct AuditScheduler: Service {
                 }
                 try await sleep(until: next)
                 // The fleet file may have been reloaded with another schedule while sleeping.
-                guard await coordinator.fleet.service?.schedule.audit == schedule else { continue }
+                guard coordinator.fleet.service?.schedule.audit == schedule else { continue }
                 await queue(requestedBy: "schedule")
             }
         }
@@ -33,7 +33,7 @@ struct AuditScheduler: Service {
 
     /// The missed-run rule: the schedule's last fire time before now, if no audit was queued since.
     private func catchUp() async throws {
-        guard let schedule = await coordinator.fleet.service?.schedule.audit,
+        guard let schedule = coordinator.fleet.service?.schedule.audit,
             let due = schedule.previous(atOrBefore: Date())
         else { return }
         let last = try await store.lastQueued(.audit)

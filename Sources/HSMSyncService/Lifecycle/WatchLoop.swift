@@ -10,7 +10,7 @@ struct WatchLoop: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 await coordinator.requestWatch()
-                let interval = await coordinator.fleet.service?.sync.interval ?? 60
+                let interval = coordinator.fleet.service?.sync.interval ?? 60
                 try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
             }
         }

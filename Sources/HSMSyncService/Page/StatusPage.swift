@@ -12,9 +12,9 @@ enum StatusPage {
 
     static func page(_: Request, _: ServiceContext, environment: ServiceEnvironment) async throws -> Response {
         let status = try await StatusRoutes.document(environment)
-        let fleet = await environment.coordinator.fleet
+        let fleet = environment.coordinator.fleet
         let runs = try await environment.store.runs(kind: nil, limit: 10)
-        let report = await environment.coordinator.snapshot.report
+        let report = environment.coordinator.snapshot.report
         let html = template.render(
             context(status: status, report: report, runs: runs, drill: BackupDrillState.read(for: fleet), now: Date()))
         return Response(

@@ -56,14 +56,33 @@ extension ServiceCoordinator {
         }
     }
 
-    /// Scans every HSM and compares them.
+    /// Scans every HSM and compares them, off the actor (the comparison is seconds of CPU on a
+    /// large fleet).
     func evaluate() async -> (AuditReport, [HSMScan]) {
+        let fleet = fleet
+        let connector = connector
+        return await Self.evaluate(fleet, connector: connector)
+    }
+
+    @concurrent private static func evaluate(_ fleet: Fleet, connector: any HSMConnector) async -> (
+        AuditReport, [HSMScan]
+    ) {
         let generatedAt = Date()
         let clock = ContinuousClock.now
         let scans = await InventoryScanner(connector: connector).scan(fleet.hsms, of: fleet)
         let report = DriftEngine(fleet: fleet).evaluate(
             scans, generatedAt: generatedAt, durationSeconds: (ContinuousClock.now - clock).seconds)
         return (report, scans)
+    }
+
+    @concurrent private static func observation(_ report: AuditReport, scans: [HSMScan], fleet: Fleet) async
+        -> FleetObservation
+    {
+        var inventories: [String: TokenInventory] = [:]
+        for scan in scans {
+            if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
+        }
+        return FleetObservation(report: report, inventories: inventories, fleet: fleet)
     }
 
     /// One watch cycle: scan, update the key timeline and status, and in `automatic` mode copy what
@@ -108,13 +127,9 @@ extension ServiceCoordinator {
             alerts.send(.hsmUnreachable(fleet: fleet.name, hsm: hsm.name, reason: hsm.error ?? "unreachable"))
         }
         metrics.snapshot(snapshot)
-        var inventories: [String: TokenInventory] = [:]
-        for scan in scans {
-            if let inventory = scan.inventory { inventories[scan.configuration.name] = inventory }
-        }
+        let observation = await Self.observation(report, scans: scans, fleet: fleet)
         do {
-            let reached = try await store.record(
-                FleetObservation(report: report, inventories: inventories, fleet: fleet), at: now)
+            let reached = try await store.record(observation, at: now)
             for entry in reached {
                 if let lag = entry.syncLagSeconds { metrics.keySynced(lagSeconds: lag) }
             }

@@ -2,6 +2,7 @@ public import Foundation
 import HSMSyncCore
 public import HSMSyncModel
 public import Logging
+import Synchronization
 
 /// Runs the service's work against the fleet, one job at a time: audits, syncs, reconciles (asked
 /// for over HTTP or by the schedule) and watch cycles. One at a time because they share the HSMs'
@@ -13,9 +14,19 @@ public actor ServiceCoordinator {
     let logger: Logger
     let alerts: AlertDispatcher
     let metrics: ServiceMetrics
-    public private(set) var fleet: Fleet
-    public internal(set) var snapshot: FleetSnapshot
-    public private(set) var startedAt: Date
+    /// What the HTTP handlers read, without waiting for the coordinator: a watch cycle keeps the
+    /// actor busy comparing tens of thousands of objects, and `/v1/status` must not wait for it.
+    private nonisolated let published: Published
+    public nonisolated let startedAt: Date
+
+    /// The fleet the next job uses.
+    public nonisolated var fleet: Fleet { published.state.withLock { $0.fleet } }
+
+    /// The newest evaluation. Written only by the coordinator.
+    public nonisolated var snapshot: FleetSnapshot {
+        get { published.state.withLock { $0.snapshot } }
+        set { published.state.withLock { $0.snapshot = newValue } }
+    }
 
     private enum Job {
         case run(RunRecord)
@@ -36,7 +47,6 @@ public actor ServiceCoordinator {
         fleet: Fleet, instance: String, store: StateStore, connector: any HSMConnector, logger: Logger,
         alerts: AlertDispatcher, metrics: ServiceMetrics
     ) {
-        self.fleet = fleet
         self.instance = instance
         self.store = store
         self.connector = connector
@@ -45,7 +55,7 @@ public actor ServiceCoordinator {
         self.metrics = metrics
         let now = Date()
         self.startedAt = now
-        self.snapshot = FleetSnapshot(fleet: fleet, now: now)
+        self.published = Published(fleet: fleet, snapshot: FleetSnapshot(fleet: fleet, now: now))
     }
 
     /// Loads what the database remembers (the newest audit) and marks runs a stopped process left
@@ -110,7 +120,7 @@ public actor ServiceCoordinator {
 
     /// Uses `fleet` from the next job on (SIGHUP); the job in flight finishes with the old one.
     public func replace(_ fleet: Fleet) {
-        self.fleet = fleet
+        published.state.withLock { $0.fleet = fleet }
         logger.info("fleet file reloaded", metadata: ["fleet": "\(fleet.name)", "hsms": "\(fleet.hsms.count)"])
     }
 
@@ -226,5 +236,14 @@ enum ServiceRunError: Error, CustomStringConvertible {
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// The coordinator's state that readers take without an actor hop.
+private final class Published: Sendable {
+    let state: Mutex<(fleet: Fleet, snapshot: FleetSnapshot)>
+
+    init(fleet: Fleet, snapshot: FleetSnapshot) {
+        state = Mutex((fleet, snapshot))
     }
 }

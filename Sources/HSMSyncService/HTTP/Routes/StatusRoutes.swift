@@ -48,9 +48,9 @@ enum StatusRoutes {
 
     static func document(_ environment: ServiceEnvironment) async throws -> StatusDocument {
         let coordinator = environment.coordinator
-        let snapshot = await coordinator.snapshot
-        let fleet = await coordinator.fleet
-        let startedAt = await coordinator.startedAt
+        let snapshot = coordinator.snapshot
+        let fleet = coordinator.fleet
+        let startedAt = coordinator.startedAt
         let audit = try await environment.store.runs(kind: .audit, limit: 1).first
         return StatusDocument(
             fleet: fleet.name, status: snapshot.status, since: snapshot.since, instance: environment.instance,
