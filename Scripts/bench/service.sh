@@ -94,6 +94,7 @@ log "building hsmsync (release, --scratch-path .build-bench)"
 swift build -c release --product hsmsync --scratch-path "$ROOT/.build-bench" >"$DIR/build.log" 2>&1 \
   || { tail -n 30 "$DIR/build.log" >&2; exit 3; }
 BIN=$ROOT/.build-bench/release/hsmsync
+COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)  # what the binary was built from
 mkdir -p "$DIR/bin"
 for name in ref_inventory ref_replicate; do
   if [[ ! -x $DIR/bin/$name || $SHARED/$name.c -nt $DIR/bin/$name ]]; then
@@ -298,7 +299,7 @@ verdict() { if [[ $(calc "int($1)") == 1 ]]; then echo met; else echo MISSED; fi
 mib() { calc "round($1 / 1024, 1)"; }
 {
   echo
-  echo "hsmsync serve benchmark (issue 14): $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(( (SECONDS - START) / 60 )) min"
+  echo "hsmsync serve benchmark (issue 14): $(date -u +%Y-%m-%d), built at commit $COMMIT, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at the end, $(( (SECONDS - START) / 60 )) min"
   echo "fleet a-c: $KEYS keys, 3 tokens of $OBJECTS objects each; fleet d: $RSS_KEYS keys ($RSS_OBJECTS objects each); sync.mode plan, interval 1s"
   echo
   row "measure" "reference" "hsmsync" "result" "goal"

@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 public import Foundation
 public import Logging
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// Delivers alerts to the webhooks, each delivery recorded in the database and retried with
 /// backoff, on tasks of its own: a webhook that is down or slow never holds up an audit.
@@ -64,15 +63,17 @@ public final class AlertDispatcher: Sendable {
             "alert not delivered", metadata: ["event": "\(event)", "attempts": "\(attempts)", "error": "\(lastError)"])
     }
 
+    /// Through AsyncHTTPClient (SwiftNIO), not URLSession: Foundation's networking needs libcurl,
+    /// which the statically linked release binary does not carry.
     private func post(_ body: [UInt8], to target: URL) async throws {
-        var request = URLRequest(url: target, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("hsmsync/\(instance)", forHTTPHeaderField: "User-Agent")
-        let (_, response) = try await URLSession.shared.upload(for: request, from: Data(body))
-        guard let http = response as? HTTPURLResponse else { throw AlertDeliveryError(reason: "no HTTP response") }
-        guard (200..<300).contains(http.statusCode) else {
-            throw AlertDeliveryError(reason: "HTTP \(http.statusCode)")
+        var request = HTTPClientRequest(url: target.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "hsmsync/\(instance)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        guard (200..<300).contains(response.status.code) else {
+            throw AlertDeliveryError(reason: "HTTP \(response.status.code)")
         }
     }
 }
