@@ -91,18 +91,6 @@ extension StateStore {
         }
     }
 
-    /// How many runs ended per kind and state (metrics).
-    public func runCounts() async throws -> [RunKind: [RunState: Int]] {
-        var counts: [RunKind: [RunState: Int]] = [:]
-        for row in try await reader.raw("SELECT kind, state, COUNT(*) AS n FROM runs GROUP BY kind, state").all() {
-            guard let kind = RunKind(rawValue: try row.decode(column: "kind", as: String.self)),
-                let state = RunState(rawValue: try row.decode(column: "state", as: String.self))
-            else { continue }
-            counts[kind, default: [:]][state] = try row.decode(column: "n", as: Int.self)
-        }
-        return counts
-    }
-
     static func decodeRun(_ row: any SQLRow) throws -> RunRecord {
         func time(_ column: String) throws -> Date? {
             try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:))
