@@ -249,7 +249,9 @@ struct FleetCheckCommandTests {
         #expect(result.stdout.contains("is the p11-kit server at unix:path="))
     }
 
-    @Test("An HSM behind a running p11-kit server is checked through p11-kit-client.so")
+    @Test(
+        "An HSM behind a running p11-kit server is checked through p11-kit-client.so; without key wrap it can replicate with nobody: degraded, exit 1"
+    )
     func throughServer() async throws {
         let directory = try TemporaryDirectory(prefix: "p11kit")
         let configuration = try SoftHSMConfiguration(directory: directory.url.appendingPathComponent("remote"))
@@ -261,9 +263,13 @@ struct FleetCheckCommandTests {
         remote.server = server.address
         let fleet = try TestFleet(members: [remote])
         let result = try fleet.hsmsync(["fleet", "check", "--fleet", fleet.path, "--json"])
-        #expect(result.status == 0, "\(result)")
+        #expect(result.status == 1, "\(result)")
         // p11-kit 0.24.1's remoting filters key wrap, CMAC, EdDSA and ECDH: the check shows it.
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["status"] as? String == "degraded")
+        let hsm = try #require((json["hsms"] as? [[String: Any]])?.first)
+        #expect((hsm["degraded"] as? String)?.contains("no wrap method") == true, "\(result)")
+        #expect(hsm["login"] as? String == "ok")
         let mechanisms = try #require((json["hsms"] as? [[String: Any]])?.first?["mechanisms"] as? [[String: Any]])
         let available = Dictionary(
             uniqueKeysWithValues: mechanisms.map { ($0["name"] as! String, $0["available"] as! Bool) })

@@ -26,7 +26,20 @@ extension DriftEngine {
         }
         let referenceRecords = holdings[reference.name]![identity]!
         let referenceRecord = referenceRecords[0]
-        let lacking = hsms.filter { holdings[$0.name]?[identity] == nil }
+        var lacking = hsms.filter { holdings[$0.name]?[identity] == nil }
+        // A token that cannot hold the key's type is not missing it: the gap is reported, not drift.
+        lacking.removeAll { hsm in
+            guard referenceRecord.keyType == "ec", evaluation.capabilities[hsm.name]?.holdsEC == false else {
+                return false
+            }
+            evaluation.findings.append(
+                Finding(
+                    kind: .capabilityGap, hsm: hsm.name, reference: reference.name, key: KeySummary(referenceRecord),
+                    detail:
+                        "on \(reference.name), and \(hsm.name) cannot hold EC keys (its token offers neither "
+                        + "CKM_EC_KEY_PAIR_GEN nor CKM_ECDSA)"))
+            return true
+        }
         for hsm in lacking {
             evaluation.findings.append(
                 Finding(
@@ -71,8 +84,20 @@ extension DriftEngine {
                     hsm: holder, reference: reference, key: KeySummary(record),
                     reason: Self.incomparability(referenceRecord, reference, record, holder)))
         }
+        let referenceRefuses = evaluation.refusedAttributes[reference] ?? []
+        let holderRefuses = evaluation.refusedAttributes[holder] ?? []
         let differences = AttributeComparison.differences(
-            reference: referenceRecord, referenceName: reference, other: record, otherName: holder)
+            reference: referenceRecord, referenceName: reference, other: record, otherName: holder,
+            ignoring: referenceRefuses.union(holderRefuses))
+        let weaker = AttributeComparison.weakenings(reference: referenceRecord, other: record, refused: holderRefuses)
+        if !weaker.isEmpty {
+            evaluation.findings.append(
+                Finding(
+                    kind: .policy, hsm: holder, reference: reference, key: KeySummary(record),
+                    detail:
+                        "weaker than on \(reference): \(holder) cannot hold \(weaker.joined(separator: ", ")) on token "
+                        + "objects (its token refuses the attribute)"))
+        }
         if !differences.isEmpty {
             evaluation.findings.append(
                 Finding(

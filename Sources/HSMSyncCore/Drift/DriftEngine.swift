@@ -65,6 +65,12 @@ public struct DriftEngine: Sendable {
         /// Each reachable HSM's comparable keys by identity.
         var holdings: [String: [KeyIdentity: [KeyRecord]]] = [:]
         var inScopeCounts: [String: Int] = [:]
+        /// Each HSM's capabilities, as probed with its scan.
+        var capabilities: [String: TokenCapabilities] = [:]
+        /// The key attributes each HSM's token refuses on token objects.
+        var refusedAttributes: [String: Set<AttributeName>] {
+            capabilities.mapValues(\.refused)
+        }
     }
 
     /// One HSM's comparable keys by identity; odd objects, policy problems, duplicates and shared
@@ -101,6 +107,15 @@ public struct DriftEngine: Sendable {
         }
         evaluation.findings += Self.sharedIDs(byIdentity, hsm: configuration.name)
         evaluation.holdings[configuration.name] = byIdentity
+        evaluation.capabilities[configuration.name] = inventory.capabilities
+        for refused in inventory.capabilities?.refusedAttributes ?? [] {
+            evaluation.findings.append(
+                Finding(
+                    kind: .policy, hsm: configuration.name,
+                    detail:
+                        "the token does not store \(refused.attribute) on token objects (\(refused.evidence)): the "
+                        + "transport key and the keys copied here are made without it"))
+        }
         evaluation.inScopeCounts[configuration.name] = byIdentity.values.reduce(0) { $0 + $1.count }
     }
 

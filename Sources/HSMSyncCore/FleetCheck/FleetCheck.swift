@@ -30,20 +30,52 @@ public struct FleetCheck: Sendable {
         for connection in connections {
             await connection.endpoint?.close()
         }
-        let failed = checks.contains { $0.error != nil }
-        return FleetCheckReport(fleet: fleet.name, status: failed ? "error" : "ok", generatedAt: Date(), hsms: checks)
+        let (pairs, assessed) = Self.negotiate(checks)
+        let status =
+            assessed.contains { $0.error != nil }
+            ? "error" : assessed.contains { $0.degraded != nil } ? "degraded" : "ok"
+        return FleetCheckReport(fleet: fleet.name, status: status, generatedAt: Date(), hsms: assessed, pairs: pairs)
+    }
+
+    /// Every pair of probed HSMs' negotiation, and each check marked degraded when its HSM can
+    /// replicate with no other (or has no wrap method at all).
+    static func negotiate(_ checks: [FleetCheckReport.HSMCheck]) -> ([PairNegotiation], [FleetCheckReport.HSMCheck]) {
+        let probed = checks.compactMap { check in check.capabilities.map { (name: check.name, capabilities: $0) } }
+        var pairs: [PairNegotiation] = []
+        for (index, a) in probed.enumerated() {
+            for b in probed[(index + 1)...] {
+                pairs.append(PairNegotiation(a, b))
+            }
+        }
+        let assessed = checks.map { check -> FleetCheckReport.HSMCheck in
+            guard let capabilities = check.capabilities else { return check }
+            guard capabilities.canReplicate else {
+                let notes = capabilities.notes.isEmpty ? "" : " (\(capabilities.notes.joined(separator: "; ")))"
+                return check.degraded(
+                    "it offers no wrap method hsmsync replicates with (AES-KW or AES-KWP, wrap and unwrap)\(notes)")
+            }
+            let own = pairs.filter { $0.hsms.contains(check.name) }
+            guard !own.isEmpty, !own.contains(where: \.replicates) else { return check }
+            let reasons = own.map { pair in
+                let other = pair.hsms.first { $0 != check.name } ?? "?"
+                return "\(other): \(pair.impossible["aes"] ?? pair.impossible.values.sorted().first ?? "?")"
+            }
+            return check.degraded("it shares no wrap method with any other HSM (\(reasons.joined(separator: "; ")))")
+        }
+        return (pairs, assessed)
     }
 
     private func check(_ connection: HSMConnection, transportLabel: String) async -> FleetCheckReport.HSMCheck {
         let hsm = connection.configuration
         func report(
             reachable: Bool, token: FleetCheckReport.TokenSummary?, login: String, mechanisms: [MechanismSupport] = [],
-            transport: FleetCheckReport.TransportKeyPresence? = nil, error: HSMError?
+            transport: FleetCheckReport.TransportKeyPresence? = nil, capabilities: TokenCapabilities? = nil,
+            error: HSMError?
         ) -> FleetCheckReport.HSMCheck {
             FleetCheckReport.HSMCheck(
                 name: hsm.name, role: hsm.role, site: hsm.site, module: hsm.modulePath, server: hsm.serverAddress,
                 reachable: reachable, token: token, login: login, mechanisms: mechanisms, transportKey: transport,
-                error: error?.reason, errorCategory: error?.category.reportName)
+                capabilities: capabilities, error: error?.reason, errorCategory: error?.category.reportName)
         }
 
         switch connection {
@@ -67,13 +99,14 @@ public struct FleetCheck: Sendable {
             }
             do {
                 let mechanisms = try await endpoint.probeMechanisms()
+                let capabilities = try await endpoint.capabilities()
                 let transportObjects = try await endpoint.countObjects(label: transportLabel, objectClass: nil)
                 let state = transportObjects == 0 ? "absent" : transportObjects == 1 ? "present" : "ambiguous"
                 let transport = FleetCheckReport.TransportKeyPresence(
                     label: transportLabel, state: state, objects: transportObjects)
                 return report(
-                    reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport, error: nil
-                )
+                    reachable: true, token: token, login: "ok", mechanisms: mechanisms, transport: transport,
+                    capabilities: capabilities, error: nil)
             } catch let error as DeviceError {
                 let failure = HSMError(hsm: hsm.name, .device(error, operation: "probing the token"))
                 return report(reachable: !failure.isUnreachable, token: token, login: "ok", error: failure)

@@ -95,13 +95,16 @@ public struct InventoryScanner: Sendable {
             guard let token = await endpoint.token() else {
                 return .failed(configuration, HSMError(hsm: configuration.name, .notOpen))
             }
+            // Probed once per endpoint; a token that cannot be probed is still inventoried.
+            let capabilities = try? await endpoint.capabilities()
             return .scanned(
                 configuration,
                 TokenInventory(
                     hsm: configuration.name, role: configuration.role, site: configuration.site,
                     token: token.summary,
                     objects: result.objects, transport: result.transport, vanished: result.vanished,
-                    scanSeconds: Date().timeIntervalSince(started), phases: result.phases))
+                    scanSeconds: Date().timeIntervalSince(started), phases: result.phases,
+                    capabilities: capabilities))
         } catch let error as DeviceError {
             return .failed(
                 configuration, HSMError(hsm: configuration.name, .device(error, operation: "taking the inventory")))

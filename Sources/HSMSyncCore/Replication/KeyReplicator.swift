@@ -22,13 +22,14 @@ public struct KeyReplicator: Sendable {
     /// - Parameters:
     ///   - fingerprint: the source fingerprint from the scan (bound to the blob or public key).
     ///   - transportCheckValue: the source transport key's check value from the scan.
+    ///   - method: the wrap method the plan negotiated (`nil`: the rule's for the key).
     public func seal(
         _ identity: KeyIdentity, publicKey: KeyIdentity?, fingerprint: Fingerprint, on source: any HSMEndpoint,
-        transportCheckValue: String, opID: String
+        transportCheckValue: String, opID: String, method: WrapMethod? = nil
     ) async throws(ReplicationError) -> KeyEnvelope {
         try await source.seal(
             identity, publicKey: publicKey, fingerprint: fingerprint, transportCheckValue: transportCheckValue,
-            opID: opID, requireWrapWithTrusted: policy.requireWrapWithTrusted)
+            opID: opID, requireWrapWithTrusted: policy.requireWrapWithTrusted, method: method)
     }
 
     /// Verifies `envelope` against the destination's transport check value and the policy, then

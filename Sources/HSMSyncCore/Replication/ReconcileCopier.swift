@@ -99,7 +99,8 @@ extension ReconcileRun {
                     execution.copied.append(
                         .init(
                             key: copy.key, source: copy.source, destination: copy.destination, op: operation.op,
-                            promoted: installed.promoted.map(\.description), proofs: installed.proofs))
+                            promoted: installed.promoted.map(\.description), proofs: installed.proofs,
+                            method: copy.method, weakened: installed.weakened))
                     outcome = .copied
                 } catch {
                     let unknown = error.leavesOutcomeUnknown
@@ -142,7 +143,7 @@ extension ReconcileRun {
             let entries = ReplicationEntries(actor: trail.actor)
             let envelope = try await replicator.seal(
                 copy.identity, publicKey: copy.publicKey, fingerprint: copy.fingerprint, on: source,
-                transportCheckValue: copy.transportCheckValue, opID: operation.op)
+                transportCheckValue: copy.transportCheckValue, opID: operation.op, method: copy.method)
             drafts.append(entries.wrap(base, envelope: envelope))
             let installed = try await replicator.install(
                 envelope, on: destination, presentPublicKey: copy.publicKeyPresent)

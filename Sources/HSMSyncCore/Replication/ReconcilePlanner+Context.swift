@@ -9,6 +9,9 @@ extension ReconcilePlanner {
         var transports: [String: TransportKeyState] = [:]
         var trustedTransport: [String: Bool] = [:]
         var transportProblems: [String: String] = [:]
+        /// Each HSM's capabilities from its scan (an HSM whose probe failed counts as SoftHSM2-like:
+        /// the copy then fails on the token with its own error rather than being planned away).
+        var capabilities: [String: TokenCapabilities] = [:]
         let unreachable: Set<String>
         let conflicted: Set<String>
         let order: [String: Int]
@@ -19,6 +22,7 @@ extension ReconcilePlanner {
                 guard let inventory = scan.inventory else { continue }
                 let name = scan.configuration.name
                 transports[name] = inventory.transport
+                capabilities[name] = inventory.capabilities ?? .complete
                 for record in inventory.objects {
                     if record.label == fleet.transport.label {
                         trustedTransport[name] = record.attributes.trusted == true
@@ -89,6 +93,14 @@ extension ReconcilePlanner {
             if !isPublicOnly, let (reason, detail) = refusal(record, from: source.name, to: destination) {
                 return skip(reason, detail, source: source.name)
             }
+            let method = WrapNegotiation.negotiate(
+                record.objectClass, keyType: record.keyType,
+                from: (source.name, capabilities[source.name] ?? .complete),
+                to: (destination, capabilities[destination] ?? .complete))
+            guard case .method(let chosen) = method else {
+                if case .impossible(let reason) = method { return skip("unsyncable", reason, source: source.name) }
+                return nil
+            }
             var publicKey: KeyIdentity?
             var publicPresent = false
             if identity.objectClass == "private-key" {
@@ -108,7 +120,7 @@ extension ReconcilePlanner {
                 .init(
                     key: summary, identity: identity, publicKey: publicKey, publicKeyPresent: publicPresent,
                     source: source.name, destination: destination, fingerprint: record.fingerprint,
-                    transportCheckValue: sourceValue))
+                    transportCheckValue: sourceValue, method: isPublicOnly ? nil : chosen))
         }
 
         /// Why a key holding secret material must not be wrapped from `source` to `destination`:

@@ -38,7 +38,15 @@ public struct ReconcilePlanner: Sendable {
         }
         let (kept, ambiguous) = Self.withoutSharedIDs(copies, holdings: context.records)
         let conflicts = report.findings.filter { $0.kind == .materialMismatch }
-        return ReconcilePlan(copies: kept, skipped: skipped + ambiguous, conflicts: conflicts)
+        // Keys a destination's token cannot hold at all are left, and said so.
+        let gaps = report.findings.filter { $0.kind == .capabilityGap }.compactMap { finding in
+            finding.key.map {
+                ReconcilePlan.Skip(
+                    key: $0, destination: finding.hsm, source: finding.reference, reason: "unsyncable",
+                    detail: finding.detail)
+            }
+        }
+        return ReconcilePlan(copies: kept, skipped: skipped + ambiguous + gaps, conflicts: conflicts)
     }
 
     /// Copies that would leave their destination with two keys of one class under one `CKA_ID`

@@ -41,8 +41,17 @@ extension ReconcileRun {
                         kind: .policy, hsm: copy.destination, reference: nil, key: finding.key, detail: finding.detail))
             }
         }
+        for copy in execution.copied {
+            guard let weakened = copy.weakened else { continue }
+            policy.append(
+                Finding(
+                    kind: .policy, hsm: copy.destination, reference: copy.source, key: copy.key,
+                    detail:
+                        "weaker than on \(copy.source): \(copy.destination) cannot hold \(weakened.joined(separator: ", ")) "
+                        + "on token objects (its token refuses the attribute)"))
+        }
         let remaining = audit.findings.filter {
-            ![.policy, .materialMismatch, .unreachable].contains($0.kind) && !resolved($0)
+            ![.policy, .capabilityGap, .materialMismatch, .unreachable].contains($0.kind) && !resolved($0)
         }
         let status: AuditReport.Status
         if !failures.isEmpty || execution.interrupted != nil {
@@ -65,6 +74,6 @@ extension ReconcileRun {
     static func planned(_ copy: ReconcilePlan.Copy) -> ReconcileReport.Planned {
         .init(
             key: copy.key, source: copy.source, destination: copy.destination,
-            withPublicKey: copy.publicKey != nil && !copy.publicKeyPresent)
+            withPublicKey: copy.publicKey != nil && !copy.publicKeyPresent, method: copy.method)
     }
 }

@@ -50,6 +50,9 @@ public struct ReplicationEntries: Sendable {
         var outputs = base
         outputs["envelope"] = .string("sha256:\(envelope.digest)")
         outputs["mechanism"] = .string(envelope.mechanism.rawValue)
+        if let method = WrapMethod(envelopeMechanism: envelope.mechanism) {
+            outputs["method"] = .string(method.rawValue)
+        }
         return entry("replicate.wrap", outputs)
     }
 
@@ -67,6 +70,9 @@ public struct ReplicationEntries: Sendable {
     public func promote(_ base: [String: JSONValue], installed: InstalledKey) -> AuditEntryDraft {
         var outputs = base
         outputs["promoted"] = .array(installed.promoted.map { .string($0.description) })
+        if !installed.weakened.isEmpty {
+            outputs["weakened"] = .array(installed.weakened.map { .string($0) })
+        }
         return entry("replicate.promote", outputs)
     }
 

@@ -25,6 +25,10 @@ public protocol InventoryEndpoint: Sendable {
     /// What the token offers for each mechanism hsmsync relies on (`fleet check`).
     func probeMechanisms() async throws -> [MechanismSupport]
 
+    /// What the token can do for replication (probed once per endpoint, then remembered): wrap
+    /// methods, EC, and the key attributes it refuses on token objects.
+    func capabilities() async throws -> TokenCapabilities
+
     /// Logs out and releases the session and the token's lock. Idempotent.
     func close() async
 }

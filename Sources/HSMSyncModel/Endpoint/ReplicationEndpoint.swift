@@ -9,9 +9,11 @@ public protocol ReplicationEndpoint: Sendable {
     ///   - fingerprint: the source fingerprint from the scan (bound to the blob or public key).
     ///   - transportCheckValue: the source transport key's check value from the scan.
     ///   - requireWrapWithTrusted: refuse a key without `CKA_WRAP_WITH_TRUSTED` (fleet policy).
+    ///   - method: the wrap method negotiated with the destination (`nil`: security rule R7's for the
+    ///     key, as between two SoftHSM2 tokens).
     func seal(
         _ identity: KeyIdentity, publicKey: KeyIdentity?, fingerprint: Fingerprint, transportCheckValue: String,
-        opID: String, requireWrapWithTrusted: Bool
+        opID: String, requireWrapWithTrusted: Bool, method: WrapMethod?
     ) async throws(ReplicationError) -> KeyEnvelope
 
     /// Stages a verified envelope as session objects, proves the copy (read-back, re-wrap, public

@@ -2,9 +2,12 @@
 /// Provenance (`CKA_LOCAL`, `CKA_ALWAYS_SENSITIVE`, `CKA_NEVER_EXTRACTABLE`) is never compared:
 /// no copy can keep it.
 package enum AttributeComparison {
-    package static func differences(reference: KeyRecord, referenceName: String, other: KeyRecord, otherName: String)
-        -> [String]
-    {
+    /// - Parameter ignoring: attributes one of the two tokens does not store on token objects: not
+    ///   compared (``weakenings(reference:referenceName:other:otherName:refused:)`` reports them).
+    package static func differences(
+        reference: KeyRecord, referenceName: String, other: KeyRecord, otherName: String,
+        ignoring: Set<AttributeName> = []
+    ) -> [String] {
         var differences: [String] = []
         func note(_ name: String, _ a: String, _ b: String) {
             if a != b { differences.append("\(name): \(referenceName) \(a), \(otherName) \(b)") }
@@ -20,13 +23,46 @@ package enum AttributeComparison {
         for (attribute, name) in AttributeName.usages {
             note(attribute.rawValue, text(reference.usage.contains(name)), text(other.usage.contains(name)))
         }
-        for ((name, a), (_, b)) in zip(reference.attributes.named, other.attributes.named) {
-            note(name.rawValue, text(a), text(b))
+        for ((name, a), (_, b)) in zip(reference.attributes.named, other.attributes.named)
+        where !ignoring.contains(name) {
+            // A token without CKA_TRUSTED (NSS softoken on keys) trusts nothing: absent is false.
+            if name == .trusted {
+                note(name.rawValue, text(a ?? false), text(b ?? false))
+            } else {
+                note(name.rawValue, text(a), text(b))
+            }
         }
-        note(
-            "CKA_ALLOWED_MECHANISMS", reference.allowedMechanisms?.joined(separator: ",") ?? "any",
-            other.allowedMechanisms?.joined(separator: ",") ?? "any")
+        if !ignoring.contains(.allowedMechanisms) {
+            note(
+                "CKA_ALLOWED_MECHANISMS", reference.allowedMechanisms?.joined(separator: ",") ?? "any",
+                other.allowedMechanisms?.joined(separator: ",") ?? "any")
+        }
         return differences
+    }
+
+    /// How a copy on a token that refuses some attributes is weaker than the reference: one phrase
+    /// per attribute the reference restricts with and the copy's token cannot hold.
+    package static func weakenings(reference: KeyRecord, other: KeyRecord, refused: Set<AttributeName>) -> [String] {
+        var weaker: [String] = []
+        if refused.contains(.copyable), reference.attributes.copyable == false, other.attributes.copyable != false {
+            weaker.append("CKA_COPYABLE=false")
+        }
+        if refused.contains(.destroyable), reference.attributes.destroyable == false,
+            other.attributes.destroyable != false
+        {
+            weaker.append("CKA_DESTROYABLE=false")
+        }
+        if refused.contains(.wrapWithTrusted), reference.attributes.wrapWithTrusted == true,
+            other.attributes.wrapWithTrusted != true
+        {
+            weaker.append("CKA_WRAP_WITH_TRUSTED=true")
+        }
+        if refused.contains(.allowedMechanisms), let mechanisms = reference.allowedMechanisms,
+            other.allowedMechanisms != mechanisms
+        {
+            weaker.append("CKA_ALLOWED_MECHANISMS=\(mechanisms.joined(separator: ","))")
+        }
+        return weaker
     }
 
     /// The policy attributes `template` records that `record` holds with another value, as

@@ -35,6 +35,9 @@ public struct Finding: Sendable, Hashable, Codable {
         case attributeMismatch = "attribute-mismatch"
         case duplicate
         case unsyncable
+        /// The HSM's token cannot hold keys of this type at all (EC on a token without EC): reported
+        /// on every audit, never counted as drift, never copied.
+        case capabilityGap = "capability-gap"
         case policy
 
         public static func < (lhs: Kind, rhs: Kind) -> Bool {
@@ -43,7 +46,7 @@ public struct Finding: Sendable, Hashable, Codable {
 
         /// Whether the kind breaks parity. `policy` findings are lint: reported and counted, but
         /// they change the status and exit code only with `--strict-policy`.
-        public var breaksParity: Bool { self != .policy }
+        public var breaksParity: Bool { self != .policy && self != .capabilityGap }
 
         /// The default next step for the operator.
         public var nextStep: String {
@@ -72,6 +75,9 @@ public struct Finding: Sendable, Hashable, Codable {
             case .unsyncable:
                 return
                     "The key cannot be copied by wrapping (not extractable): create it on the other HSMs by the vendor's means, or accept the gap."
+            case .capabilityGap:
+                return
+                    "The HSM's token cannot hold this type of key: accept the gap, or hold these keys on HSMs whose tokens can."
             case .policy:
                 return "Review the key's attributes; recreate it with a safer policy at its next rotation."
             }

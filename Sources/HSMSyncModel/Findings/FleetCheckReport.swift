@@ -3,10 +3,15 @@ public import Foundation
 /// What `hsmsync fleet check` found, per HSM: the document `--json` prints.
 public struct FleetCheckReport: Sendable, Codable {
     public let fleet: String
-    /// `ok` when every HSM was reached and logged in, else `error`.
+    /// `ok` when every HSM was reached and logged in and can replicate with another; `degraded` when
+    /// every HSM was reached but one cannot replicate with any other (``HSMCheck/degraded``); else
+    /// `error`.
     public let status: String
     public let generatedAt: Date
     public let hsms: [HSMCheck]
+    /// For every two HSMs whose capabilities were probed: the wrap method each kind of key would
+    /// travel by between them, or why it cannot.
+    public let pairs: [PairNegotiation]
 
     /// One HSM's result.
     public struct HSMCheck: Sendable, Codable {
@@ -22,6 +27,11 @@ public struct FleetCheckReport: Sendable, Codable {
         public let login: String
         public let mechanisms: [MechanismSupport]
         public let transportKey: TransportKeyPresence?
+        /// What the token can do for replication (``TokenCapabilities``), when it was probed.
+        public let capabilities: TokenCapabilities?
+        /// Why this HSM cannot take part in replication, when it cannot: no wrap method, or none
+        /// shared with any other HSM of the fleet.
+        public let degraded: String?
         /// Why the HSM failed, when it did (never contains a PIN).
         public let error: String?
         /// The failure's category, when it failed.
@@ -30,7 +40,7 @@ public struct FleetCheckReport: Sendable, Codable {
         package init(
             name: String, role: HSMRole, site: String, module: String, server: String?, reachable: Bool,
             token: TokenSummary?, login: String, mechanisms: [MechanismSupport], transportKey: TransportKeyPresence?,
-            error: String?, errorCategory: String?
+            capabilities: TokenCapabilities? = nil, degraded: String? = nil, error: String?, errorCategory: String?
         ) {
             self.name = name
             self.role = role
@@ -42,8 +52,18 @@ public struct FleetCheckReport: Sendable, Codable {
             self.login = login
             self.mechanisms = mechanisms
             self.transportKey = transportKey
+            self.capabilities = capabilities
+            self.degraded = degraded
             self.error = error
             self.errorCategory = errorCategory
+        }
+
+        /// This check, saying why the HSM cannot take part in replication.
+        package func degraded(_ reason: String) -> HSMCheck {
+            HSMCheck(
+                name: name, role: role, site: site, module: module, server: server, reachable: reachable,
+                token: token, login: login, mechanisms: mechanisms, transportKey: transportKey,
+                capabilities: capabilities, degraded: reason, error: error, errorCategory: errorCategory)
         }
     }
 
@@ -89,11 +109,15 @@ public struct FleetCheckReport: Sendable, Codable {
         return .runtime
     }
 
-    package init(fleet: String, status: String, generatedAt: Date, hsms: [HSMCheck]) {
+    /// Whether every HSM was reached but one cannot replicate with any other (exit 1).
+    public var isDegraded: Bool { status == "degraded" }
+
+    package init(fleet: String, status: String, generatedAt: Date, hsms: [HSMCheck], pairs: [PairNegotiation] = []) {
         self.fleet = fleet
         self.status = status
         self.generatedAt = generatedAt
         self.hsms = hsms
+        self.pairs = pairs
     }
 }
 

@@ -12,11 +12,13 @@ public struct TokenInventory: Sendable, Codable {
     public let scanSeconds: Double
     /// Where the scan spent its time.
     public let phases: ScanPhases
+    /// What the token can do for replication (`nil` when the probe failed).
+    public let capabilities: TokenCapabilities?
 
     public init(
         hsm: String, role: HSMRole, site: String, token: TokenSummary, objects: [KeyRecord],
         transport: TransportKeyState,
-        vanished: Int, scanSeconds: Double, phases: ScanPhases
+        vanished: Int, scanSeconds: Double, phases: ScanPhases, capabilities: TokenCapabilities? = nil
     ) {
         self.hsm = hsm
         self.role = role
@@ -27,6 +29,7 @@ public struct TokenInventory: Sendable, Codable {
         self.vanished = vanished
         self.scanSeconds = scanSeconds
         self.phases = phases
+        self.capabilities = capabilities
     }
 }
 

@@ -5,9 +5,13 @@ public struct InstalledKey: Sendable, Hashable {
     /// How the staged copy was proven: `rewrap` (re-wrapped blob equal to the transported one),
     /// plus `public-key` and `sign-verify` where they apply.
     public let proofs: [String]
+    /// The source's restrictions the destination token could not keep (it refuses the attribute on
+    /// token objects), as `CKA_COPYABLE=false`-style phrases: reported as a weaker policy.
+    public let weakened: [String]
 
-    public init(promoted: [KeyIdentity], proofs: [String]) {
+    public init(promoted: [KeyIdentity], proofs: [String], weakened: [String] = []) {
         self.promoted = promoted
         self.proofs = proofs
+        self.weakened = weakened
     }
 }

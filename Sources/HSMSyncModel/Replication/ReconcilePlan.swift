@@ -29,13 +29,16 @@ public struct ReconcilePlan: Sendable, Codable {
         public let fingerprint: Fingerprint
         /// The source's transport check value (equal to the destination's, or there is no copy).
         public let transportCheckValue: String
+        /// How the key travels, as negotiated for this source and destination (`nil`: a public key
+        /// alone, which is not wrapped).
+        public let method: WrapMethod?
 
         /// Whether this copies a public key on its own (no wrapping).
         public var isPublicKeyOnly: Bool { identity.objectClass == "public-key" }
 
         package init(
             key: KeySummary, identity: KeyIdentity, publicKey: KeyIdentity?, publicKeyPresent: Bool, source: String,
-            destination: String, fingerprint: Fingerprint, transportCheckValue: String
+            destination: String, fingerprint: Fingerprint, transportCheckValue: String, method: WrapMethod?
         ) {
             self.key = key
             self.identity = identity
@@ -45,6 +48,7 @@ public struct ReconcilePlan: Sendable, Codable {
             self.destination = destination
             self.fingerprint = fingerprint
             self.transportCheckValue = transportCheckValue
+            self.method = method
         }
     }
 

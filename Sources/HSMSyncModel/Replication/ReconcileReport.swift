@@ -71,12 +71,17 @@ public struct ReconcileReport: Sendable, Codable {
         public let destination: String
         /// Whether the public key object travels with the private key.
         public let withPublicKey: Bool
+        /// The wrap method negotiated for this source and destination (absent for a public key alone).
+        public let method: WrapMethod?
 
-        package init(key: KeySummary, source: String, destination: String, withPublicKey: Bool) {
+        package init(
+            key: KeySummary, source: String, destination: String, withPublicKey: Bool, method: WrapMethod? = nil
+        ) {
             self.key = key
             self.source = source
             self.destination = destination
             self.withPublicKey = withPublicKey
+            self.method = method
         }
     }
 
@@ -90,9 +95,14 @@ public struct ReconcileReport: Sendable, Codable {
         public let promoted: [String]
         /// How the copy was proven (`rewrap`, `public-key`, `sign-verify`).
         public let proofs: [String]
+        /// How the key travelled (`AES-KW`, `AES-KWP`; absent for a public key alone).
+        public let method: WrapMethod?
+        /// The source's restrictions the destination's token could not keep (absent when none).
+        public let weakened: [String]?
 
         package init(
-            key: KeySummary, source: String, destination: String, op: String, promoted: [String], proofs: [String]
+            key: KeySummary, source: String, destination: String, op: String, promoted: [String], proofs: [String],
+            method: WrapMethod? = nil, weakened: [String] = []
         ) {
             self.key = key
             self.source = source
@@ -100,6 +110,8 @@ public struct ReconcileReport: Sendable, Codable {
             self.op = op
             self.promoted = promoted
             self.proofs = proofs
+            self.method = method
+            self.weakened = weakened.isEmpty ? nil : weakened
         }
     }
 

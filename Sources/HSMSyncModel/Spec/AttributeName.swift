@@ -53,6 +53,7 @@ public struct AttributeName: SpecName, CodingKeyRepresentable {
     public static let alwaysAuthenticate: AttributeName = "CKA_ALWAYS_AUTHENTICATE"
     public static let wrapWithTrusted: AttributeName = "CKA_WRAP_WITH_TRUSTED"
     public static let allowedMechanisms: AttributeName = "CKA_ALLOWED_MECHANISMS"
+    public static let unwrapTemplate: AttributeName = "CKA_UNWRAP_TEMPLATE"
     public static let checkValue: AttributeName = "CKA_CHECK_VALUE"
 
     /// The usage attributes, with the short name ``KeyRecord/usage`` lists for each.

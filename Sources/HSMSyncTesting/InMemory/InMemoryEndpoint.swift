@@ -80,13 +80,15 @@ public actor InMemoryEndpoint: HSMEndpoint {
 
     public func probeMechanisms() async throws -> [MechanismSupport] { [] }
 
+    public func capabilities() async throws -> TokenCapabilities { await store.capabilities }
+
     public func close() async { open = false }
 
     // MARK: Replication
 
     public func seal(
         _ identity: KeyIdentity, publicKey: KeyIdentity?, fingerprint: Fingerprint, transportCheckValue: String,
-        opID: String, requireWrapWithTrusted: Bool
+        opID: String, requireWrapWithTrusted: Bool, method: WrapMethod?
     ) async throws(ReplicationError) -> KeyEnvelope {
         let object = try scannedObject(identity)
         guard let transport else {

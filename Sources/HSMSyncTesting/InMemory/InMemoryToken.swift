@@ -6,10 +6,17 @@ public import HSMSyncModel
 public actor InMemoryToken {
     public nonisolated let description: TokenDescription
     public private(set) var objects: [InMemoryObject] = []
+    /// What the token reports it can do (a SoftHSM2-like token unless a test says otherwise).
+    public private(set) var capabilities = TokenCapabilities.complete
 
     public init(label: String, serial: String) {
         description = TokenDescription(
             label: label, serialNumber: serial, model: "in-memory", manufacturer: "hsmsync tests", firmware: "1.0")
+    }
+
+    /// Makes the token report `capabilities` (a token without EC, without a wrap method, …).
+    public func setCapabilities(_ capabilities: TokenCapabilities) {
+        self.capabilities = capabilities
     }
 
     /// Adds `object` (a second object under one identity is allowed, as on a real token).

@@ -12,8 +12,11 @@ extension KeyTemplate {
     /// last on purpose: SoftHSM2 2.6.1 applies an unwrap template in order and refuses every
     /// attribute after `CKA_MODIFIABLE=false` (`CKR_ATTRIBUTE_READ_ONLY`).
     ///
-    /// - Parameter token: `false` to stage as a session object (SECURITY.md §5 step 4).
-    public func attributes(token: Bool) throws(ReplicationError) -> [Attribute] {
+    /// - Parameters:
+    ///   - token: `false` to stage as a session object (SECURITY.md §5 step 4).
+    ///   - omitting: attributes the destination token refuses on token objects; the caller reports
+    ///     what leaving them out costs (``KeyTemplate/weakenings(refused:)``).
+    public func attributes(token: Bool, omitting: Set<AttributeName> = []) throws(ReplicationError) -> [Attribute] {
         guard isReplicable, let objectClass = SpecNames.objectClass(self.objectClass),
             let keyType = SpecNames.keyType(self.keyType)
         else {
@@ -25,14 +28,15 @@ extension KeyTemplate {
         var template: [Attribute] = [
             .class(objectClass), .keyType(keyType), .bool(.token, token), .label(label), .id(idBytes),
         ]
-        for name in Self.booleanAttributes(for: self.objectClass) where name != .modifiable {
+        for name in Self.booleanAttributes(for: self.objectClass) where name != .modifiable && !omitting.contains(name)
+        {
             guard let value = flags[name] else {
                 throw .envelopeInvalid("the template lacks \(name)")
             }
             let forced = name == .sensitive && self.objectClass.holdsSecretMaterial
             template.append(.bool(SpecNames.attributeType(name), forced ? true : value))
         }
-        if let allowedMechanisms {
+        if let allowedMechanisms, !omitting.contains(.allowedMechanisms) {
             template.append(.allowedMechanisms(allowedMechanisms.map(MechanismType.init(rawValue:))))
         }
         if self.objectClass == .publicKey {

@@ -5,9 +5,12 @@ import SignedLog
 extension Session {
     /// Reads the complete replication template of `object` (one `C_GetAttributeValue`).
     ///
+    /// An attribute in `refused` (the token does not store it on token objects) is recorded as the
+    /// token behaves without it (``KeyTemplate/valuesWhenRefused``), whatever the read says.
+    ///
     /// - Throws: ``ReplicationError/unsupportedKey(_:reason:)`` for classes or key types hsmsync does
     ///   not replicate, or attributes the token will not reveal; ``PKCS11Error`` when the read fails.
-    public func keyTemplate(of object: ObjectHandle) throws -> KeyTemplate {
+    public func keyTemplate(of object: ObjectHandle, refused: Set<AttributeName> = []) throws -> KeyTemplate {
         let head = try attributes([.class, .keyType, .label, .id], of: object)
         let label = head.string(.label) ?? ""
         let id = (head.bytes(.id) ?? []).hexString
@@ -28,6 +31,10 @@ extension Session {
             of: object)
         var flags: [AttributeName: Bool] = [:]
         for attribute in booleans {
+            if refused.contains(attribute), let value = KeyTemplate.valuesWhenRefused[attribute] {
+                flags[attribute] = value
+                continue
+            }
             guard let value = set.bool(SpecNames.attributeType(attribute)) else {
                 throw ReplicationError.unsupportedKey(name, reason: "\(attribute) cannot be read")
             }
@@ -48,7 +55,8 @@ extension Session {
         let length: Int? = reported.flatMap { $0 > 0 ? Int($0) : nil }
         return KeyTemplate(
             objectClass: className, keyType: typeName, label: label, id: id, flags: flags,
-            allowedMechanisms: set.allowedMechanisms.flatMap { $0.isEmpty ? nil : $0.map(\.rawValue) },
+            allowedMechanisms: refused.contains(.allowedMechanisms)
+                ? nil : set.allowedMechanisms.flatMap { $0.isEmpty ? nil : $0.map(\.rawValue) },
             publicAttributes: publicAttributes,
             valueLength: length)
     }

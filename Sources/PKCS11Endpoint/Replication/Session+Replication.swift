@@ -8,10 +8,12 @@ extension Session {
     /// R7 prescribes for its template.
     ///
     /// - Returns: the mechanism used and the blob.
-    public func wrapForReplication(_ key: ObjectHandle, template: KeyTemplate, transportKey: ObjectHandle, hsm: String)
-        throws(ReplicationError) -> (mechanism: MechanismType, blob: [UInt8])
-    {
-        let mechanism = Self.wrapMechanism(for: template)
+    /// - Parameter mechanism: the token's mechanism for the negotiated wrap method (`nil`: R7's rule).
+    public func wrapForReplication(
+        _ key: ObjectHandle, template: KeyTemplate, transportKey: ObjectHandle, hsm: String,
+        mechanism negotiated: MechanismType? = nil
+    ) throws(ReplicationError) -> (mechanism: MechanismType, blob: [UInt8]) {
+        let mechanism = negotiated ?? Self.wrapMechanism(for: template)
         do {
             return (mechanism, try wrapKey(key, with: transportKey, mechanism: Mechanism(mechanism)))
         } catch {
@@ -41,12 +43,16 @@ extension Session {
     /// - Parameter presentPublicKey: whether the destination already holds the public key object
     ///   (then it is not created again).
     public func installVerifiedEnvelope(
-        _ envelope: KeyEnvelope, transportKey: ObjectHandle, hsm: String, presentPublicKey: Bool = false
+        _ envelope: KeyEnvelope, transportKey: ObjectHandle, hsm: String, presentPublicKey: Bool = false,
+        profile given: UnwrapProfile? = nil
     ) throws(ReplicationError) -> InstalledKey {
         let blob = envelope.wrappedKeyBytes
-        let mechanism = Mechanism(
-            envelope.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad)
-        let stagedTemplate = try envelope.key.attributes(token: false)
+        let profile =
+            given
+            ?? UnwrapProfile(mechanism: Mechanism(envelope.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad))
+        let mechanism = profile.mechanism
+        let refused = profile.refused
+        let stagedTemplate = try profile.unwrapTemplate(envelope, token: false)
         if envelope.key.objectClass != "public-key",
             let violation = KeySeparation.violation(usage: envelope.key.usage)
         {
@@ -69,38 +75,15 @@ extension Session {
         }
         var stagedObjects = [staged]
         defer { for object in stagedObjects { try? destroyObject(object) } }
+        try narrowForcedFlags(staged, expected: envelope.key, refused: refused, hsm: hsm)
 
-        var stagedPublic: ObjectHandle?
-        if let publicKey = envelope.publicKey, !presentPublicKey {
-            do {
-                let object = try createObject(try publicKey.attributes(token: false))
-                stagedObjects.append(object)
-                stagedPublic = object
-            } catch let error as PKCS11Error {
-                throw .hsmFailure(
-                    hsm: hsm, operation: "staging \(publicKey.identity) (C_CreateObject)", error: "\(error)",
-                    outcomeUnknown: false)
-            } catch {
-                throw error as? ReplicationError ?? .envelopeInvalid("\(error)")
-            }
-        }
+        let stagedPublic = presentPublicKey ? nil : try stagePublicKey(envelope.publicKey, refused: refused, hsm: hsm)
+        if let stagedPublic { stagedObjects.append(stagedPublic) }
 
         // Step 5: verify the staged copies.
-        var proofs = try verifyStaged(
-            staged, envelope: envelope, blob: blob, mechanism: mechanism, transportKey: transportKey, hsm: hsm)
-        if let stagedPublic, let publicKey = envelope.publicKey {
-            try readBack(stagedPublic, expected: publicKey, hsm: hsm, stage: "staged")
-            if let expected = envelope.fingerprint.digest, envelope.fingerprint.method == .subjectPublicKeyInfo {
-                guard publicKey.publicKeyFingerprint == expected else {
-                    throw .verificationFailed(hsm: hsm, reason: "the public key does not match the source fingerprint")
-                }
-                proofs.append("public-key")
-            }
-            if envelope.key.keyType == "ec", envelope.key.flag(.sign), publicKey.flag(.verify) {
-                try signVerify(staged, stagedPublic, hsm: hsm)
-                proofs.append("sign-verify")
-            }
-        }
+        let proofs = try proveStaged(
+            staged, publicKey: stagedPublic, envelope: envelope, mechanism: mechanism, transportKey: transportKey,
+            refused: refused, hsm: hsm)
 
         // Step 6: promote, then read the token objects back. The public key goes first: a promotion of
         // the private key torn by a crash is then next to its public key, which gives it a
@@ -109,20 +92,24 @@ extension Session {
         var promoted: [KeyIdentity] = []
         if let stagedPublic, let publicKey = envelope.publicKey {
             try promote(
-                stagedPublic, template: publicKey, blob: nil, mechanism: nil, transportKey: transportKey, hsm: hsm)
+                stagedPublic, template: publicKey, unwrap: nil, transportKey: transportKey, refused: refused, hsm: hsm)
             promoted.append(publicKey.identity)
         }
+        let tokenUnwrap = (
+            blob: blob, mechanism: mechanism, template: try profile.unwrapTemplate(envelope, token: true)
+        )
         try promote(
-            staged, template: envelope.key, blob: blob, mechanism: mechanism, transportKey: transportKey, hsm: hsm)
+            staged, template: envelope.key, unwrap: tokenUnwrap, transportKey: transportKey, refused: refused, hsm: hsm)
         promoted.append(envelope.key.identity)
-        return InstalledKey(promoted: promoted.reversed(), proofs: proofs)
+        let weakened = envelope.key.weakenings(refused: refused)
+        return InstalledKey(promoted: promoted.reversed(), proofs: proofs, weakened: weakened)
     }
 
     /// Creates a public key object from its template (a public key missing on its own: no wrapping,
     /// it holds nothing secret), staged, read back, promoted and read back again.
-    public func installPublicKey(_ template: KeyTemplate, fingerprint: Fingerprint, hsm: String)
-        throws(ReplicationError) -> InstalledKey
-    {
+    public func installPublicKey(
+        _ template: KeyTemplate, fingerprint: Fingerprint, hsm: String, refused: Set<AttributeName> = []
+    ) throws(ReplicationError) -> InstalledKey {
         guard template.objectClass == "public-key" else {
             throw .envelopeInvalid("\(template.identity) is not a public key")
         }
@@ -134,7 +121,7 @@ extension Session {
         try requireAbsent(template, hsm: hsm)
         let staged: ObjectHandle
         do {
-            staged = try createObject(try template.attributes(token: false))
+            staged = try createObject(try template.attributes(token: false, omitting: refused))
         } catch let error as PKCS11Error {
             throw .hsmFailure(
                 hsm: hsm, operation: "staging \(template.identity) (C_CreateObject)", error: "\(error)",
@@ -143,9 +130,10 @@ extension Session {
             throw error as? ReplicationError ?? .envelopeInvalid("\(error)")
         }
         defer { try? destroyObject(staged) }
-        try readBack(staged, expected: template, hsm: hsm, stage: "staged")
-        try promote(staged, template: template, blob: nil, mechanism: nil, transportKey: nil, hsm: hsm)
-        return InstalledKey(promoted: [template.identity], proofs: ["public-key"])
+        try readBack(staged, expected: template, refused: refused, hsm: hsm, stage: "staged")
+        try promote(staged, template: template, unwrap: nil, transportKey: nil, refused: refused, hsm: hsm)
+        return InstalledKey(
+            promoted: [template.identity], proofs: ["public-key"], weakened: template.weakenings(refused: refused))
     }
 
     /// Looks the identity up on the token itself, under the token lock, right before the copy is
@@ -154,8 +142,14 @@ extension Session {
     /// identity is a duplicate no later run can repair.
     private func requireAbsent(_ template: KeyTemplate, hsm: String) throws(ReplicationError) {
         guard let objectClass = SpecNames.objectClass(template.objectClass) else { return }
-        var match: [Attribute] = [.class(objectClass), .label(template.label), .bool(.token, true)]
-        match.append(.id(Hex.decode(template.id) ?? []))
+        // By class and CKA_ID whatever the label: applications find keys by CKA_ID, and NSS softoken
+        // merges an unwrapped key into an existing one of the same class and CKA_ID (same handle,
+        // its attributes overwritten) instead of creating a second.
+        let id = Hex.decode(template.id) ?? []
+        let match: [Attribute] =
+            id.isEmpty
+            ? [.class(objectClass), .label(template.label), .bool(.token, true), .id([])]
+            : [.class(objectClass), .bool(.token, true), .id(id)]
         let found: [ObjectHandle]
         do {
             found = try findObjects(matching: match)
@@ -168,8 +162,8 @@ extension Session {
             throw .conflict(
                 hsm: hsm,
                 reason:
-                    "\(template.identity) appeared on the token after the plan was made (\(found.count) object(s)); "
-                    + "nothing was copied over it")
+                    "\(template.identity) appeared on the token after the plan was made (\(found.count) object(s) of "
+                    + "this class with this CKA_ID); nothing was copied over it")
         }
     }
 
@@ -183,97 +177,4 @@ extension Session {
         ].contains(code)
     }
 
-    private func verifyStaged(
-        _ staged: ObjectHandle, envelope: KeyEnvelope, blob: [UInt8], mechanism: Mechanism,
-        transportKey: ObjectHandle, hsm: String
-    ) throws(ReplicationError) -> [String] {
-        try readBack(staged, expected: envelope.key, hsm: hsm, stage: "staged")
-        let again: [UInt8]
-        do {
-            again = try wrapKey(staged, with: transportKey, mechanism: mechanism)
-        } catch {
-            throw .verificationFailed(hsm: hsm, reason: "re-wrapping the staged copy failed: \(error)")
-        }
-        guard again == blob else {
-            throw .verificationFailed(hsm: hsm, reason: "the staged copy re-wraps to a different blob")
-        }
-        return ["rewrap"]
-    }
-
-    /// Reads `object` back and refuses it (destroying nothing here: callers own the cleanup) when
-    /// it differs from `expected` in any replicated attribute (R5).
-    private func readBack(_ object: ObjectHandle, expected: KeyTemplate, hsm: String, stage: String)
-        throws(ReplicationError)
-    {
-        let actual: KeyTemplate
-        do {
-            actual = try keyTemplate(of: object)
-        } catch {
-            throw .verificationFailed(hsm: hsm, reason: "the \(stage) copy cannot be read back: \(error)")
-        }
-        let differences = expected.differences(from: actual)
-        guard differences.isEmpty else {
-            throw .verificationFailed(
-                hsm: hsm, reason: "the \(stage) copy differs: \(differences.joined(separator: "; "))")
-        }
-    }
-
-    /// A functional pairing test for EC keys: sign a fixed digest with the private key, verify with
-    /// the public key (SECURITY.md §5 step 5).
-    private func signVerify(_ privateKey: ObjectHandle, _ publicKey: ObjectHandle, hsm: String)
-        throws(ReplicationError)
-    {
-        let digest = Array(SHA256.hash(data: Array("hsmsync/replication/pairing-check/v1".utf8)))
-        do {
-            let signature = try sign(digest, with: privateKey, mechanism: .ecdsa)
-            guard try verify(digest, signature: signature, with: publicKey, mechanism: .ecdsa) else {
-                throw ReplicationError.verificationFailed(
-                    hsm: hsm, reason: "the staged public key does not verify the staged private key's signature")
-            }
-        } catch let error as ReplicationError {
-            throw error
-        } catch {
-            throw .verificationFailed(hsm: hsm, reason: "the staged key pair does not sign and verify: \(error)")
-        }
-    }
-
-    /// Makes the verified staged object a token object and reads the token object back. A copyable
-    /// and modifiable key is copied (`C_CopyObject(CKA_TOKEN=true)`: one token write); any other cannot be
-    /// (SoftHSM2: `CKR_ACTION_PROHIBITED`, `CKR_ATTRIBUTE_READ_ONLY`), so the verified blob is unwrapped once more, straight to
-    /// the token, with the same complete template.
-    private func promote(
-        _ staged: ObjectHandle, template: KeyTemplate, blob: [UInt8]?, mechanism: Mechanism?,
-        transportKey: ObjectHandle?, hsm: String
-    ) throws(ReplicationError) {
-        let promoted: ObjectHandle
-        do {
-            // SoftHSM2 refuses to copy a non-modifiable object (CKR_ATTRIBUTE_READ_ONLY: CKA_TOKEN
-            // would change), and ceremonies make their keys non-modifiable.
-            if template.flag(.copyable) && template.flag(.modifiable) {
-                promoted = try copyObject(staged, template: [.bool(.token, true)])
-            } else if let blob, let mechanism, let transportKey {
-                promoted = try unwrapKey(
-                    blob, with: transportKey, mechanism: mechanism, template: try template.attributes(token: true))
-            } else {
-                promoted = try createObject(try template.attributes(token: true))
-            }
-        } catch let error as PKCS11Error {
-            throw .hsmFailure(
-                hsm: hsm, operation: "promoting \(template.identity) to a token object", error: "\(error)",
-                outcomeUnknown: error.code.leavesOutcomeUnknown)
-        } catch {
-            throw error as? ReplicationError ?? .envelopeInvalid("\(error)")
-        }
-        do {
-            try readBack(promoted, expected: template, hsm: hsm, stage: "promoted")
-            let token = try attributes([.token], of: promoted).bool(.token)
-            guard token == true else {
-                throw ReplicationError.verificationFailed(hsm: hsm, reason: "the promoted copy is not a token object")
-            }
-        } catch {
-            // hsmsync created this object a moment ago and it is wrong: remove it, report it.
-            try? destroyObject(promoted)
-            throw error as? ReplicationError ?? .verificationFailed(hsm: hsm, reason: "\(error)")
-        }
-    }
 }

@@ -90,7 +90,8 @@ extension Session {
     /// - Returns: the new key and its transport check value.
     func deriveAgreedKey(
         ephemeralID id: [UInt8], peer: EphemeralAgreementKey, peerName: String, curve: AgreementCurve,
-        kdf: AgreementKDF, sharedData: [UInt8], label: String, token: Bool, hsm: String
+        kdf: AgreementKDF, sharedData: [UInt8], label: String, token: Bool, hsm: String,
+        refused: Set<AttributeName> = []
     ) throws -> (handle: ObjectHandle, checkValue: String) {
         let peerPoint = try ECPeerPoint.validate(
             ecPoint: peer.ecPoint, ecParams: peer.ecParams, curve: curve, hsm: peerName)
@@ -112,7 +113,7 @@ extension Session {
                 mechanism: .ecdh1Derive(
                     peerPoint: peerPoint, kdf: kdf == .sha256 ? .sha256 : .null, sharedData: sharedData),
                 template: [.ulong(.valueLength, UInt(TransportKeyPolicy.keyByteCount))]
-                    + TransportKeyTemplate.attributes(label: label, token: token))
+                    + TransportKeyTemplate.attributes(label: label, token: token, omitting: refused))
         } catch {
             throw TransportError.hsmFailure(
                 hsm: hsm, operation: "deriving the agreed key (C_DeriveKey, CKM_ECDH1_DERIVE)",

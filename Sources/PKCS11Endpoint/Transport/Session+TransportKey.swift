@@ -23,7 +23,9 @@ extension Session {
     ///
     /// The check value wraps a public probe key, which reveals nothing even under a key that breaks
     /// the policy; it is computed only when the key has `CKA_WRAP` and allows `CKM_AES_KEY_WRAP`.
-    public func inspectTransportKey(label: String) throws(PKCS11Error) -> TransportKeyInspection {
+    public func inspectTransportKey(label: String, refused: Set<AttributeName> = []) throws(PKCS11Error)
+        -> TransportKeyInspection
+    {
         let handles = try objects(labelled: label)
         guard handles.count == 1 else {
             return TransportKeyInspection(
@@ -34,16 +36,18 @@ extension Session {
                 checkValueUnavailable: handles.isEmpty
                     ? "no transport key" : "\(handles.count) objects carry the transport label")
         }
-        return try inspectTransportKey(handles[0], label: label)
+        return try inspectTransportKey(handles[0], label: label, refused: refused)
     }
 
     /// Inspects one transport key object (for the read-back right after it was created).
-    func inspectTransportKey(_ handle: ObjectHandle, label: String) throws(PKCS11Error) -> TransportKeyInspection {
+    func inspectTransportKey(_ handle: ObjectHandle, label: String, refused: Set<AttributeName> = [])
+        throws(PKCS11Error) -> TransportKeyInspection
+    {
         let record = try keyRecord(of: handle)
         let unwrapTemplate = try template(.unwrapTemplate, of: handle)
         let violations =
             TransportKeyPolicy.violations(record)
-            + TransportKeyTemplate.lockdownViolations(record, unwrapTemplate: unwrapTemplate)
+            + TransportKeyTemplate.lockdownViolations(record, unwrapTemplate: unwrapTemplate, refused: refused)
         var checkValue: String?
         var unavailable: String?
         let allowsKeyWrap = record.allowedMechanisms?.contains(MechanismType.aesKeyWrap.description) ?? true

@@ -54,7 +54,8 @@ extension Session {
     /// are session objects, destroyed before returning. Objects a failed token call may leave
     /// (SoftHSM2 "ghosts") are the caller's to remove, with ``removeNewObjects(since:label:ours:)``.
     func importTransportKey(
-        _ key: borrowing SecretBytes, label: String, preference: TransportKeyImportPreference, hsm: String
+        _ key: borrowing SecretBytes, label: String, preference: TransportKeyImportPreference, hsm: String,
+        refused: Set<AttributeName> = []
     ) throws -> ImportedTransportKey {
         var fallbackReason: String?
         do {
@@ -65,7 +66,9 @@ extension Session {
                 hsm: hsm, operation: "reading the mechanism list", error: DeviceError(error), compensation: nil)
         }
         if fallbackReason == nil {
-            switch try unwrapImport(key, label: label, hsm: hsm, force: preference == .rsaOAEPUnwrap) {
+            switch try unwrapImport(
+                key, label: label, hsm: hsm, force: preference == .rsaOAEPUnwrap, refused: refused)
+            {
             case .imported(let imported):
                 return imported
             case .unsupported(let reason):
@@ -73,7 +76,8 @@ extension Session {
             }
         }
         do {
-            let handle = try createObject(TransportKeyTemplate.attributes(label: label), secretValue: key)
+            let handle = try createObject(
+                TransportKeyTemplate.attributes(label: label, omitting: refused), secretValue: key)
             return ImportedTransportKey(
                 handle: handle, method: .createObject, importKeyFingerprint: nil, fallbackReason: fallbackReason)
         } catch {
@@ -89,9 +93,9 @@ extension Session {
     }
 
     /// The RSA-OAEP path: ephemeral RSA-3072 pair in the HSM, probe, host-side encryption, unwrap.
-    private func unwrapImport(_ key: borrowing SecretBytes, label: String, hsm: String, force: Bool) throws
-        -> UnwrapImport
-    {
+    private func unwrapImport(
+        _ key: borrowing SecretBytes, label: String, hsm: String, force: Bool, refused: Set<AttributeName>
+    ) throws -> UnwrapImport {
         func failure(_ operation: String, _ error: PKCS11Error) -> TransportError {
             .hsmFailure(hsm: hsm, operation: operation, error: DeviceError(error), compensation: nil)
         }
@@ -140,7 +144,7 @@ extension Session {
         }
 
         let hash: TransportKeyImportMethod.OAEPHash
-        switch try probeOAEPUnwrap(publicKey, privateKey: pair.privateKey, hsm: hsm) {
+        switch try probeOAEPUnwrap(publicKey, privateKey: pair.privateKey, hsm: hsm, refused: refused) {
         case .conforming(let probed):
             hash = probed
         case .nonconforming(let probed, _) where force:
@@ -158,7 +162,7 @@ extension Session {
         do {
             let handle = try unwrapKey(
                 blob, with: pair.privateKey, mechanism: hash == .sha256 ? .rsaOAEPSHA256 : .rsaOAEPSHA1,
-                template: TransportKeyTemplate.attributes(label: label))
+                template: TransportKeyTemplate.attributes(label: label, omitting: refused))
             return .imported(
                 ImportedTransportKey(
                     handle: handle, method: .rsaOAEPUnwrap(hash: hash), importKeyFingerprint: fingerprint,
@@ -183,9 +187,9 @@ extension Session {
     /// 2.6.1 answers `CKR_ARGUMENTS_BAD` and only SHA-1 is left, SECURITY.md P8, T26), and whether
     /// the key it makes meets the transport-key policy when read back (SoftHSM2 2.6.1 leaves
     /// `CKA_VALUE_LEN` at 0 after any `C_UnwrapKey`, so the key cannot be shown to be AES-256).
-    private func probeOAEPUnwrap(_ publicKey: _RSA.Encryption.PublicKey, privateKey: ObjectHandle, hsm: String)
-        throws -> UnwrapProbe
-    {
+    private func probeOAEPUnwrap(
+        _ publicKey: _RSA.Encryption.PublicKey, privateKey: ObjectHandle, hsm: String, refused: Set<AttributeName>
+    ) throws -> UnwrapProbe {
         let dummy: SecretBytes
         do {
             dummy = try generateRandom(count: TransportKeyPolicy.keyByteCount)
@@ -211,7 +215,8 @@ extension Session {
             do {
                 probe = try unwrapKey(
                     blob, with: privateKey, mechanism: hash == .sha256 ? .rsaOAEPSHA256 : .rsaOAEPSHA1,
-                    template: TransportKeyTemplate.attributes(label: "hsmsync-oaep-probe", token: false))
+                    template: TransportKeyTemplate.attributes(
+                        label: "hsmsync-oaep-probe", token: false, omitting: refused))
             } catch  where [.argumentsBad, .mechanismParamInvalid, .mechanismInvalid].contains(error.code) {
                 continue
             } catch  where templateCodes.contains(error.code) {
@@ -228,7 +233,7 @@ extension Session {
                 problems =
                     (TransportKeyPolicy.violations(record)
                     + TransportKeyTemplate.lockdownViolations(
-                        record, unwrapTemplate: try template(.unwrapTemplate, of: probe)))
+                        record, unwrapTemplate: try template(.unwrapTemplate, of: probe), refused: refused))
                     .filter { $0 != "is not a token object" }
             } catch {
                 throw TransportError.hsmFailure(

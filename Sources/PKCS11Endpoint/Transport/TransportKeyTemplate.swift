@@ -23,9 +23,12 @@ public enum TransportKeyTemplate {
     /// template in order and refuses every attribute after it (`CKR_ATTRIBUTE_READ_ONLY`), and
     /// `C_SetAttributeValue` cannot set it afterwards (verified).
     ///
-    /// - Parameter token: `false` for a session object (key confirmation before the token copy exists).
-    public static func attributes(label: String, token: Bool = true) -> [Attribute] {
-        [
+    /// - Parameters:
+    ///   - token: `false` for a session object (key confirmation before the token copy exists).
+    ///   - omitting: attributes the token refuses on token objects (NSS softoken: `CKA_COPYABLE`,
+    ///     `CKA_ALLOWED_MECHANISMS`); the audit reports each as a weaker policy on that HSM.
+    public static func attributes(label: String, token: Bool = true, omitting: Set<AttributeName> = []) -> [Attribute] {
+        let full: [Attribute] = [
             .class(.secretKey), .keyType(.aes), .bool(.token, token), .bool(.private, true), .label(label),
             .bool(.sensitive, true), .bool(.extractable, false), .bool(.copyable, false),
             .bool(.wrap, true), .bool(.unwrap, true), .bool(.encrypt, false), .bool(.decrypt, false),
@@ -33,6 +36,8 @@ public enum TransportKeyTemplate {
             .allowedMechanisms(allowedMechanisms), .template(.unwrapTemplate, unwrapTemplate),
             .bool(.modifiable, false),
         ]
+        let left = Set(omitting.map(SpecNames.attributeType))
+        return full.filter { !left.contains($0.type) }
     }
 
     /// The lock-down rules of R2 and R4 that ``TransportKeyPolicy`` (R1) does not cover: allowed
@@ -42,10 +47,16 @@ public enum TransportKeyTemplate {
     /// - Parameters:
     ///   - record: the key as the inventory read it.
     ///   - unwrapTemplate: its `CKA_UNWRAP_TEMPLATE` (`nil` when it has none).
-    public static func lockdownViolations(_ record: KeyRecord, unwrapTemplate: [Attribute]?) -> [String] {
+    ///   - refused: attributes the token refuses on token objects: their absence is not a violation
+    ///     (the audit reports it as a weaker policy).
+    public static func lockdownViolations(
+        _ record: KeyRecord, unwrapTemplate: [Attribute]?, refused: Set<AttributeName> = []
+    ) -> [String] {
         var problems: [String] = []
         let allowed = Set(allowedMechanisms.map(\.description))
-        if let mechanisms = record.allowedMechanisms {
+        if refused.contains(.allowedMechanisms) {
+            // Nothing to check: the token cannot restrict mechanisms on a token key.
+        } else if let mechanisms = record.allowedMechanisms {
             let extra = mechanisms.filter { !allowed.contains($0) }
             if !extra.isEmpty {
                 problems.append(
@@ -62,7 +73,7 @@ public enum TransportKeyTemplate {
         }
         let sensitiveTrue = Attribute.bool(.sensitive, true)
         let forcesSensitive = unwrapTemplate?.contains { $0.type == .sensitive && $0.value == sensitiveTrue.value }
-        if forcesSensitive != true {
+        if forcesSensitive != true && !refused.contains(.unwrapTemplate) {
             problems.append(
                 "has no CKA_UNWRAP_TEMPLATE forcing CKA_SENSITIVE=true (keys unwrapped under it could be made readable)"
             )

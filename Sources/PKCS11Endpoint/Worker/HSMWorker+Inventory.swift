@@ -39,6 +39,20 @@ extension HSMWorker: HSMEndpoint {
         try Self.device { try withSession { try $0.probeMechanisms() } }
     }
 
+    public func capabilities() throws -> TokenCapabilities {
+        if let probedCapabilities { return probedCapabilities }
+        let tokenObjects = isReadWrite
+        let probed = try Self.device { try withSession { try $0.probeCapabilities(tokenObjects: tokenObjects) } }
+        probedCapabilities = probed
+        return probed
+    }
+
+    /// The attributes the token refuses on token objects (none when the probe fails: the token's own
+    /// error then says what it refused).
+    var refusedAttributes: Set<AttributeName> {
+        (try? capabilities())?.refused ?? []
+    }
+
     /// Runs `body`, turning the binding's errors into the model's ``DeviceError`` (the engine never
     /// sees the binding's types).
     static func device<T>(_ body: () throws -> T) throws -> T {

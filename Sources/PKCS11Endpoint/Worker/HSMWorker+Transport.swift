@@ -5,7 +5,8 @@ public import SecureMemory
 /// ``TransportEndpoint`` on a local PKCS#11 token.
 extension HSMWorker {
     public func inspectTransportKey(label: String) throws -> TransportKeyInspection {
-        try Self.device { try withSession { try $0.inspectTransportKey(label: label) } }
+        let refused = refusedAttributes
+        return try Self.device { try withSession { try $0.inspectTransportKey(label: label, refused: refused) } }
     }
 
     public func checkTransportKeyInstallable(label: String) throws {
@@ -38,6 +39,7 @@ extension HSMWorker {
         _ key: SecretBox, label: String, preference: TransportKeyImportPreference, expectedCheckValue: String
     ) throws -> TransportKeyImport {
         let hsm = name
+        let refused = refusedAttributes
         return try withSession { session in
             try session.requireLabelFree(label, hsm: hsm)
             let before: Set<ObjectHandle>
@@ -49,7 +51,8 @@ extension HSMWorker {
             }
             let imported: ImportedTransportKey
             do {
-                imported = try session.importTransportKey(key.bytes, label: label, preference: preference, hsm: hsm)
+                imported = try session.importTransportKey(
+                    key.bytes, label: label, preference: preference, hsm: hsm, refused: refused)
             } catch {
                 let undone = session.removeNewObjects(since: before, label: label)
                 guard case TransportError.hsmFailure(let hsm, let operation, let cause, _) = error else { throw error }
@@ -59,7 +62,7 @@ extension HSMWorker {
             let inspection: TransportKeyInspection
             do {
                 let found = try session.objects(labelled: label)
-                inspection = try session.inspectTransportKey(imported.handle, label: label)
+                inspection = try session.inspectTransportKey(imported.handle, label: label, refused: refused)
                 problems = TransportKeyReadBack.problems(inspection, objects: found.count, expected: expectedCheckValue)
             } catch let error as PKCS11Error {
                 let undone = session.removeNewObjects(since: before, label: label, ours: imported.handle)
@@ -102,10 +105,11 @@ extension HSMWorker {
         kdf: AgreementKDF, sharedData: [UInt8]
     ) throws -> String {
         let hsm = name
+        let refused = refusedAttributes
         return try withSession { session in
             let derived = try session.deriveAgreedKey(
                 ephemeralID: id, peer: peer, peerName: peerName, curve: curve, kdf: kdf, sharedData: sharedData,
-                label: "hsmsync-transport-confirm", token: false, hsm: hsm)
+                label: "hsmsync-transport-confirm", token: false, hsm: hsm, refused: refused)
             try? session.destroyObject(derived.handle)
             return derived.checkValue
         }
@@ -116,16 +120,17 @@ extension HSMWorker {
         kdf: AgreementKDF, sharedData: [UInt8], label: String, expectedCheckValue: String
     ) throws -> KeyRecord {
         let hsm = name
+        let refused = refusedAttributes
         return try withSession { session in
             try session.requireLabelFree(label, hsm: hsm)
             let derived = try session.deriveAgreedKey(
                 ephemeralID: id, peer: peer, peerName: peerName, curve: curve, kdf: kdf, sharedData: sharedData,
-                label: label, token: true, hsm: hsm)
+                label: label, token: true, hsm: hsm, refused: refused)
             let problems: [String]
             let inspection: TransportKeyInspection
             do {
                 let found = try session.objects(labelled: label)
-                inspection = try session.inspectTransportKey(derived.handle, label: label)
+                inspection = try session.inspectTransportKey(derived.handle, label: label, refused: refused)
                 problems = TransportKeyReadBack.problems(inspection, objects: found.count, expected: expectedCheckValue)
             } catch let error as PKCS11Error {
                 try? session.destroyObject(derived.handle)

@@ -30,6 +30,10 @@ public actor HSMWorker {
     var restoreBackupKey: (label: String, handle: ObjectHandle)?
     /// Private signing keys found by label (the log key): looked up once per worker.
     var signingKeys: [String: ObjectHandle] = [:]
+    /// What the token can do, once probed (``capabilities()``).
+    var probedCapabilities: TokenCapabilities?
+    /// Whether the session is read-write (the capability probe may then try token objects).
+    private(set) var isReadWrite = false
     /// Held while the worker is open read-write: no other hsmsync process changes the token meanwhile.
     private var tokenLock: TokenLock?
 
@@ -131,6 +135,7 @@ public actor HSMWorker {
         self.tokenInfo = token
         self.session = consume opened
         self.tokenLock = lock
+        self.isReadWrite = readWrite
     }
 
     /// R16: read the PIN counters before trying, and never spend the last attempt unasked.

@@ -15,14 +15,15 @@ enum ReconcileRenderer {
             for copy in report.copied {
                 lines.append(
                     "  copied  \(copy.key.displayName)  \(copy.source) → \(copy.destination)  [\(copy.proofs.joined(separator: ", "))]"
-                )
+                        + (copy.weakened.map { "  weaker: \($0.joined(separator: ", "))" } ?? ""))
             }
         } else {
             lines.append(
                 "Plan for fleet \(report.fleet) (nothing is changed without --apply): \(report.planned.count) copies.")
             for copy in report.planned {
                 let extra = copy.withPublicKey ? " with its public key" : ""
-                lines.append("  copy    \(copy.key.displayName)\(extra)  \(copy.source) → \(copy.destination)")
+                let method = copy.method.map { "  by \($0.rawValue)" } ?? ""
+                lines.append("  copy    \(copy.key.displayName)\(extra)  \(copy.source) → \(copy.destination)\(method)")
             }
         }
         for copy in report.notDone {
