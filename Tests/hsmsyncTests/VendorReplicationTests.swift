@@ -15,9 +15,9 @@ import Testing
 struct VendorReplicationTests {
     /// A fleet (`primary-1` on SoftHSM2, `nss-1` on NSS softoken as `role`) with a signed log, keys
     /// and transport label scoped by `tag`.
-    static func fleet(_ softToken: TestToken, _ nssToken: NSSToken, tag: String, nssRole: String = "member") throws
-        -> TestFleet
-    {
+    static func fleet(
+        _ softToken: TestToken, _ nssToken: NSSToken, tag: String, nssRole: String = "member", extra: String = ""
+    ) throws -> TestFleet {
         let fleet = try TestFleet(
             name: "mixed-\(tag)",
             members: [
@@ -25,7 +25,7 @@ struct VendorReplicationTests {
                 TestFleet.Member("nss-1", role: nssRole, nss: nssToken, site: "site-b"),
             ], nssTokens: [nssToken],
             extra: "transport:\n  label: \(tag)-transport\nkeys:\n  include: [\"\(tag)-*\"]\n"
-                + "log:\n  dir: log\n  key: file:log.key\n")
+                + "log:\n  dir: log\n  key: file:log.key\n" + extra)
         let made = try CommandRunner.hsmsync(
             ["log", "init", "log", "--origin", "mixed.example/hsmsync/\(tag)", "--key", "log.key"],
             directory: fleet.directory.url)
@@ -170,6 +170,67 @@ struct VendorReplicationTests {
             #expect(entries.contains("\"method\":\"AES-KWP\"") && entries.contains("\"method\":\"AES-KW\""))
             let verified = try CommandRunner.hsmsync(["log", "verify", fleet.directory.path("log")])
             #expect(verified.status == 0, "\(verified)")
+        }
+    }
+}
+
+extension VendorReplicationTests {
+    @Test(
+        "A CA on the NSS softoken member creates an AES key and an EC pair: reconcile brings them to the SoftHSM2 primary (NSS wraps with 0x210B, SoftHSM2 unwraps with 0x210A), proven by sign/verify, parity"
+    )
+    func nssToSoftHSM() async throws {
+        let softToken = try await SoftHSMFixture.shared.makeToken("mix-n")
+        let tag = "mn\(UUID().uuidString.prefix(6).lowercased())"
+        try await NSSSoftoken.shared.withToken { nssToken, nssModule in
+            let fleet = try Self.fleet(softToken, nssToken, tag: tag)
+            try Self.establishTransport(fleet)
+            let nss = try nssModule.loggedInSession(nssToken.testToken)
+            // As a CA would make them on its HSM: generated there, extractable, without v2.40 attributes.
+            _ = try nss.generateKey(
+                .aesKeyGen,
+                template: [
+                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
+                    .bool(.private, true), .label("\(tag)-aes"), .id([0xB1]), .bool(.sensitive, true),
+                    .bool(.extractable, true), .bool(.encrypt, true), .bool(.decrypt, true), .bool(.sign, false),
+                    .bool(.verify, false), .bool(.wrap, false), .bool(.unwrap, false), .bool(.derive, false),
+                    .bool(.wrapWithTrusted, false),
+                ])
+            let p256: [UInt8] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+            let pair = try nss.generateKeyPair(
+                .ecKeyPairGen,
+                publicKeyTemplate: [
+                    .bool(.token, true), .label("\(tag)-ec"), .id([0xB2]), .bytes(.ecParams, p256),
+                    .bool(.verify, true), .bool(.encrypt, false), .bool(.wrap, false), .bool(.derive, false),
+                    .bool(.private, false),
+                ],
+                privateKeyTemplate: [
+                    .bool(.token, true), .label("\(tag)-ec"), .id([0xB2]), .bool(.private, true),
+                    .bool(.sensitive, true), .bool(.extractable, true), .bool(.sign, true), .bool(.derive, false),
+                    .bool(.decrypt, false), .bool(.unwrap, false), .bool(.signRecover, false),
+                    .bool(.wrapWithTrusted, false),
+                ])
+
+            let applied = try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply", "--json"])
+            #expect(applied.status == 0, "\(applied)")
+            let copied = try #require(try Self.json(applied)["copied"] as? [[String: Any]])
+            #expect(copied.count == 2, "\(applied)")
+            #expect(copied.allSatisfy { $0["source"] as? String == "nss-1" }, "\(applied)")
+            let audit = try fleet.hsmsync(["audit", "--fleet", fleet.path])
+            #expect(audit.status == 0, "\(audit)")
+
+            // The SoftHSM2 copies: the AES key encrypts as NSS's does, the EC key signs what NSS's
+            // public key verifies.
+            let primary = try await SoftHSMFixture.shared.module().loggedInSession(softToken)
+            let block = [UInt8](repeating: 0x3C, count: 16)
+            let original = try nss.encrypt(
+                block, with: try Self.object(nss, .secretKey, "\(tag)-aes"), mechanism: .aesECB)
+            let copy = try primary.encrypt(
+                block, with: try Self.object(primary, .secretKey, "\(tag)-aes"), mechanism: .aesECB)
+            #expect(copy == original)
+            let digest = Array(SHA256.hash(data: Array("signed on the primary".utf8)))
+            let signature = try primary.sign(
+                digest, with: try Self.object(primary, .privateKey, "\(tag)-ec"), mechanism: .ecdsa)
+            #expect(try nss.verify(digest, signature: signature, with: pair.publicKey, mechanism: .ecdsa))
         }
     }
 }

@@ -25,12 +25,10 @@ package enum AttributeComparison {
         }
         for ((name, a), (_, b)) in zip(reference.attributes.named, other.attributes.named)
         where !ignoring.contains(name) {
-            // A token without CKA_TRUSTED (NSS softoken on keys) trusts nothing: absent is false.
-            if name == .trusted {
-                note(name.rawValue, text(a ?? false), text(b ?? false))
-            } else {
-                note(name.rawValue, text(a), text(b))
-            }
+            // An attribute a token does not report on a key has its PKCS#11 default (NSS softoken
+            // reports CKA_TRUSTED never, CKA_WRAP_WITH_TRUSTED only when a template set it).
+            let absent = name == .trusted ? false : KeyTemplate.valuesWhenAbsent[name]
+            note(name.rawValue, text(a ?? absent), text(b ?? absent))
         }
         if !ignoring.contains(.allowedMechanisms) {
             note(

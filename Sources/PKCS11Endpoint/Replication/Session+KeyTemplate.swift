@@ -6,7 +6,7 @@ extension Session {
     /// Reads the complete replication template of `object` (one `C_GetAttributeValue`).
     ///
     /// An attribute in `refused` (the token does not store it on token objects) is recorded as the
-    /// token behaves without it (``KeyTemplate/valuesWhenRefused``), whatever the read says.
+    /// token behaves without it (``KeyTemplate/valuesWhenAbsent``), whatever the read says.
     ///
     /// - Throws: ``ReplicationError/unsupportedKey(_:reason:)`` for classes or key types hsmsync does
     ///   not replicate, or attributes the token will not reveal; ``PKCS11Error`` when the read fails.
@@ -31,11 +31,15 @@ extension Session {
             of: object)
         var flags: [AttributeName: Bool] = [:]
         for attribute in booleans {
-            if refused.contains(attribute), let value = KeyTemplate.valuesWhenRefused[attribute] {
+            if refused.contains(attribute), let value = KeyTemplate.valuesWhenAbsent[attribute] {
                 flags[attribute] = value
                 continue
             }
-            guard let value = set.bool(SpecNames.attributeType(attribute)) else {
+            let type = SpecNames.attributeType(attribute)
+            // An attribute the token does not know on this key (CKR_ATTRIBUTE_TYPE_INVALID) has its
+            // PKCS#11 default; one it will not reveal stops the copy.
+            let absent = set[type] == .invalid ? KeyTemplate.valuesWhenAbsent[attribute] : nil
+            guard let value = set.bool(type) ?? absent else {
                 throw ReplicationError.unsupportedKey(name, reason: "\(attribute) cannot be read")
             }
             flags[attribute] = value

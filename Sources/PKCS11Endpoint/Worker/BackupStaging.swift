@@ -31,42 +31,57 @@ enum BackupStaging {
             outcome.detail = "the bundle's wrapped key cannot be decoded"
             return outcome
         }
-        let mechanism: Mechanism = key.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad
+        let unwrap: BackupUnwrap
+        do {
+            unwrap = try BackupUnwrap(key, capabilities: try worker.capabilities())
+        } catch {
+            outcome.detail = "\(error)"
+            return outcome
+        }
         let initial = outcome
         do {
             return try worker.withSession { session in
                 var outcome = initial
                 let backupKey = try backupKey.get()
-                let template = key.template.attributes(
-                    only: BackupAttributeTable.unwrapNames, overrides: [.token: .bool(false)])
                 let staged: ObjectHandle
                 do {
-                    staged = try session.unwrapKey(blob, with: backupKey, mechanism: mechanism, template: template)
+                    staged = try session.unwrapKey(
+                        blob, with: backupKey, mechanism: unwrap.mechanism,
+                        template: try unwrap.template(key, token: false, session: session))
                 } catch {
                     outcome.detail = "C_UnwrapKey refused the staging copy (\(error)); nothing was created on the token"
                     return outcome
                 }
                 defer { try? session.destroyObject(staged) }
+                try unwrap.narrow(staged, key.template, objectClass: objectClass, session: session)
                 let stagedTemplate = try BackupTemplate.read(staged, objectClass: objectClass, session: session)
-                let differences = Self.differences(key.template, stagedTemplate, ignoring: stagingOverrides)
+                let differences = Self.differences(
+                    key.template, stagedTemplate, ignoring: stagingOverrides.union(unwrap.refused))
                 guard differences.isEmpty else {
                     outcome.detail =
                         "the staged copy's attributes differ: \(differences.joined(separator: ", ")); not promoted"
                     return outcome
                 }
-                let rewrapped = try session.wrapKey(staged, with: backupKey, mechanism: mechanism)
-                guard rewrapped == blob else {
+                let rewrapped = try session.wrapKey(staged, with: backupKey, mechanism: unwrap.mechanism)
+                if rewrapped == blob {
+                    outcome.proof.append("re-wrap under the backup key equals the bundle's \(blob.count) bytes")
+                } else if let pairing = try unwrap.provePairing(staged, key, session: session) {
+                    outcome.proof.append(pairing)
+                } else {
                     outcome.detail = "the staged copy wraps to other bytes than the bundle's; not promoted"
                     return outcome
                 }
-                outcome.proof.append("re-wrap under the backup key equals the bundle's \(blob.count) bytes")
-                let promoted =
-                    Self.isCopyable(key.template)
-                    ? try session.copyObject(staged, template: [.bool(.token, true)])
-                    : try session.unwrapKey(
-                        blob, with: backupKey, mechanism: mechanism,
-                        template: key.template.attributes(only: BackupAttributeTable.unwrapNames))
-                if let failure = Self.readBack(promoted, expected: key.template, objectClass: objectClass, in: session)
+                let promoted: ObjectHandle
+                if Self.isCopyable(key.template) {
+                    promoted = try session.copyObject(staged, template: [.bool(.token, true)])
+                } else {
+                    promoted = try session.unwrapKey(
+                        blob, with: backupKey, mechanism: unwrap.mechanism,
+                        template: try unwrap.template(key, token: true, session: session))
+                    try unwrap.narrow(promoted, key.template, objectClass: objectClass, session: session)
+                }
+                if let failure = Self.readBack(
+                    promoted, expected: key.template, objectClass: objectClass, ignoring: unwrap.refused, in: session)
                 {
                     outcome.detail = failure
                     return outcome
@@ -89,12 +104,15 @@ enum BackupStaging {
             outcome.detail = "no CKA_CLASS"
             return outcome
         }
+        // What the token refuses on token objects is left out (NSS softoken: CKA_COPYABLE, …).
+        let refused = (try? worker.capabilities())?.refused ?? []
+        let names = Set(BackupAttributeTable.entries.map(\.name)).subtracting(refused)
         let initial = outcome
         do {
             return try worker.withSession { session in
                 var outcome = initial
                 let staged = try session.createObject(
-                    object.template.attributes(overrides: [.token: .bool(false)]))
+                    object.template.attributes(only: names, overrides: [.token: .bool(false)]))
                 defer { try? session.destroyObject(staged) }
                 let stagedTemplate = try BackupTemplate.read(staged, objectClass: objectClass, session: session)
                 let fingerprint = BackupPublicObjects.fingerprint(of: stagedTemplate)
@@ -105,9 +123,9 @@ enum BackupStaging {
                 let promoted =
                     Self.isCopyable(object.template)
                     ? try session.copyObject(staged, template: [.bool(.token, true)])
-                    : try session.createObject(object.template.attributes())
+                    : try session.createObject(object.template.attributes(only: names))
                 if let failure = Self.readBack(
-                    promoted, expected: object.template, objectClass: objectClass, in: session)
+                    promoted, expected: object.template, objectClass: objectClass, ignoring: refused, in: session)
                 {
                     outcome.detail = failure
                     return outcome
@@ -126,12 +144,13 @@ enum BackupStaging {
     /// records. On any failure, reading included, it is destroyed again (this run's own object,
     /// seconds old) and the reason returned; `nil` when it is right.
     private static func readBack(
-        _ promoted: ObjectHandle, expected: BackupTemplate, objectClass: ObjectKind, in session: borrowing Session
+        _ promoted: ObjectHandle, expected: BackupTemplate, objectClass: ObjectKind,
+        ignoring refused: Set<AttributeName> = [], in session: borrowing Session
     ) -> String? {
         let problem: String?
         do {
             let actual = try BackupTemplate.read(promoted, objectClass: objectClass, session: session)
-            let differences = Self.differences(expected, actual, ignoring: [])
+            let differences = Self.differences(expected, actual, ignoring: refused)
             if actual.bool(.token) != true {
                 problem = "the promoted copy is not a token object"
             } else if !differences.isEmpty {
