@@ -151,7 +151,7 @@ struct VendorReplicationTests {
 
             let rsa = try Self.object(nss, .privateKey, "\(tag)-rsa")
             let message = Array("a certificate to sign".utf8)
-            let rsaSignature = try nss.sign(message, with: rsa, mechanism: Mechanism(MechanismType(rawValue: 0x40)))
+            let rsaSignature = try nss.sign(message, with: rsa, mechanism: Mechanism(.sha256RSAPKCS))
             let primary = try await SoftHSMFixture.shared.module().loggedInSession(softToken)
             let publicKey = try primary.attributes(
                 [.modulus, .publicExponent], of: try Self.object(primary, .publicKey, "\(tag)-rsa"))

@@ -145,7 +145,7 @@ extension Session {
             let exponent = envelope.key.publicAttributes[.publicExponent].flatMap(Hex.decode)
         {
             let digest = Array(SHA256.hash(data: Array("hsmsync/replication/pairing-check/v1".utf8)))
-            let mechanism = Mechanism(MechanismType(rawValue: 0x40))  // CKM_SHA256_RSA_PKCS
+            let mechanism = Mechanism(.sha256RSAPKCS)
             do {
                 let publicKey = try createObject([
                     .class(.publicKey), .keyType(.rsa), .bool(.token, false), .bytes(.modulus, modulus),

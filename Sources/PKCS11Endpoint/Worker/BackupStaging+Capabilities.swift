@@ -68,7 +68,7 @@ struct BackupUnwrap {
         else { return nil }
         let digest = Array(SHA256.hash(data: Array("hsmsync/restore/pairing-check/v1".utf8)))
         let mechanism =
-            key.template.keyType == .ec ? Mechanism.ecdsa : Mechanism(MechanismType(rawValue: 0x40))  // CKM_SHA256_RSA_PKCS
+            key.template.keyType == .ec ? Mechanism.ecdsa : Mechanism(.sha256RSAPKCS)
         let signature = try session.sign(digest, with: staged, mechanism: mechanism)
         guard try session.verify(digest, signature: signature, with: publicKey, mechanism: mechanism) else {
             return nil
