@@ -4,6 +4,8 @@ import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import PKCS11Endpoint
+import SecureMemory
 import SignedLog
 import Testing
 
@@ -29,9 +31,43 @@ struct ReconcileCrashTests {
         try await SoftHSMFixture.shared.module().loggedInSession(token)
     }
 
+    /// Where the copies go: a SoftHSM2 token, or an NSS softoken token (a fleet of two vendors).
+    enum Destination: Sendable {
+        case softHSM(TestToken)
+        case nss(NSSToken)
+
+        func session() async throws -> Session {
+            switch self {
+            case .softHSM(let token): return try await ReconcileCrashTests.session(token)
+            case .nss(let token): return try await NSSSoftoken.shared.module().loggedInSession(token.testToken)
+            }
+        }
+
+        /// The fleet entry for `dr-1`.
+        var member: TestFleet.Member {
+            switch self {
+            case .softHSM(let token): return .init("dr-1", role: "secondary", token: token)
+            case .nss(let token): return .init("dr-1", role: "secondary", nss: token)
+            }
+        }
+
+        /// The test transport key, with what the token stores (NSS refuses CKA_COPYABLE and
+        /// CKA_ALLOWED_MECHANISMS on token objects).
+        func installTransportKey() async throws {
+            switch self {
+            case .softHSM: try await session().installTestTransportKey()
+            case .nss:
+                _ = try await session().createObject(
+                    TransportKeyTemplate.attributes(
+                        label: "hsmsync-transport", omitting: [.copyable, .allowedMechanisms, .unwrapTemplate]),
+                    secretValue: SecretBytes(copying: TestMaterial.transportKey))
+            }
+        }
+    }
+
     /// Destroys everything on the destination but its transport key (a fresh 200-key plan).
-    static func reset(_ token: TestToken) async throws {
-        let session = try await session(token)
+    static func reset(_ destination: Destination) async throws {
+        let session = try await destination.session()
         for handle in try session.findObjects() {
             let label = try session.attributes([.label], of: handle).string(.label)
             if label != "hsmsync-transport" { try session.destroyObject(handle) }
@@ -61,9 +97,8 @@ struct ReconcileCrashTests {
 
     /// primary-1 with the 200-key plan's keys and a transport key, dr-1 with the transport key, and a
     /// signed log; the object count dr-1 holds in parity.
-    static func setUp(_ hint: String) async throws -> (fleet: TestFleet, dr: TestToken, expected: Int) {
+    static func setUp(_ hint: String, destination dr: Destination) async throws -> (fleet: TestFleet, expected: Int) {
         let primary = try await SoftHSMFixture.shared.makeToken("\(hint)-p")
-        let dr = try await SoftHSMFixture.shared.makeToken("\(hint)-d")
         do {
             let session = try await Self.session(primary)
             try session.installTestTransportKey()
@@ -94,19 +129,22 @@ struct ReconcileCrashTests {
                     ])
             }
         }
-        try await Self.session(dr).installTestTransportKey()
-        let fleet = try TestFleet(
-            members: [
-                .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
-            ], extra: TestFleet.fileKeyLog)
+        try await dr.installTransportKey()
+        let members: [TestFleet.Member] = [.init("primary-1", role: "primary", token: primary), dr.member]
+        let fleet: TestFleet
+        if case .nss(let token) = dr {
+            fleet = try TestFleet(members: members, nssTokens: [token], extra: TestFleet.fileKeyLog)
+        } else {
+            fleet = try TestFleet(members: members, extra: TestFleet.fileKeyLog)
+        }
         let created = try fleet.initializeLog(origin: "test.example/\(hint)")
         #expect(created.status == 0, "\(created)")
-        return (fleet, dr, 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs))
+        return (fleet, 1 + Self.aesKeys + 2 * (Self.ecPairs + Self.rsaPairs))
     }
 
     /// Another application's key on `token`: AES-256, no label, no CKA_ID, not extractable.
-    static func createForeignKey(_ token: TestToken) async throws {
-        _ = try await session(token).generateKey(
+    static func createForeignKey(_ destination: Destination) async throws {
+        _ = try await destination.session().generateKey(
             .aesKeyGen,
             template: [
                 .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
@@ -116,8 +154,8 @@ struct ReconcileCrashTests {
     }
 
     /// Keys on `token` with neither a label nor a CKA_ID.
-    static func anonymousKeys(_ token: TestToken) async throws -> Int {
-        let session = try await session(token)
+    static func anonymousKeys(_ destination: Destination) async throws -> Int {
+        let session = try await destination.session()
         return try session.findObjects(matching: [.class(.secretKey)]).filter { handle in
             let set = try session.attributes([.label, .id], of: handle)
             return (set.string(.label) ?? "").isEmpty && (set.bytes(.id) ?? []).isEmpty
@@ -128,15 +166,15 @@ struct ReconcileCrashTests {
     /// kill it at a random moment of the copying, rerun, and check parity, counts, journal and log.
     /// With `foreignKeys`, another process (this one) creates an unlabelled, id-less key on dr-1
     /// while the killed run copies, and another after the kill; none may ever be destroyed.
-    func crashRounds(_ hint: String, foreignKeys: Bool) async throws {
-        let (fleet, dr, expected) = try await Self.setUp(hint)
+    func crashRounds(_ hint: String, destination dr: Destination, foreignKeys: Bool) async throws {
+        let (fleet, expected) = try await Self.setUp(hint, destination: dr)
 
         // Calibrate: one uninterrupted run gives the window the kills are spread over.
         let started = Date()
         let calibration = try Self.runApply(fleet)
         let window = Date().timeIntervalSince(started)
         #expect(calibration.status == 0, "\(calibration)")
-        #expect(try await Self.session(dr).findObjects().count == expected)
+        #expect(try await dr.session().findObjects().count == expected)
 
         var generator = SystemRandomNumberGenerator()
         var recoveries = 0
@@ -184,7 +222,7 @@ struct ReconcileCrashTests {
             recoveries += (json["recovered"] as? [Any])?.count ?? 0
             let anonymous = try await Self.anonymousKeys(dr)
             #expect(anonymous == foreign, "round \(round): \(foreign) foreign keys created, \(anonymous) left")
-            let count = try await Self.session(dr).findObjects().count
+            let count = try await dr.session().findObjects().count
             #expect(
                 count == expected + foreign,
                 "round \(round) (killed \(delay) s into the copying): \(count) objects, expected \(expected + foreign)")
@@ -219,13 +257,24 @@ struct ReconcileCrashTests {
 
     @Test("50 SIGKILLs during reconcile --apply of 200 keys: each rerun converges to parity, no duplicate, no leftover")
     func crashes() async throws {
-        try await crashRounds("crash", foreignKeys: false)
+        let dr = try await SoftHSMFixture.shared.makeToken("crash-d")
+        try await crashRounds("crash", destination: .softHSM(dr), foreignKeys: false)
+    }
+
+    @Test(
+        "50 SIGKILLs during reconcile --apply of 200 keys from SoftHSM2 to NSS softoken: each rerun converges to parity, no duplicate, no leftover"
+    )
+    func crashesIntoNSS() async throws {
+        try await NSSSoftoken.shared.withToken { token, _ in
+            try await crashRounds("crashn", destination: .nss(token), foreignKeys: false)
+        }
     }
 
     @Test(
         "50 SIGKILLs during reconcile --apply while another process creates unlabelled, id-less keys on the destination: none is ever destroyed"
     )
     func crashesWithForeignKeys() async throws {
-        try await crashRounds("crashf", foreignKeys: true)
+        let dr = try await SoftHSMFixture.shared.makeToken("crashf-d")
+        try await crashRounds("crashf", destination: .softHSM(dr), foreignKeys: true)
     }
 }

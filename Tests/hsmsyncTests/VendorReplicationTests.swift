@@ -35,7 +35,7 @@ struct VendorReplicationTests {
 
     /// Creates the transport key on the primary, split 2 of 3, and installs it on `nss-1` from two
     /// of the shares; both HSMs then compute the same check value.
-    static func establishTransport(_ fleet: TestFleet) throws {
+    static func establishTransport(_ fleet: TestFleet, installOn hsms: [String] = ["nss-1"]) throws {
         let shares = fleet.directory.path("shares")
         try FileManager.default.createDirectory(
             atPath: shares, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
@@ -44,11 +44,13 @@ struct VendorReplicationTests {
             "--out-dir", shares,
         ])
         #expect(created.status == 0, "\(created)")
-        let installed = try fleet.hsmsync([
-            "transport", "install", "--fleet", fleet.path, "--hsm", "nss-1", "--share",
-            "\(shares)/transport-share-3-of-3.txt", "\(shares)/transport-share-1-of-3.txt",
-        ])
-        #expect(installed.status == 0, "\(installed)")
+        for hsm in hsms {
+            let installed = try fleet.hsmsync([
+                "transport", "install", "--fleet", fleet.path, "--hsm", hsm, "--share",
+                "\(shares)/transport-share-3-of-3.txt", "\(shares)/transport-share-1-of-3.txt",
+            ])
+            #expect(installed.status == 0, "\(installed)")
+        }
         let verified = try fleet.hsmsync(["transport", "verify", "--fleet", fleet.path])
         #expect(verified.status == 0, "\(verified)")
     }

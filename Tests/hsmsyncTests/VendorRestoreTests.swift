@@ -69,3 +69,72 @@ struct VendorRestoreTests {
         }
     }
 }
+
+extension VendorRestoreTests {
+    @Test(
+        "A backup taken from the NSS softoken member (RFC 5649 by 0x210B there, named CKM_AES_KEY_WRAP_PAD in the bundle) restores into a SoftHSM2 secondary (0x210A), every key proven"
+    )
+    func backupFromNSS() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("bkn-p")
+        let secondary = try await SoftHSMFixture.shared.makeToken("bkn-d")
+        let tag = "bn\(UUID().uuidString.prefix(6).lowercased())"
+        try await NSSSoftoken.shared.withToken { nssToken, nssModule in
+            let fleet = try TestFleet(
+                name: "mixed-\(tag)",
+                members: [
+                    TestFleet.Member("primary-1", role: "primary", token: primary),
+                    TestFleet.Member("nss-1", role: "member", nss: nssToken),
+                    TestFleet.Member("dr-1", role: "secondary", token: secondary, site: "site-b"),
+                ], nssTokens: [nssToken],
+                extra: "transport:\n  label: \(tag)-transport\nkeys:\n  include: [\"\(tag)-*\"]\n"
+                    + "log:\n  dir: log\n  key: file:log.key\nbackup:\n  signing-key: file:backup.key\n")
+            for arguments in [
+                ["log", "init", "log", "--origin", "mixed.example/hsmsync/\(tag)", "--key", "log.key"],
+                ["log", "keygen", "--name", "mixed.example/backup/\(tag)", "--out", "backup.key"],
+            ] {
+                let made = try CommandRunner.hsmsync(arguments, directory: fleet.directory.url)
+                #expect(made.status == 0, "\(made)")
+            }
+            try VendorReplicationTests.establishTransport(fleet, installOn: ["nss-1", "dr-1"])
+            // A CA's keys on the NSS member: an RSA pair and an AES key, generated there.
+            let nss = try nssModule.loggedInSession(nssToken.testToken)
+            _ = try nss.generateKeyPair(
+                .rsaKeyPairGen,
+                publicKeyTemplate: [
+                    .bool(.token, true), .label("\(tag)-rsa"), .id([0xC1]), .ulong(.modulusBits, 2048),
+                    .bytes(.publicExponent, [1, 0, 1]), .bool(.verify, true), .bool(.encrypt, false),
+                    .bool(.wrap, false), .bool(.private, false),
+                ],
+                privateKeyTemplate: [
+                    .bool(.token, true), .label("\(tag)-rsa"), .id([0xC1]), .bool(.private, true),
+                    .bool(.sensitive, true), .bool(.extractable, true), .bool(.sign, true), .bool(.decrypt, false),
+                    .bool(.unwrap, false), .bool(.signRecover, false), .bool(.derive, false),
+                    .bool(.wrapWithTrusted, false),
+                ])
+            _ = try nss.generateKey(
+                .aesKeyGen,
+                template: [
+                    .class(.secretKey), .keyType(.aes), .ulong(.valueLength, 32), .bool(.token, true),
+                    .bool(.private, true), .label("\(tag)-aes"), .id([0xC2]), .bool(.sensitive, true),
+                    .bool(.extractable, true), .bool(.encrypt, true), .bool(.decrypt, true), .bool(.wrap, false),
+                    .bool(.unwrap, false), .bool(.sign, false), .bool(.verify, false), .bool(.derive, false),
+                    .bool(.wrapWithTrusted, false),
+                ])
+
+            let bundle = fleet.directory.path("nss.hsb")
+            let created = try fleet.hsmsync([
+                "backup", "create", "--fleet", fleet.path, "--hsm", "nss-1", "--out", bundle, "--json",
+            ])
+            #expect(created.status == 0, "\(created)")
+            let restored = try fleet.hsmsync([
+                "backup", "restore", "--fleet", fleet.path, "--hsm", "dr-1", bundle, "--apply", "--json",
+            ])
+            #expect(restored.status == 0, "\(restored)")
+            let outcomes = try #require(
+                (try JSONSerialization.jsonObject(with: Data(restored.stdout.utf8)) as? [String: Any])?["outcomes"]
+                    as? [[String: Any]], "\(restored)")
+            #expect(outcomes.count == 3, "the RSA pair and the AES key: \(restored)")
+            #expect(outcomes.allSatisfy { $0["status"] as? String == "restored" }, "\(restored)")
+        }
+    }
+}

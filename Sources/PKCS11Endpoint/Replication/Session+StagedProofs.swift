@@ -134,33 +134,31 @@ extension Session {
     }
 
     /// The proof for a private key whose staged copy re-wraps to other bytes than it travelled in
-    /// (another implementation's PKCS#8): it must sign what its public key verifies. An EC key has
-    /// done so already against its staged public key; an RSA key signs for a session public key made
-    /// from its own modulus and exponent, which the envelope's fingerprint binds.
+    /// (another implementation's PKCS#8): it must sign what its public key verifies. An EC key next
+    /// to its staged public key has done so already; otherwise the key signs for a session public key
+    /// made from the envelope (an RSA key's own modulus and exponent, an EC key's public key
+    /// template), which the envelope's fingerprint binds.
     func proveByPairing(
         _ staged: ObjectHandle, envelope: KeyEnvelope, proofs: inout [String], hsm: String
     ) throws(ReplicationError) {
-        if !proofs.contains("sign-verify"), envelope.key.keyType == .rsa, envelope.key.flag(.sign),
-            let modulus = envelope.key.publicAttributes[.modulus].flatMap(Hex.decode),
-            let exponent = envelope.key.publicAttributes[.publicExponent].flatMap(Hex.decode)
+        if !proofs.contains("sign-verify"), envelope.key.flag(.sign),
+            let (template, mechanism) = Self.pairingPublicKey(envelope)
         {
-            let digest = Array(SHA256.hash(data: Array("hsmsync/replication/pairing-check/v1".utf8)))
-            let mechanism = Mechanism(.sha256RSAPKCS)
+            let data = Array("hsmsync/replication/pairing-check/v1".utf8)
+            // CKM_ECDSA signs a digest; CKM_SHA256_RSA_PKCS hashes the data itself.
+            let signed = mechanism.type == .ecdsa ? Array(SHA256.hash(data: data)) : data
             do {
-                let publicKey = try createObject([
-                    .class(.publicKey), .keyType(.rsa), .bool(.token, false), .bytes(.modulus, modulus),
-                    .bytes(.publicExponent, exponent), .bool(.verify, true),
-                ])
+                let publicKey = try createObject(template)
                 defer { try? destroyObject(publicKey) }
-                let signature = try sign(digest, with: staged, mechanism: mechanism)
-                guard try verify(digest, signature: signature, with: publicKey, mechanism: mechanism) else {
+                let signature = try sign(signed, with: staged, mechanism: mechanism)
+                guard try verify(signed, signature: signature, with: publicKey, mechanism: mechanism) else {
                     throw ReplicationError.verificationFailed(
-                        hsm: hsm, reason: "the staged RSA key's signature does not verify with its modulus")
+                        hsm: hsm, reason: "the staged key's signature does not verify with its public key")
                 }
             } catch let error as ReplicationError {
                 throw error
             } catch {
-                throw .verificationFailed(hsm: hsm, reason: "the staged RSA key does not sign and verify: \(error)")
+                throw .verificationFailed(hsm: hsm, reason: "the staged key does not sign and verify: \(error)")
             }
             proofs.append("sign-verify")
         }
@@ -169,6 +167,29 @@ extension Session {
                 hsm: hsm,
                 reason: "the staged copy re-wraps to a different blob (this token encodes the private key "
                     + "otherwise), and it may not sign, so nothing else can prove it")
+        }
+    }
+
+    /// A session public key object for the envelope's private key, and the mechanism to sign with.
+    private static func pairingPublicKey(_ envelope: KeyEnvelope) -> ([Attribute], Mechanism)? {
+        let session: [Attribute] = [.class(.publicKey), .bool(.token, false), .bool(.verify, true)]
+        switch envelope.key.keyType {
+        case .rsa:
+            guard let modulus = envelope.key.publicAttributes[.modulus].flatMap(Hex.decode),
+                let exponent = envelope.key.publicAttributes[.publicExponent].flatMap(Hex.decode)
+            else { return nil }
+            return (
+                session + [.keyType(.rsa), .bytes(.modulus, modulus), .bytes(.publicExponent, exponent)],
+                Mechanism(.sha256RSAPKCS)
+            )
+        case .ec:
+            guard let publicKey = envelope.publicKey,
+                let parameters = publicKey.publicAttributes[.ecParams].flatMap(Hex.decode),
+                let point = publicKey.publicAttributes[.ecPoint].flatMap(Hex.decode)
+            else { return nil }
+            return (session + [.keyType(.ec), .bytes(.ecParams, parameters), .bytes(.ecPoint, point)], .ecdsa)
+        default:
+            return nil
         }
     }
 }

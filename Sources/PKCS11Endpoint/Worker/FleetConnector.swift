@@ -24,7 +24,7 @@ public struct FleetConnector: HSMConnector {
 
     /// Connects to `hsms`, returning one connection per HSM in the same order.
     ///
-    /// Two entries that resolve to the same token (same manufacturer, model and serial) are an
+    /// Two entries that resolve to the same token (same manufacturer, model, serial and label) are an
     /// error in the fleet file: every entry after the first is failed with `sameTokenAs`.
     public func connect(
         _ hsms: [HSMConfiguration], readWrite: Bool, options: ConnectOptions
@@ -52,7 +52,8 @@ public struct FleetConnector: HSMConnector {
                 checked.append(connection)
                 continue
             }
-            let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)"
+            // The label too: NSS softoken and opencryptoki give all their tokens one serial.
+            let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)\u{0}\(token.label)"
             if let owner = owners[identity] {
                 await endpoint.close()
                 let error = HSMError(hsm: endpoint.name, .sameTokenAs(other: owner, serial: token.serialNumber))

@@ -8,11 +8,12 @@ extension HSMWorker {
         transportLabel: String, backupKeyLabel: String, scope: KeyScope, infrastructure: InfrastructureLabels
     ) throws -> BackupCollection {
         let hsm = name
+        let capabilities = try capabilities()
         return try Self.device {
             try withSession { session in
                 try Self.collect(
                     session: session, transportLabel: transportLabel, backupKeyLabel: backupKeyLabel, scope: scope,
-                    infrastructure: infrastructure, hsm: hsm)
+                    infrastructure: infrastructure, hsm: hsm, capabilities: capabilities)
             }
         }
     }
@@ -44,17 +45,10 @@ extension HSMWorker {
     /// Everything on the worker's thread, in one pass over one scan.
     static func collect(
         session: borrowing Session, transportLabel: String, backupKeyLabel label: String, scope: KeyScope,
-        infrastructure: InfrastructureLabels, hsm: String
+        infrastructure: InfrastructureLabels, hsm: String, capabilities: TokenCapabilities
     ) throws -> BackupCollection {
-        let inspection = try session.inspectTransportKey(label: label)
-        guard inspection.isSound, let checkValue = inspection.checkValue,
-            let backupKey = try session.objects(labelled: label).first
-        else {
-            throw BackupError.backupKeyUnusable(
-                hsm: hsm, label: label, reason: inspection.unsoundReason ?? "it vanished while being read")
-        }
-        let reference = BackupKeyReference(
-            label: label, isTransportKey: label == transportLabel, checkValue: checkValue)
+        let (backupKey, reference) = try Self.backupKey(
+            session, label: label, transportLabel: transportLabel, refused: capabilities.refused, hsm: hsm)
 
         let scan = try session.scanInventory(transportLabel: transportLabel, scope: scope)
         var counts: [KeyIdentity: Int] = [:]
@@ -67,8 +61,8 @@ extension HSMWorker {
             guard let objectLabel = record.label, !infrastructure.contains(label: objectLabel),
                 scope.contains(label: objectLabel)
             else { continue }
-            func exclude(_ reason: String) {
-                excluded.append(BackupExclusion(identity: record.identity, keyType: record.keyType, reason: reason))
+            func exclude(_ why: String) {
+                excluded.append(.init(identity: record.identity, keyType: record.keyType, reason: why))
             }
             // An in-scope object the token would not let us read whole is left out, and said.
             if record.isOdd {
@@ -89,9 +83,10 @@ extension HSMWorker {
                     exclude("not extractable (CKA_EXTRACTABLE=false): it cannot be wrapped, by design (R13)")
                     continue
                 }
-                let mechanism: Mechanism =
-                    WrapMechanismRule.mechanism(for: record.objectClass, keyType: keyType) == .aesKeyWrap
-                    ? .aesKeyWrap : .aesKeyWrapPad
+                guard let (method, mechanism) = Self.wrap(record.objectClass, keyType, capabilities) else {
+                    exclude("the token offers no key wrap to back it up with (AES-KW for AES keys, else AES-KWP)")
+                    continue
+                }
                 let blob: [UInt8]
                 do {
                     blob = try session.wrapKey(handle, with: backupKey, mechanism: mechanism)
@@ -110,7 +105,7 @@ extension HSMWorker {
                 keys.append(
                     BackupWrappedKey(
                         template: template, bits: record.size, curve: record.curve, fingerprint: record.fingerprint,
-                        provenance: record.provenance, mechanism: SpecNames.mechanismName(mechanism.type),
+                        provenance: record.provenance, mechanism: method.envelopeMechanism,
                         wrapped: Base64.encode(blob), wrappedLength: blob.count,
                         wrappedSHA256: Array(SHA256.hash(data: blob)).hexString))
             case .publicKey, .certificate:
@@ -121,6 +116,36 @@ extension HSMWorker {
             }
         }
         return BackupCollection(backupKey: reference, keys: keys, objects: objects, excluded: excluded)
+    }
+
+    /// The backup key's handle and reference, after checking it meets the KEK rules.
+    private static func backupKey(
+        _ session: borrowing Session, label: String, transportLabel: String, refused: Set<AttributeName>, hsm: String
+    ) throws -> (ObjectHandle, BackupKeyReference) {
+        let inspection = try session.inspectTransportKey(label: label, refused: refused)
+        guard inspection.isSound, let checkValue = inspection.checkValue,
+            let backupKey = try session.objects(labelled: label).first
+        else {
+            throw BackupError.backupKeyUnusable(
+                hsm: hsm, label: label, reason: inspection.unsoundReason ?? "it vanished while being read")
+        }
+        return (
+            backupKey, BackupKeyReference(label: label, isTransportKey: label == transportLabel, checkValue: checkValue)
+        )
+    }
+
+    /// R7's method for a key, and the mechanism that carries it out on this token (RFC 5649 is 0x210B
+    /// on NSS softoken, whose 0x210A is another algorithm); `nil` when the token has none.
+    private static func wrap(_ objectClass: ObjectKind, _ keyType: KeyAlgorithm, _ capabilities: TokenCapabilities)
+        -> (WrapMethod, Mechanism)?
+    {
+        let method =
+            WrapMechanismRule.mechanism(for: objectClass, keyType: keyType) == .aesKeyWrap
+            ? WrapMethod.aesKeyWrap : .aesKeyWrapWithPadding
+        guard let name = capabilities.mechanism(for: method), let type = SpecNames.mechanismType(name) else {
+            return nil
+        }
+        return (method, Mechanism(type))
     }
 
     /// The codes with which a token refuses to wrap one key (the key is listed as excluded).

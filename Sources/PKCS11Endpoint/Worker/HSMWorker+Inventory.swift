@@ -42,7 +42,15 @@ extension HSMWorker: HSMEndpoint {
     public func capabilities() throws -> TokenCapabilities {
         if let probedCapabilities { return probedCapabilities }
         let tokenObjects = isReadWrite
+        let key = tokenInfo.map {
+            CapabilityCache.key(module: configuration.modulePath, serial: $0.serialNumber, label: $0.label)
+        }
+        if let key, let cached = CapabilityCache.lookup(key, tokenObjects: tokenObjects) {
+            probedCapabilities = cached
+            return cached
+        }
         let probed = try Self.device { try withSession { try $0.probeCapabilities(tokenObjects: tokenObjects) } }
+        if let key { CapabilityCache.store(probed, for: key, tokenObjects: tokenObjects) }
         probedCapabilities = probed
         return probed
     }

@@ -46,7 +46,8 @@ public final class TokenLock: Sendable {
     /// - Throws: ``HSMError/Kind/tokenLocked(holder:path:)`` when another process holds it,
     ///   ``HSMError/Kind/tokenLockUnavailable(path:reason:)`` when the lock file cannot be used.
     public static func acquire(_ token: TokenInfo, hsm: String, purpose: String) throws(HSMError) -> TokenLock {
-        let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)"
+        // The label too: NSS softoken gives every token serial 0000000000000000, opencryptoki 123.
+        let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)\u{0}\(token.label)"
         let digest = Array(Array(SHA256.hash(data: Array(identity.utf8))).prefix(12)).hexString
         let directory = Self.directory
         let path = "\(directory)/token-\(digest).lock"
