@@ -33,11 +33,6 @@ public struct TokenCapabilities: Sendable, Hashable, Codable {
         wrapMethods: [.aesKeyWrap: .aesKeyWrap, .aesKeyWrapWithPadding: .aesKeyWrapPad], holdsEC: true,
         refusedAttributes: [])
 
-    /// Whether the token stores `attribute` on token objects.
-    public func accepts(_ attribute: AttributeName) -> Bool {
-        !refusedAttributes.contains { $0.attribute == attribute }
-    }
-
     /// The attributes refused on token objects, by name.
     public var refused: Set<AttributeName> { Set(refusedAttributes.map(\.attribute)) }
 
