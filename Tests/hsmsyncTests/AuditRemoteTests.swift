@@ -106,7 +106,9 @@ struct AuditRemoteTests {
         #expect(result.stdout.contains("HSM unreachable"))
     }
 
-    @Test("CMAC and key wrap filtered by p11-kit remoting: the fingerprint is unavailable and said so, not a mismatch")
+    @Test(
+        "CMAC and key wrap filtered by p11-kit remoting: the fingerprint is unavailable and said so, not a mismatch; CKA_UNWRAP_TEMPLATE, which the remoting cannot carry, is a policy finding"
+    )
     func filteredMechanism() async throws {
         let directory = try TemporaryDirectory(prefix: "filtered")
         let server = try Self.remote(directory, label: "remote-cmac")
@@ -124,8 +126,14 @@ struct AuditRemoteTests {
         ])
         let result = try fleet.hsmsync(["audit", "--fleet", fleet.path, "--json"])
         #expect(result.status == 0, "\(result)")
-        #expect(try AuditCommandTests.findings(result).isEmpty)
         let json = try AuditCommandTests.json(result)
+        // p11-kit 0.24's remoting cannot carry a nested template either: the capability probe's session
+        // key with CKA_UNWRAP_TEMPLATE fails (CKR_DEVICE_ERROR), and the audit says so as policy, not drift.
+        let details = (json["findings"] as? [[String: Any]] ?? []).map { "\($0["kind"] ?? "") \($0["detail"] ?? "")" }
+        #expect(details.count == 1, "\(details)")
+        #expect(
+            details.first?.hasPrefix("policy the token does not store CKA_UNWRAP_TEMPLATE") == true
+                && details.first?.contains("CKR_DEVICE_ERROR") == true, "\(details)")
         let notCompared = try #require(json["notCompared"] as? [[String: Any]])
         #expect(notCompared.count == 1)
         let reason = notCompared.first?["reason"] as? String ?? ""
