@@ -4,30 +4,18 @@ public import PKCS11
 import SignedLog
 
 extension Session {
-    /// Source side of SECURITY.md §5 step 2: wraps `key` under the transport key with the mechanism
-    /// R7 prescribes for its template.
-    ///
-    /// - Returns: the mechanism used and the blob.
-    /// - Parameter mechanism: the token's mechanism for the negotiated wrap method (`nil`: R7's rule).
+    /// Source side of SECURITY.md §5 step 2: wraps `key` under the transport key with `mechanism`,
+    /// this token's mechanism for the wrap method negotiated with the destination.
     public func wrapForReplication(
-        _ key: ObjectHandle, template: KeyTemplate, transportKey: ObjectHandle, hsm: String,
-        mechanism negotiated: MechanismType? = nil
-    ) throws(ReplicationError) -> (mechanism: MechanismType, blob: [UInt8]) {
-        let mechanism = negotiated ?? Self.wrapMechanism(for: template)
+        _ key: ObjectHandle, template: KeyTemplate, transportKey: ObjectHandle, hsm: String, mechanism: MechanismType
+    ) throws(ReplicationError) -> [UInt8] {
         do {
-            return (mechanism, try wrapKey(key, with: transportKey, mechanism: Mechanism(mechanism)))
+            return try wrapKey(key, with: transportKey, mechanism: Mechanism(mechanism))
         } catch {
             throw .hsmFailure(
                 hsm: hsm, operation: "wrapping \(template.identity) (C_WrapKey)", error: "\(error)",
                 outcomeUnknown: false)
         }
-    }
-
-    /// `CKM_AES_KEY_WRAP` for AES keys and secret keys of a known length that is a multiple of 8,
-    /// else `CKM_AES_KEY_WRAP_PAD` (R7). SoftHSM2's plain key wrap pads silently (P6): never rely on it.
-    static func wrapMechanism(for template: KeyTemplate) -> MechanismType {
-        WrapMechanismRule.mechanism(for: template.objectClass, keyType: template.keyType) == .aesKeyWrap
-            ? .aesKeyWrap : .aesKeyWrapPad
     }
 
     /// Destination side of SECURITY.md §5 steps 4–6 for a verified envelope: unwrap as a session
@@ -40,16 +28,15 @@ extension Session {
     /// object that fails verification is destroyed; a promoted object that fails its read-back is
     /// destroyed too (hsmsync made it a moment ago); nothing else is ever destroyed.
     ///
-    /// - Parameter presentPublicKey: whether the destination already holds the public key object
-    ///   (then it is not created again).
+    /// - Parameters:
+    ///   - presentPublicKey: whether the destination already holds the public key object (then it is
+    ///     not created again).
+    ///   - profile: how this token takes the envelope's wrap method and template (its capabilities).
     public func installVerifiedEnvelope(
         _ envelope: KeyEnvelope, transportKey: ObjectHandle, hsm: String, presentPublicKey: Bool = false,
-        profile given: UnwrapProfile? = nil
+        profile: UnwrapProfile
     ) throws(ReplicationError) -> InstalledKey {
         let blob = envelope.wrappedKeyBytes
-        let profile =
-            given
-            ?? UnwrapProfile(mechanism: Mechanism(envelope.mechanism == .aesKeyWrap ? .aesKeyWrap : .aesKeyWrapPad))
         let mechanism = profile.mechanism
         let refused = profile.refused
         let stagedTemplate = try profile.unwrapTemplate(envelope, token: false)

@@ -7,17 +7,15 @@ import PKCS11
 /// it, usage flags it turned on at unwrap turned off again, and a private key that re-wraps to other
 /// bytes (another implementation's PKCS#8) proven by signing instead.
 struct BackupUnwrap {
-    let mechanism: Mechanism
-    let refused: Set<AttributeName>
-    let ecNeedsPublicValue: Bool
+    /// The same profile replication unwraps envelopes with; a bundle's template is another type.
+    let profile: UnwrapProfile
+    var mechanism: Mechanism { profile.mechanism }
+    var refused: Set<AttributeName> { profile.refused }
 
     init(_ key: BackupWrappedKey, capabilities: TokenCapabilities) throws(ReplicationError) {
-        let profile = try UnwrapProfile(
+        profile = try UnwrapProfile(
             envelopeMechanism: key.mechanism, capabilities: capabilities, hsm: "the target",
             key: key.template.identity.description)
-        mechanism = profile.mechanism
-        refused = profile.refused
-        ecNeedsPublicValue = profile.ecNeedsPublicValue
     }
 
     /// The unwrap template: the bundle's, less what the token refuses, plus the public value an EC
@@ -28,7 +26,7 @@ struct BackupUnwrap {
         var template = key.template.attributes(
             only: BackupAttributeTable.unwrapNames.subtracting(refused),
             overrides: token ? [:] : [.token: .bool(false)])
-        if ecNeedsPublicValue, key.template.objectClass == .privateKey, key.template.keyType == .ec {
+        if profile.ecNeedsPublicValue, key.template.objectClass == .privateKey, key.template.keyType == .ec {
             let publicKey = try session.publicKey(of: key.template).map {
                 try session.attributes([.ecPoint, .ecParams], of: $0)
             }

@@ -36,7 +36,7 @@ extension HSMWorker {
                 else {
                     throw .unsupportedKey(identity.description, reason: "\(hsm) cannot wrap with \(chosen.rawValue)")
                 }
-                let (_, blob) = try session.wrapForReplication(
+                let blob = try session.wrapForReplication(
                     handles[0], template: template, transportKey: transport, hsm: hsm, mechanism: mechanism)
                 return KeyEnvelope(
                     opID: opID, source: source, key: template, publicKey: publicTemplate, fingerprint: fingerprint,
