@@ -12,7 +12,7 @@ public final class HSMAnchorStore: CheckpointAnchorStore {
     /// - Parameter origin: the log's origin; the object is labelled `hsmsync-log-anchor <origin>`.
     public init(endpoint: any HSMEndpoint, origin: String) {
         self.endpoint = endpoint
-        self.label = "hsmsync-log-anchor \(origin)"
+        self.label = InfrastructureLabels.logAnchorPrefix + origin
     }
 
     public func load() async throws -> TreeHead? {

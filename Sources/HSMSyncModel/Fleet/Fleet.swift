@@ -50,7 +50,7 @@ public struct Fleet: Sendable, Hashable {
     }
 
     /// Whether an object with this label is hsmsync's own infrastructure — the transport key, the
-    /// audit log's HSM-held key pair, the log's checkpoint anchor — which the parity audit checks on
+    /// audit log's HSM-held key pair, the log's checkpoint anchor, a capability probe's leftover — which the parity audit checks on
     /// its own terms (or not at all) and never replicates.
     public func isInfrastructure(label: String?) -> Bool {
         guard let label else { return false }
@@ -63,7 +63,9 @@ public struct Fleet: Sendable, Hashable {
         if let keyLabel = backup.keyLabel { labels.insert(keyLabel) }
         if case .hsm(_, let signingLabel) = backup.signingKey { labels.insert(signingLabel) }
         if case .hsm(_, let logKeyLabel) = log?.key { labels.insert(logKeyLabel) }
-        return InfrastructureLabels(labels: labels, prefixes: ["hsmsync-log-anchor "])
+        return InfrastructureLabels(
+            labels: labels,
+            prefixes: [InfrastructureLabels.logAnchorPrefix, InfrastructureLabels.capabilityProbePrefix])
     }
 
     /// The HSM called `name`.

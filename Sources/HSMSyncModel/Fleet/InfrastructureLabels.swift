@@ -6,6 +6,14 @@ public struct InfrastructureLabels: Sendable, Hashable {
     /// Label prefixes (the log anchor's is `hsmsync-log-anchor <origin>`).
     public let prefixes: [String]
 
+    /// The prefix of the throwaway token key the capability probe creates and destroys at once.
+    /// A process killed between the two leaves it behind; it must never count as a key to audit
+    /// or replicate.
+    public static let capabilityProbePrefix = "hsmsync-capability-probe-"
+
+    /// The log anchors' prefix, as ``HSMAnchorStore`` labels them.
+    public static let logAnchorPrefix = "hsmsync-log-anchor "
+
     public init(labels: Set<String>, prefixes: [String]) {
         self.labels = labels
         self.prefixes = prefixes

@@ -96,7 +96,7 @@ extension Session {
                 continue
             }
             if tokenObjects {
-                let label = "hsmsync-capability-probe-\(UUID().uuidString.prefix(8).lowercased())"
+                let label = InfrastructureLabels.capabilityProbePrefix + UUID().uuidString.prefix(8).lowercased()
                 do {
                     let key = try generateKey(
                         .aesKeyGen, template: base + [.bool(.token, true), .label(label), attribute])

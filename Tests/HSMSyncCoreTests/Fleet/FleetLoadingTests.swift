@@ -96,6 +96,21 @@ struct FleetLoadingTests {
         #expect(fleet.log == nil)
     }
 
+    @Test("hsmsync's own objects are infrastructure: the transport key, log anchors, a capability probe's leftover")
+    func infrastructure() throws {
+        let fleet = try Fleet.parse(
+            """
+            name: small
+            hsms:
+              - {name: a, role: primary, module: /m.so, token: "pkcs11:token=a", pin: prompt}
+            """, path: "/tmp/f.yaml")
+        #expect(fleet.isInfrastructure(label: TransportSettings.defaultLabel))
+        #expect(fleet.isInfrastructure(label: "hsmsync-log-anchor fleet.example/log"))
+        #expect(fleet.isInfrastructure(label: "hsmsync-capability-probe-1a2b3c4d"))
+        #expect(!fleet.isInfrastructure(label: "hsmsync-capability"))
+        #expect(!fleet.isInfrastructure(label: "ca-signing-2026"))
+    }
+
     @Test(
         "Bad fleet files are refused with the YAML path and line",
         arguments: [
