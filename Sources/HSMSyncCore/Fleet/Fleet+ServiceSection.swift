@@ -111,7 +111,31 @@ extension Fleet {
         }
         let database = String(url.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw value.error("the URL names no database (postgres://user@host/db)") }
-        return .postgres(host: host, port: url.port ?? 5432, user: user, database: database)
+        let tls = try parseDatabaseTLS(url.queryItems ?? [], value: value, resolve: resolve)
+        return .postgres(host: host, port: url.port ?? 5432, user: user, database: database, tls: tls)
+    }
+
+    /// `sslmode` (`disable`, `require` or `verify-full`) and, with `verify-full`, `sslrootcert`.
+    private static func parseDatabaseTLS(
+        _ items: [URLQueryItem], value: YAMLValue, resolve: (String) -> String
+    ) throws(YAMLError) -> DatabaseTLS {
+        var mode = "disable"
+        var root: String?
+        for item in items {
+            switch item.name {
+            case "sslmode": mode = item.value ?? ""
+            case "sslrootcert": root = item.value.map(resolve)
+            default:
+                throw value.error("unknown URL parameter \(item.name) (sslmode and sslrootcert are understood)")
+            }
+        }
+        switch mode {
+        case "disable" where root == nil: return .disable
+        case "require" where root == nil: return .require
+        case "verify-full": return .verifyFull(rootCertificate: root)
+        case "disable", "require": throw value.error("sslrootcert needs sslmode=verify-full")
+        default: throw value.error("sslmode must be disable, require or verify-full, not \(mode)")
+        }
     }
 
     private static func parseSchedule(_ value: YAMLValue?) throws(YAMLError) -> ScheduleSettings {

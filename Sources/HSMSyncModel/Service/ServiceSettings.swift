@@ -68,13 +68,34 @@ public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     /// The embedded default: a SQLite file.
     case sqlite(path: String)
     /// A PostgreSQL server (`postgres://user@host:port/database`), the password given separately.
-    case postgres(host: String, port: Int, user: String, database: String)
+    case postgres(host: String, port: Int, user: String, database: String, tls: DatabaseTLS = .disable)
 
     public var description: String {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"
-        case .postgres(let host, let port, let user, let database):
-            return "postgres://\(user)@\(host):\(port)/\(database)"
+        case .postgres(let host, let port, let user, let database, let tls):
+            return "postgres://\(user)@\(host):\(port)/\(database)\(tls.query)"
+        }
+    }
+}
+
+/// Whether and how the connection to PostgreSQL is encrypted: the URL's `sslmode` (and
+/// `sslrootcert`), with libpq's meanings for the modes hsmsync accepts.
+public enum DatabaseTLS: Sendable, Hashable {
+    /// Plain TCP (`sslmode=disable`, the default): loopback or a network the operator trusts.
+    case disable
+    /// TLS without checking the server's certificate (`sslmode=require`).
+    case require
+    /// TLS to a server whose certificate chains to `rootCertificate` (PEM; the system's roots
+    /// when `nil`) and names the host (`sslmode=verify-full`).
+    case verifyFull(rootCertificate: String?)
+
+    /// The URL query that gives this mode back (empty for the default).
+    public var query: String {
+        switch self {
+        case .disable: return ""
+        case .require: return "?sslmode=require"
+        case .verifyFull(let root): return "?sslmode=verify-full" + (root.map { "&sslrootcert=\($0)" } ?? "")
         }
     }
 }

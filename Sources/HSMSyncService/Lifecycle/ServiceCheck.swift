@@ -12,11 +12,6 @@ public enum ServiceCheck {
     public static func run(_ fleet: Fleet, logger: Logger) async throws -> [String] {
         guard let settings = fleet.service else { throw ServiceConfigurationError.noServiceSection(fleet.path) }
         var passed: [String] = ["service section: instance \(settings.instance), listen \(settings.listen)"]
-        if case .postgres = settings.database {
-            throw ServiceConfigurationError.notAvailable(
-                "\(fleet.path): service.database: this hsmsync keeps service state in SQLite only (database: sqlite:PATH)"
-            )
-        }
         if settings.schedule.drill != nil {
             throw ServiceConfigurationError.notAvailable(
                 "\(fleet.path): service.schedule.drill: scheduled restore drills are not available in this version; "
@@ -41,11 +36,19 @@ public enum ServiceCheck {
         }
         let tokens = try APITokenFile.load(from: settings.tokensPath)
         passed.append("token file: \(tokens.entries.count) token(s) (\(settings.tokensPath))")
-        if case .sqlite(let path) = settings.database, FileManager.default.fileExists(atPath: path) {
+        switch settings.database {
+        case .sqlite(let path) where FileManager.default.fileExists(atPath: path):
             let store = try await StateStore.open(settings.database, logger: logger)
             await store.close()
             passed.append("state database: \(path), schema readable")
-        } else {
+        case .postgres:
+            // Connects, authenticates and reads (or creates) the schema; does not take the instance lock.
+            let store = try await StateStore.open(
+                settings.database, password: settings.databasePassword, instance: "\(settings.instance) (check)",
+                exclusive: false, logger: logger)
+            await store.close()
+            passed.append("state database: \(settings.database), connected, schema readable")
+        case .sqlite:
             passed.append("state database: \(settings.database) (created at start)")
         }
         passed.append(

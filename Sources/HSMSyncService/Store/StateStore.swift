@@ -7,19 +7,18 @@ import NIOPosix
 import SQLKit
 import SQLiteKit
 
-/// The service's state: runs with their reports, the key timeline, alert deliveries and the
-/// leader lease, in SQLite (the embedded default) through SQLKit.
+/// The service's state: runs with their reports, the key timeline and alert deliveries, in SQLite
+/// (the embedded default) or PostgreSQL, through SQLKit with the same statements on both.
 ///
-/// An actor: SQLite takes one writer, and every method is one statement or one transaction, so
-/// nothing interleaves inside a change.
+/// An actor: the write connection takes one writer, and every method is one statement or one
+/// transaction, so nothing interleaves inside a change.
 public actor StateStore {
     /// The connection every write goes through, one writer at a time (``exclusively(_:)``).
     let database: any SQLDatabase
-    /// A second connection for reads: in WAL mode it sees only committed transactions, so a read
-    /// never observes a write half done.
+    /// A second connection for reads: it sees only committed transactions, so a read never
+    /// observes a write half done.
     let reader: any SQLDatabase
-    private let connection: SQLiteConnection
-    private let readConnection: SQLiteConnection
+    private let backend: StoreBackend
     private var writing = false
     private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     /// Where it lives, for messages.
@@ -27,58 +26,51 @@ public actor StateStore {
     /// The key timeline as last written, so that a watch cycle writes only what changed.
     var timelineCache: [String: ObservedKey]?
 
-    private init(connection: SQLiteConnection, readConnection: SQLiteConnection, location: DatabaseLocation) {
-        self.connection = connection
-        self.readConnection = readConnection
-        self.database = connection.sql()
-        self.reader = readConnection.sql()
+    private init(backend: StoreBackend, location: DatabaseLocation) {
+        self.backend = backend
+        self.database = backend.writer
+        self.reader = backend.reader
         self.location = location
     }
 
     /// Opens (creating when absent) the database and brings its schema to this build's version.
     ///
+    /// - Parameters:
+    ///   - password: PostgreSQL only: where the password comes from (`service.databasePassword`).
+    ///   - instance: the instance opening it, as the database's other clients see it.
+    ///   - exclusive: PostgreSQL only: hold the database for this instance until ``close()``; a
+    ///     second instance is refused, naming the first (several instances arrive with leader
+    ///     election). `serve --check` opens without it.
     /// - Throws: ``StateStoreError`` when the database cannot be opened, when another (newer)
-    ///   version of hsmsync wrote it — never migrated downwards — or for PostgreSQL, which this
-    ///   build cannot use yet.
-    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> StateStore {
-        guard case .sqlite(let path) = location else {
-            throw StateStoreError.unsupported(location.description)
-        }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StateStoreError.cannotOpen(location.description, reason: error.localizedDescription)
-        }
-        let connection: SQLiteConnection
+    ///   version of hsmsync wrote it — never migrated downwards — or when another instance holds it.
+    public static func open(
+        _ location: DatabaseLocation, password: PINSource? = nil, instance: String = "hsmsync",
+        exclusive: Bool = true, logger: Logger
+    ) async throws -> StateStore {
         // Every statement is logged at debug: too much for the service's own debug log.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .info)
-        do {
-            connection = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
-        } catch {
-            throw StateStoreError.cannotOpen(location.description, reason: "\(error)")
+        let backend: StoreBackend
+        switch location {
+        case .sqlite(let path):
+            backend = try await .sqlite(path: path, location: location, logger: quiet)
+        case .postgres:
+            backend = try await .postgres(location, password: password, instance: instance, logger: quiet)
         }
         do {
-            try await prepare(connection.sql(), location: location)
+            try await prepare(backend, location: location)
+            if exclusive, backend.kind == .postgres {
+                try await InstanceLock.take(on: backend.writer, location: location)
+            }
         } catch {
-            try? await connection.close()
+            await backend.close()
             throw error
         }
-        let readConnection: SQLiteConnection
-        do {
-            readConnection = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
-        } catch {
-            try? await connection.close()
-            throw StateStoreError.cannotOpen(location.description, reason: "\(error)")
-        }
-        return StateStore(connection: connection, readConnection: readConnection, location: location)
+        return StateStore(backend: backend, location: location)
     }
 
     public func close() async {
-        try? await readConnection.close()
-        try? await connection.close()
+        await backend.close()
     }
 
     /// Whether the database answers (`/readyz`).
@@ -100,44 +92,54 @@ public actor StateStore {
         return try await body()
     }
 
-    private static func prepare(_ database: any SQLDatabase, location: DatabaseLocation) async throws {
-        try await database.raw("PRAGMA journal_mode = WAL").run()
-        try await database.raw("PRAGMA busy_timeout = 5000").run()
-        try await database.raw(
-            "CREATE TABLE IF NOT EXISTS hsmsync_schema (version BIGINT NOT NULL, written_by TEXT NOT NULL)"
-        ).run()
-        let row = try await database.raw("SELECT version, written_by FROM hsmsync_schema").first()
-        let found = try row.map { try $0.decode(column: "version", as: Int.self) } ?? 0
-        if found > StateSchema.currentVersion {
-            let writer = (try? row?.decode(column: "written_by", as: String.self)) ?? "unknown"
-            throw StateStoreError.newerSchema(
-                location.description, found: found, writtenBy: writer, supported: StateSchema.currentVersion)
-        }
-        guard found < StateSchema.currentVersion else { return }
-        try await transaction(on: database) {
-            for migration in StateSchema.migrations[found...] {
-                for statement in migration {
-                    try await database.raw(SQLQueryString(statement)).run()
+    /// Creates or migrates the schema in one transaction (on PostgreSQL under a transaction-scoped
+    /// advisory lock, so that two instances starting together do not both create the tables).
+    private static func prepare(_ backend: StoreBackend, location: DatabaseLocation) async throws {
+        let database = backend.writer
+        do {
+            try await transaction(on: database, begin: backend.begin) {
+                if backend.kind == .postgres { try await InstanceLock.serializeMigrations(on: database) }
+                try await database.raw(
+                    "CREATE TABLE IF NOT EXISTS hsmsync_schema (version BIGINT NOT NULL, written_by TEXT NOT NULL)"
+                ).run()
+                let row = try await database.raw("SELECT version, written_by FROM hsmsync_schema").first()
+                let found = try row.map { try $0.decode(column: "version", as: Int.self) } ?? 0
+                if found > StateSchema.currentVersion {
+                    let writer = (try? row?.decode(column: "written_by", as: String.self)) ?? "unknown"
+                    throw StateStoreError.newerSchema(
+                        location.description, found: found, writtenBy: writer, supported: StateSchema.currentVersion)
                 }
+                guard found < StateSchema.currentVersion else { return }
+                for migration in StateSchema.migrations[found...] {
+                    for statement in migration {
+                        try await database.raw(SQLQueryString(statement)).run()
+                    }
+                }
+                try await database.raw("DELETE FROM hsmsync_schema").run()
+                try await database.raw(
+                    """
+                    INSERT INTO hsmsync_schema (version, written_by) \
+                    VALUES (\(bind: StateSchema.currentVersion), \(bind: HSMSyncVersion.current))
+                    """
+                ).run()
             }
-            try await database.raw("DELETE FROM hsmsync_schema").run()
-            try await database.raw(
-                """
-                INSERT INTO hsmsync_schema (version, written_by) \
-                VALUES (\(bind: StateSchema.currentVersion), \(bind: HSMSyncVersion.current))
-                """
-            ).run()
+        } catch let error as StateStoreError {
+            throw error
+        } catch {
+            throw StateStoreError.cannotOpen(location.description, reason: StateStoreError.describe(error))
         }
     }
 
     /// Runs `body` in one transaction on the write connection: all of it or none of it. Only
     /// inside ``exclusively(_:)``.
     func transaction(_ body: () async throws -> Void) async throws {
-        try await Self.transaction(on: database, body)
+        try await Self.transaction(on: database, begin: backend.begin, body)
     }
 
-    private static func transaction(on database: any SQLDatabase, _ body: () async throws -> Void) async throws {
-        try await database.raw("BEGIN IMMEDIATE").run()
+    private static func transaction(
+        on database: any SQLDatabase, begin: String, _ body: () async throws -> Void
+    ) async throws {
+        try await database.raw(SQLQueryString(begin)).run()
         do {
             try await body()
             try await database.raw("COMMIT").run()
@@ -152,12 +154,13 @@ public actor StateStore {
 public enum StateStoreError: Error, CategorizedError, CustomStringConvertible {
     case cannotOpen(String, reason: String)
     case newerSchema(String, found: Int, writtenBy: String, supported: Int)
-    case unsupported(String)
+    /// Another instance holds the PostgreSQL database (`holder`: its application name and address).
+    case heldByAnotherInstance(String, holder: String)
 
     public var category: FailureCategory {
         switch self {
-        case .cannotOpen: .runtime
-        case .newerSchema, .unsupported: .invalidInput
+        case .cannotOpen, .heldByAnotherInstance: .runtime
+        case .newerSchema: .invalidInput
         }
     }
 
@@ -169,8 +172,9 @@ public enum StateStoreError: Error, CategorizedError, CustomStringConvertible {
             "the state database \(location) has schema version \(found), written by hsmsync \(writer); "
                 + "this hsmsync reads versions up to \(supported) and never migrates a database downwards: "
                 + "run the newer hsmsync, or point service.database at another file"
-        case .unsupported(let location):
-            "\(location): this hsmsync keeps service state in SQLite only (database: sqlite:PATH)"
+        case .heldByAnotherInstance(let location, let holder):
+            "the state database \(location) is held by another instance (\(holder)); this version runs one "
+                + "instance per database: stop that one first, or give this one its own database"
         }
     }
 }

@@ -1,4 +1,4 @@
-public import HSMSyncModel
+import HSMSyncModel
 public import PKCS11
 
 /// Vendor-defined attributes hsmsync sets where a token needs them (found by probing, never by

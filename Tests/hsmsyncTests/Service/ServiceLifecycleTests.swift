@@ -37,6 +37,21 @@ struct ServiceLifecycleTests {
             ),
             (
                 "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  database: postgres://u@db/x?sslmode=prefer\n",
+                "sslmode must be disable, require or verify-full"
+            ),
+            (
+                "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  database: postgres://u@db/x?sslmode=require&sslrootcert=ca.pem\n",
+                "sslrootcert needs sslmode=verify-full"
+            ),
+            (
+                "  tokens: file:api-tokens.yaml\n",
+                "  tokens: file:api-tokens.yaml\n  database: postgres://u@db/x?password=secret\n",
+                "unknown URL parameter password"
+            ),
+            (
+                "  tokens: file:api-tokens.yaml\n",
                 "  tokens: file:api-tokens.yaml\n  schedule: {drill: \"0 3 * * 0\"}\n", "service.schedule.drill"
             ),
         ]

@@ -1,0 +1,21 @@
+import SQLKit
+
+/// The two connections a ``StateStore`` works through, and what differs between SQLite and
+/// PostgreSQL. The statements themselves are the same on both (``StateSchema``).
+struct StoreBackend: Sendable {
+    enum Kind: Sendable {
+        case sqlite
+        case postgres
+    }
+
+    let kind: Kind
+    /// Every write goes through this connection, one writer at a time.
+    let writer: any SQLDatabase
+    /// Reads: a second connection, which sees only committed transactions.
+    let reader: any SQLDatabase
+    /// How a write transaction starts: SQLite must take its write lock at once (`BEGIN IMMEDIATE`),
+    /// or two transactions that both read first deadlock on the upgrade.
+    let begin: String
+    /// Closes both connections.
+    let close: @Sendable () async -> Void
+}

@@ -1,0 +1,253 @@
+import Foundation
+import Glibc
+
+/// A real PostgreSQL server (Debian's `postgresql` package) in a temporary directory on loopback,
+/// started once per test process and stopped with it.
+///
+/// The server runs under a small shell that waits on a pipe from this process: when the test
+/// process ends, however it ends, the pipe closes, the shell stops the server by its pid and
+/// removes the directory. So no server outlives the tests, and none is needed before them. As
+/// root (CI) the server runs as the `postgres` user, which `initdb` requires.
+///
+/// Clients authenticate as `hsmsync` with a random password (SCRAM-SHA-256, the only method the
+/// server accepts over TCP), from ``passwordFile`` (mode 0600). The server also speaks TLS, with a
+/// self-signed certificate for `localhost` and `127.0.0.1` in ``certificatePath``.
+public actor PostgreSQLServer {
+    public static let shared = PostgreSQLServer()
+
+    /// What a test needs to reach the server.
+    public struct Endpoint: Sendable {
+        public let host = "127.0.0.1"
+        public let port: Int
+        public let user = "hsmsync"
+        /// The password, first line of a mode-0600 file (as `databasePassword: file:` reads it).
+        public let passwordFile: String
+        /// The server's self-signed certificate (PEM), a root for `sslmode=verify-full`.
+        public let certificatePath: String
+        /// The server's log, for failure messages.
+        public let logPath: String
+
+        /// `postgres://hsmsync@127.0.0.1:PORT/DATABASE`, with `query` appended.
+        public func url(database: String, query: String = "") -> String {
+            "postgres://\(user)@\(host):\(port)/\(database)\(query)"
+        }
+    }
+
+    private typealias Running = (endpoint: Endpoint, supervisor: Process, lifeline: Pipe, directory: String)
+    /// The one start, shared by every caller: the actor is re-entered while it awaits.
+    private var starting: Task<Running, any Error>?
+    private var databaseCount = 0
+
+    /// Starts the server on first use (every caller gets the same server).
+    public func endpoint() async throws -> Endpoint {
+        if starting == nil {
+            starting = Task { try await Self.startWithRetries() }
+        }
+        return try await starting!.value.endpoint
+    }
+
+    private static func startWithRetries() async throws -> Running {
+        var lastError: (any Error)?
+        // A free port is picked by binding port 0; another process can take it before the server
+        // binds it, so a bind failure picks again.
+        for _ in 0..<3 {
+            do {
+                return try await start()
+            } catch PostgreSQLServerError.portTaken {
+                continue
+            } catch {
+                lastError = error
+                break
+            }
+        }
+        throw lastError ?? PostgreSQLServerError.failed("no free port after three tries")
+    }
+
+    /// A new, empty database on the server, with a unique name.
+    public func makeDatabase() async throws -> String {
+        let endpoint = try await endpoint()
+        databaseCount += 1
+        let name = "hsmsync_test_\(ProcessInfo.processInfo.processIdentifier)_\(databaseCount)"
+        try psql(endpoint, database: "postgres", "CREATE DATABASE \(name)")
+        return name
+    }
+
+    /// Runs SQL as the test user (`psql`, the password in its environment, never in argv); returns
+    /// what psql printed (unaligned, tuples only).
+    @discardableResult
+    public func psql(_ endpoint: Endpoint, database: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [
+            "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", endpoint.host, "-p", "\(endpoint.port)",
+            "-U", endpoint.user, "-d", database, "-c", sql,
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PGPASSWORD"] = try String(contentsOfFile: endpoint.passwordFile, encoding: .utf8)
+            .trimmingCharacters(in: .newlines)
+        environment["PGSSLMODE"] = "disable"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgreSQLServerError.failed("psql \(sql): exit \(process.terminationStatus): \(text)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func start() async throws -> Running {
+        let binaries = try binaries()
+        let directory = NSTemporaryDirectory() + "hsmsync-postgres-\(UUID().uuidString.prefix(8))"
+        let asRoot = getuid() == 0
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let password = (0..<24).map { _ in "abcdefghijkmnopqrstuvwxyz23456789".randomElement()! }
+        // In the server's directory, so that it goes with it (the owner changes; the mode stays 0600).
+        let passwordFile = directory + "/password"
+        try Self.write(String(password) + "\n", to: passwordFile)
+        try Self.write(String(password) + "\n", to: directory + "/pwfile")
+        try Self.makeCertificate(in: directory)
+        if asRoot { try Self.run("/bin/chown", ["-R", "postgres:postgres", directory]) }
+        let port = try Self.freePort()
+
+        let supervisor = Process()
+        supervisor.executableURL = URL(fileURLWithPath: "/bin/sh")
+        supervisor.arguments = [
+            "-c", Self.supervisorScript, "supervisor", directory, "\(port)", binaries, asRoot ? "1" : "0",
+        ]
+        let lifeline = Pipe()
+        supervisor.standardInput = lifeline
+        supervisor.standardOutput = FileHandle.nullDevice
+        supervisor.standardError = FileHandle.nullDevice
+        try supervisor.run()
+        let endpoint = Endpoint(
+            port: port, passwordFile: passwordFile, certificatePath: directory + "/server.crt",
+            logPath: directory + "/server.log")
+        // Ready when pg_isready says so: a condition, not a sleep (polled every 100 ms, 60 s at most).
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if try Self.isReady(port: port) { return (endpoint, supervisor, lifeline, directory) }
+            let log = (try? String(contentsOfFile: endpoint.logPath, encoding: .utf8)) ?? ""
+            if !supervisor.isRunning || log.contains("could not bind") || log.contains("FATAL") {
+                try? lifeline.fileHandleForWriting.close()
+                supervisor.waitUntilExit()
+                if log.contains("could not bind") { throw PostgreSQLServerError.portTaken }
+                let setup = (try? String(contentsOfFile: directory + "/initdb.log", encoding: .utf8)) ?? ""
+                throw PostgreSQLServerError.failed("the server did not start:\n\(setup)\n\(log)")
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try? lifeline.fileHandleForWriting.close()
+        throw PostgreSQLServerError.failed("the server was not ready after 60 s")
+    }
+
+    /// Runs as root or as the test user; `$4` = 1 runs the server as `postgres`. Stops the server
+    /// (fast shutdown, by the postmaster's pid) when its standard input closes.
+    static let supervisorScript = #"""
+        dir=$1 port=$2 bin=$3
+        run() { if [ "$root" = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+        root=$4
+        run "$bin/initdb" -D "$dir/data" -U hsmsync --auth=scram-sha-256 --pwfile="$dir/pwfile" -E UTF8 \
+            >"$dir/initdb.log" 2>&1 || exit 1
+        rm -f "$dir/pwfile"
+        run "$bin/postgres" -D "$dir/data" -h 127.0.0.1 -p "$port" -k "$dir" -c fsync=off \
+            -c ssl=on -c ssl_cert_file="$dir/server.crt" -c ssl_key_file="$dir/server.key" \
+            >"$dir/server.log" 2>&1 &
+        child=$!
+        read -r _ || true
+        pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null)
+        [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
+        wait "$child"
+        rm -rf "$dir"
+        """#
+
+    private static func binaries() throws -> String {
+        let base = "/usr/lib/postgresql"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        guard let newest = versions.compactMap(Int.init).max(),
+            FileManager.default.isExecutableFile(atPath: "\(base)/\(newest)/bin/postgres")
+        else {
+            throw PostgreSQLServerError.failed(
+                "no PostgreSQL server under \(base) (install Debian's postgresql package; .ci/run does)")
+        }
+        return "\(base)/\(newest)/bin"
+    }
+
+    private static func isReady(port: Int) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/pg_isready")
+        process.arguments = ["-q", "-h", "127.0.0.1", "-p", "\(port)"]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw PostgreSQLServerError.failed("socket(): \(errno)") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        guard bound else { throw PostgreSQLServerError.failed("cannot bind a loopback port: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func makeCertificate(in directory: String) throws {
+        try run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", directory + "/server.key", "-out", directory + "/server.crt",
+            ])
+        chmod(directory + "/server.key", 0o600)
+    }
+
+    private static func write(_ text: String, to path: String) throws {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw PostgreSQLServerError.failed("cannot write \(path)") }
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgreSQLServerError.failed(
+                "\(tool) \(arguments.first ?? ""): exit \(process.terminationStatus): \(text)")
+        }
+    }
+}
+
+/// Why the test server could not be used.
+public enum PostgreSQLServerError: Error, CustomStringConvertible {
+    case portTaken
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .portTaken: "the port picked for PostgreSQL was taken"
+        case .failed(let reason): "PostgreSQL test server: \(reason)"
+        }
+    }
+}

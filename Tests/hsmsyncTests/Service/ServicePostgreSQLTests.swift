@@ -1,0 +1,105 @@
+import Foundation
+import HSMSyncService
+import HSMSyncTesting
+import Testing
+
+/// `hsmsync serve` with its state in a real PostgreSQL server (started by the tests on loopback).
+@Suite("hsmsync serve on PostgreSQL")
+struct ServicePostgreSQLTests {
+    /// A ServiceFixture whose `service.database` is a fresh database on the test server.
+    static func fixture(_ prefix: String) async throws -> (ServiceFixture, PostgreSQLServer.Endpoint, String) {
+        let server = PostgreSQLServer.shared
+        let endpoint = try await server.endpoint()
+        let database = try await server.makeDatabase()
+        let fixture = try await ServiceFixture(
+            prefix,
+            service: "  sync: {mode: plan, interval: 60s}\n  database: \(endpoint.url(database: database))\n"
+                + "  databasePassword: file:\(endpoint.passwordFile)\n", log: false)
+        return (fixture, endpoint, database)
+    }
+
+    @Test(
+        "An audit run through the API is stored in PostgreSQL and still listed after a restart; the password is in nothing the service writes"
+    )
+    func runsSurviveRestart() async throws {
+        let (fixture, endpoint, database) = try await Self.fixture("svc-pg")
+        let password = try String(contentsOfFile: endpoint.passwordFile, encoding: .utf8)
+            .trimmingCharacters(in: .newlines)
+        let checked = try fixture.fleet.hsmsync(["serve", "--check", "--fleet", fixture.fleet.path])
+        #expect(checked.status == 0, "\(checked)")
+        #expect(checked.stdout.contains("connected, schema readable"), "\(checked)")
+
+        let first = try fixture.start()
+        let accepted = try await first.json("POST", "/v1/audits", token: fixture.operatorToken)
+        #expect(accepted.status == 202, "\(accepted)")
+        let id = try #require(accepted.object["id"] as? String)
+        try await ServiceProcess.waitUntil(
+            timeout: .seconds(60), "audit \(id) finished",
+            state: { await first.text("/v1/runs/\(id)", token: fixture.readerToken) }
+        ) {
+            let run = try await first.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object
+            return run["state"] as? String == "succeeded"
+        }
+        #expect(first.stop().status == 0)
+        let stored = try await PostgreSQLServer.shared.psql(
+            endpoint, database: database, "SELECT kind || ' ' || state || ' ' || instance FROM runs WHERE id = '\(id)'")
+        #expect(stored == "audit succeeded svc-pg-1", "\(stored)")
+
+        let second = try fixture.start()
+        let audits = try await second.json("GET", "/v1/audits", token: fixture.readerToken)
+        let listed = try #require(audits.object["audits"] as? [[String: Any]], "\(audits)")
+        #expect(listed.map { $0["id"] as? String } == [id], "\(listed)")
+        #expect(try await second.request("GET", "/readyz").status == 200)
+        #expect(second.stop().status == 0)
+        for line in first.log + second.log + [checked.stdout, checked.stderr] {
+            #expect(!line.contains(password), "the database password appeared in: \(line)")
+        }
+    }
+
+    @Test(
+        "A second instance on the same database is refused with the first named (exit 3); once the first stops, it starts"
+    )
+    func secondInstanceRefused() async throws {
+        let (fixture, _, _) = try await Self.fixture("svc-pg-two")
+        let first = try fixture.start()
+        let refused = try fixture.fleet.hsmsync(["serve", "--fleet", fixture.fleet.path])
+        #expect(refused.status == 3, "\(refused)")
+        #expect(
+            refused.stderr.contains("held by another instance (hsmsync serve svc-pg-two-1 from 127.0.0.1)"),
+            "\(refused)")
+        // A crash releases it as well as a stop: the server ends the session lock with the connection.
+        #expect(first.stop(signal: SIGKILL).status != 0)
+        let second = try fixture.start()
+        #expect(try await second.request("GET", "/readyz").status == 200)
+        #expect(second.stop().status == 0)
+    }
+
+    @Test("A wrong password: serve --check fails with PostgreSQL's reason (exit 3), never the password")
+    func wrongPassword() async throws {
+        let server = PostgreSQLServer.shared
+        let endpoint = try await server.endpoint()
+        let database = try await server.makeDatabase()
+        let wrongFile = TemporaryDirectoryFile(contents: "not-the-password-4711\n")
+        let fixture = try await ServiceFixture(
+            "svc-pg-pw",
+            service: "  database: \(endpoint.url(database: database))\n  databasePassword: file:\(wrongFile.path)\n",
+            log: false)
+        let checked = try fixture.fleet.hsmsync(["serve", "--check", "--fleet", fixture.fleet.path])
+        #expect(checked.status == 3, "\(checked)")
+        #expect(checked.stderr.contains("password authentication failed for user \"hsmsync\""), "\(checked)")
+        #expect(!(checked.stdout + checked.stderr).contains("not-the-password-4711"), "\(checked)")
+    }
+}
+
+/// A mode-0600 file in its own temporary directory, removed with the value.
+final class TemporaryDirectoryFile: Sendable {
+    let directory: TemporaryDirectory
+    let path: String
+
+    init(contents: String) {
+        directory = try! TemporaryDirectory(prefix: "hsmsync-file")
+        path = directory.path("secret")
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(contents.utf8), attributes: [.posixPermissions: 0o600])
+    }
+}
