@@ -1,4 +1,5 @@
 import HSMSyncModel
+import PostgresKit
 import SQLKit
 
 /// PostgreSQL advisory locks that keep instances apart on one database (advisory locks belong to
@@ -19,19 +20,23 @@ enum InstanceLock {
         try await database.raw("SELECT pg_advisory_xact_lock(\(bind: space), \(bind: migrationKey))").run()
     }
 
-    /// Takes the instance lock, or throws ``StateStoreError/heldByAnotherInstance(_:holder:)``
-    /// naming the instance that holds it.
+    /// How long a start waits for the lock: the session of an instance that just stopped or was
+    /// killed ends a moment after its connection, and a restart must not be refused for that.
+    static let wait = "5s"
+
+    /// Takes the instance lock, waiting up to ``wait`` for it, or throws
+    /// ``StateStoreError/heldByAnotherInstance(_:holder:)`` naming the instance that holds it.
     static func take(on database: any SQLDatabase, location: DatabaseLocation) async throws {
-        let taken: Bool
         do {
-            taken =
-                try await database.raw(
-                    "SELECT pg_try_advisory_lock(\(bind: space), \(bind: instanceKey)) AS taken"
-                ).first()?.decode(column: "taken", as: Bool.self) ?? false
+            try await database.raw("SET lock_timeout = '\(unsafeRaw: wait)'").run()
+            try await database.raw("SELECT pg_advisory_lock(\(bind: space), \(bind: instanceKey))").run()
+            try await database.raw("SET lock_timeout = 0").run()
+            return
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            // lock_not_available: held by a live session. Named below.
         } catch {
             throw StateStoreError.cannotOpen(location.description, reason: StateStoreError.describe(error))
         }
-        guard !taken else { return }
         let holder = try? await database.raw(
             """
             SELECT a.application_name AS name, host(a.client_addr) AS address \
@@ -47,5 +52,11 @@ enum InstanceLock {
             location.description,
             holder: [name ?? "an unnamed client", address.map { "from \($0)" }].compactMap { $0 }.joined(separator: " ")
         )
+    }
+
+    /// Gives the lock back at once, before the connection closes (a restart need not wait for the
+    /// old session to end).
+    static func release(on database: any SQLDatabase) async {
+        _ = try? await database.raw("SELECT pg_advisory_unlock(\(bind: space), \(bind: instanceKey))").run()
     }
 }

@@ -26,8 +26,12 @@ public actor StateStore {
     /// The key timeline as last written, so that a watch cycle writes only what changed.
     var timelineCache: [String: ObservedKey]?
 
-    private init(backend: StoreBackend, location: DatabaseLocation) {
+    /// Whether this store holds the PostgreSQL instance lock.
+    private let holdsInstanceLock: Bool
+
+    private init(backend: StoreBackend, location: DatabaseLocation, holdsInstanceLock: Bool) {
         self.backend = backend
+        self.holdsInstanceLock = holdsInstanceLock
         self.database = backend.writer
         self.reader = backend.reader
         self.location = location
@@ -57,19 +61,19 @@ public actor StateStore {
         case .postgres:
             backend = try await .postgres(location, password: password, instance: instance, logger: quiet)
         }
+        let locking = exclusive && backend.kind == .postgres
         do {
             try await prepare(backend, location: location)
-            if exclusive, backend.kind == .postgres {
-                try await InstanceLock.take(on: backend.writer, location: location)
-            }
+            if locking { try await InstanceLock.take(on: backend.writer, location: location) }
         } catch {
             await backend.close()
             throw error
         }
-        return StateStore(backend: backend, location: location)
+        return StateStore(backend: backend, location: location, holdsInstanceLock: locking)
     }
 
     public func close() async {
+        if holdsInstanceLock { await InstanceLock.release(on: database) }
         await backend.close()
     }
 
