@@ -13,7 +13,11 @@ import Glibc
 /// server accepts over TCP), from ``passwordFile`` (mode 0600). The server also speaks TLS, with a
 /// self-signed certificate for `localhost` and `127.0.0.1` in ``certificatePath``.
 public actor PostgreSQLServer {
+    /// The server most tests share (each with a database of its own).
     public static let shared = PostgreSQLServer()
+
+    /// A server of its own, for a test that stops and starts it.
+    public init() {}
 
     /// What a test needs to reach the server.
     public struct Endpoint: Sendable {
@@ -132,7 +136,7 @@ public actor PostgreSQLServer {
         while Date() < deadline {
             if try Self.isReady(port: port) { return (endpoint, supervisor, lifeline, directory) }
             let log = (try? String(contentsOfFile: endpoint.logPath, encoding: .utf8)) ?? ""
-            if !supervisor.isRunning || log.contains("could not bind") || log.contains("FATAL") {
+            if !supervisor.isRunning || log.contains("could not bind") {
                 try? lifeline.fileHandleForWriting.close()
                 supervisor.waitUntilExit()
                 if log.contains("could not bind") { throw PostgreSQLServerError.portTaken }
@@ -145,96 +149,70 @@ public actor PostgreSQLServer {
         throw PostgreSQLServerError.failed("the server was not ready after 60 s")
     }
 
-    /// Runs as root or as the test user; `$4` = 1 runs the server as `postgres`. Stops the server
-    /// (fast shutdown, by the postmaster's pid) when its standard input closes.
+    /// Runs as root or as the test user; `$4` = 1 runs the server as `postgres`. Reads commands
+    /// from its standard input: `stop` (fast shutdown, by the postmaster's pid), `start`; at the
+    /// end of input it stops the server and removes the directory.
     static let supervisorScript = #"""
-        dir=$1 port=$2 bin=$3
+        dir=$1 port=$2 bin=$3 root=$4
         run() { if [ "$root" = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-        root=$4
+        start() {
+            run "$bin/postgres" -D "$dir/data" -h 127.0.0.1 -p "$port" -k "$dir" -c fsync=off \
+                -c ssl=on -c ssl_cert_file="$dir/server.crt" -c ssl_key_file="$dir/server.key" \
+                >>"$dir/server.log" 2>&1 &
+            child=$!
+        }
+        stop() {
+            pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null)
+            [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
+            wait "$child"
+        }
         run "$bin/initdb" -D "$dir/data" -U hsmsync --auth=scram-sha-256 --pwfile="$dir/pwfile" -E UTF8 \
             >"$dir/initdb.log" 2>&1 || exit 1
         rm -f "$dir/pwfile"
-        run "$bin/postgres" -D "$dir/data" -h 127.0.0.1 -p "$port" -k "$dir" -c fsync=off \
-            -c ssl=on -c ssl_cert_file="$dir/server.crt" -c ssl_key_file="$dir/server.key" \
-            >"$dir/server.log" 2>&1 &
-        child=$!
-        read -r _ || true
-        pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null)
-        [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
-        wait "$child"
+        start
+        while read -r command; do
+            case $command in
+                stop) stop ;;
+                start) start ;;
+            esac
+        done
+        stop
         rm -rf "$dir"
         """#
 
-    private static func binaries() throws -> String {
-        let base = "/usr/lib/postgresql"
-        let versions = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
-        guard let newest = versions.compactMap(Int.init).max(),
-            FileManager.default.isExecutableFile(atPath: "\(base)/\(newest)/bin/postgres")
-        else {
-            throw PostgreSQLServerError.failed(
-                "no PostgreSQL server under \(base) (install Debian's postgresql package; .ci/run does)")
+    /// Stops the server (fast shutdown: sessions are ended) and returns once it no longer answers.
+    /// Only on a server of one's own, never on ``shared``.
+    public func stop() async throws {
+        let running = try await started()
+        try running.lifeline.fileHandleForWriting.write(contentsOf: Data("stop\n".utf8))
+        try await Self.waitFor("the server to stop", logPath: running.endpoint.logPath) {
+            !FileManager.default.fileExists(atPath: running.directory + "/data/postmaster.pid")
         }
-        return "\(base)/\(newest)/bin"
     }
 
-    private static func isReady(port: Int) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/pg_isready")
-        process.arguments = ["-q", "-h", "127.0.0.1", "-p", "\(port)"]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+    /// Starts a server ``stop()`` stopped, on the same port, and returns once it answers.
+    public func start() async throws {
+        let running = try await started()
+        try running.lifeline.fileHandleForWriting.write(contentsOf: Data("start\n".utf8))
+        try await Self.waitFor("the server to start again", logPath: running.endpoint.logPath) {
+            try Self.isReady(port: running.endpoint.port)
+        }
     }
 
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw PostgreSQLServerError.failed("socket(): \(errno)") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+    private func started() async throws -> Running {
+        _ = try await endpoint()
+        return try await starting!.value
+    }
+
+    /// Polls `condition` every 100 ms for 60 s at most; the error holds the server's log.
+    private static func waitFor(_ what: String, logPath: String, _ condition: () throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while try !condition() {
+            guard Date() < deadline else {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw PostgreSQLServerError.failed("timed out waiting for \(what); the server logged:\n\(log)")
             }
-        }
-        guard bound else { throw PostgreSQLServerError.failed("cannot bind a loopback port: \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func makeCertificate(in directory: String) throws {
-        try run(
-            "/usr/bin/openssl",
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-                "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", directory + "/server.key", "-out", directory + "/server.crt",
-            ])
-        chmod(directory + "/server.key", 0o600)
-    }
-
-    private static func write(_ text: String, to path: String) throws {
-        guard
-            FileManager.default.createFile(
-                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw PostgreSQLServerError.failed("cannot write \(path)") }
-    }
-
-    private static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgreSQLServerError.failed(
-                "\(tool) \(arguments.first ?? ""): exit \(process.terminationStatus): \(text)")
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 }

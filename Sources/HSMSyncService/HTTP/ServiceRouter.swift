@@ -1,5 +1,6 @@
 public import Hummingbird
 import Logging
+import PostgresKit
 
 /// Builds the router from ``APIRoutes/all``: every route checks its access before its handler runs.
 public enum ServiceRouter {
@@ -49,6 +50,13 @@ struct APIErrorMiddleware: RouterMiddleware {
             }
             throw APIError(
                 error.status, code: code, error.status.code < 500 ? error.status.reasonPhrase : "internal error")
+        } catch let error where error is StateStoreError || error is PSQLError {
+            // The database is down or restarting: the store reconnects on a later request.
+            environment.logger.error(
+                "request failed: state database unavailable",
+                metadata: ["path": "\(request.uri.path)", "error": "\(StateStoreError.describe(error))"])
+            throw APIError(
+                .serviceUnavailable, code: "database-unavailable", "the state database is unavailable; try again later")
         } catch {
             environment.logger.error(
                 "request failed", metadata: ["path": "\(request.uri.path)", "error": "\(String(describing: error))"])

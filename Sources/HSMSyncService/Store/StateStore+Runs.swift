@@ -33,7 +33,7 @@ extension StateStore {
 
     /// One run, with its report.
     public func run(id: String) async throws -> RunRecord? {
-        try await reader.raw("SELECT * FROM runs WHERE id = \(bind: id)").first().map(Self.decodeRun)
+        try await readConnection().raw("SELECT * FROM runs WHERE id = \(bind: id)").first().map(Self.decodeRun)
     }
 
     /// Runs newest first, optionally of one kind, older than the run `before`.
@@ -56,12 +56,12 @@ extension StateStore {
         }
         query.appendInterpolation(unsafeRaw: " ORDER BY queued_at DESC, id DESC LIMIT ")
         query.appendInterpolation(bind: max(1, min(limit, 500)))
-        return try await reader.raw(query).all().map(Self.decodeRun)
+        return try await readConnection().raw(query).all().map(Self.decodeRun)
     }
 
     /// The newest finished run of `kind` that produced a report (the current audit).
     public func latestFinished(_ kind: RunKind) async throws -> RunRecord? {
-        try await reader.raw(
+        try await readConnection().raw(
             """
             SELECT * FROM runs WHERE kind = \(bind: kind.rawValue) AND report IS NOT NULL \
             ORDER BY queued_at DESC LIMIT 1
@@ -71,7 +71,7 @@ extension StateStore {
 
     /// When a run of `kind` was last queued by anyone (the scheduler's "did I miss one").
     public func lastQueued(_ kind: RunKind) async throws -> Date? {
-        let row = try await reader.raw(
+        let row = try await readConnection().raw(
             "SELECT MAX(queued_at) AS latest FROM runs WHERE kind = \(bind: kind.rawValue)"
         ).first()
         return try row?.decodeNil(column: "latest") == false

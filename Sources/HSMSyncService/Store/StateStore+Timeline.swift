@@ -103,7 +103,7 @@ extension StateStore {
     /// Every key the timeline knows, sorted by label, id and class.
     public func keyTimeline() async throws -> [KeyTimelineEntry] {
         var holdings: [String: [String: KeyTimelineEntry.Holding]] = [:]
-        for row in try await reader.raw("SELECT key_id, hsm, state, first_seen_at FROM key_holdings").all() {
+        for row in try await readConnection().raw("SELECT key_id, hsm, state, first_seen_at FROM key_holdings").all() {
             let state = HoldingState(rawValue: try row.decode(column: "state", as: String.self)) ?? .unknown
             holdings[try row.decode(column: "key_id", as: String.self), default: [:]][
                 try row.decode(column: "hsm", as: String.self)] = .init(
@@ -111,7 +111,8 @@ extension StateStore {
                     firstSeenAt: state == .present
                         ? Date(timeIntervalSince1970: try row.decode(column: "first_seen_at", as: Double.self)) : nil)
         }
-        return try await reader.raw("SELECT * FROM keys ORDER BY label, ckaid, object_class").all().map { row in
+        return try await readConnection().raw("SELECT * FROM keys ORDER BY label, ckaid, object_class").all().map {
+            row in
             let first = try row.decode(column: "first_seen_at", as: Double.self)
             let everywhere = try row.decode(column: "present_everywhere_at", as: Double?.self)
             return KeyTimelineEntry(
@@ -128,7 +129,7 @@ extension StateStore {
 
     /// When the oldest key that is not yet on every HSM was first seen (`nil`: every key is everywhere).
     public func oldestKeyNotEverywhere() async throws -> Date? {
-        let row = try await reader.raw(
+        let row = try await readConnection().raw(
             "SELECT MIN(first_seen_at) AS oldest FROM keys WHERE present_everywhere_at IS NULL"
         ).first()
         return try row?.decode(column: "oldest", as: Double?.self).map(Date.init(timeIntervalSince1970:))

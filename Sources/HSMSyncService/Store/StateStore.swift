@@ -14,11 +14,10 @@ import SQLiteKit
 /// transaction, so nothing interleaves inside a change.
 public actor StateStore {
     /// The connection every write goes through, one writer at a time (``exclusively(_:)``).
-    let database: any SQLDatabase
-    /// A second connection for reads: it sees only committed transactions, so a read never
-    /// observes a write half done.
-    let reader: any SQLDatabase
-    private let backend: StoreBackend
+    var database: any SQLDatabase { backend.writer }
+    private var backend: StoreBackend
+    /// A reconnection in progress, which every caller waits for.
+    private var reconnecting: Task<Void, any Error>?
     private var writing = false
     private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     /// Where it lives, for messages.
@@ -32,8 +31,6 @@ public actor StateStore {
     private init(backend: StoreBackend, location: DatabaseLocation, holdsInstanceLock: Bool) {
         self.backend = backend
         self.holdsInstanceLock = holdsInstanceLock
-        self.database = backend.writer
-        self.reader = backend.reader
         self.location = location
     }
 
@@ -77,9 +74,49 @@ public actor StateStore {
         await backend.close()
     }
 
-    /// Whether the database answers (`/readyz`).
+    /// Whether the database answers (`/readyz`), reconnecting first when it had gone away.
     public func ping() async -> Bool {
-        (try? await reader.raw("SELECT 1 AS one").first()) != nil
+        (try? await readConnection().raw("SELECT 1 AS one").first()) != nil
+    }
+
+    /// A second connection for reads: it sees only committed transactions, so a read never
+    /// observes a write half done.
+    func readConnection() async throws -> any SQLDatabase {
+        try await ensureConnected()
+        return backend.reader
+    }
+
+    /// Connects again when PostgreSQL dropped the connections (a restart, a failover, a network
+    /// cut), and takes the instance lock again: the first call after the database is back works,
+    /// without restarting the service. A transaction the drop cut short was rolled back by the
+    /// server; it is never continued on the new connection.
+    ///
+    /// - Parameter forWriter: only the writer (``exclusively(_:)``, before its body) reconnects
+    ///   while a write is in progress; a reader then fails instead, so that no statement of a
+    ///   write ever moves to a new connection, outside its transaction.
+    func ensureConnected(forWriter: Bool = false) async throws {
+        guard !backend.isOpen(), let reopen = backend.reopen else { return }
+        if let reconnecting { return try await reconnecting.value }
+        guard forWriter || !writing else {
+            throw StateStoreError.cannotOpen(
+                location.description, reason: "the connection was lost; it is restored after the write in progress")
+        }
+        let task = Task {
+            await backend.close()
+            let fresh = try await reopen()
+            if holdsInstanceLock {
+                do {
+                    try await InstanceLock.take(on: fresh.writer, location: location)
+                } catch {
+                    await fresh.close()
+                    throw error
+                }
+            }
+            backend = fresh
+        }
+        reconnecting = task
+        defer { reconnecting = nil }
+        try await task.value
     }
 
     /// Runs `body` as the only writer: the actor is re-entered at every `await`, and two writers on
@@ -93,6 +130,7 @@ public actor StateStore {
             writing = false
             if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
         }
+        try await ensureConnected(forWriter: true)
         return try await body()
     }
 

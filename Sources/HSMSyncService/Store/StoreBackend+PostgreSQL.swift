@@ -34,6 +34,13 @@ extension StoreBackend {
         configuration.options.connectTimeout = .seconds(10)
         // pg_stat_activity names the instance: an operator (and a second instance) sees who is connected.
         configuration.options.additionalStartupParameters = [("application_name", "hsmsync serve \(instance)")]
+        return try await connected(configuration, location: location, logger: logger)
+    }
+
+    /// The writer and the reader on `configuration`; its ``reopen`` connects the same way again.
+    private static func connected(
+        _ configuration: PostgresConnection.Configuration, location: DatabaseLocation, logger: Logger
+    ) async throws -> StoreBackend {
         func connect(_ id: Int) async throws -> PostgresConnection {
             do {
                 return try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger)
@@ -55,7 +62,8 @@ extension StoreBackend {
             close: {
                 try? await reader.close()
                 try? await writer.close()
-            })
+            }, isOpen: { !writer.isClosed && !reader.isClosed },
+            reopen: { try await connected(configuration, location: location, logger: logger) })
     }
 
     private static func tls(_ mode: DatabaseTLS, location: DatabaseLocation) throws

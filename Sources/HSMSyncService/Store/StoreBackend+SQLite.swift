@@ -41,6 +41,6 @@ extension StoreBackend {
             close: {
                 try? await reader.close()
                 try? await writer.close()
-            })
+            }, isOpen: { true }, reopen: nil)
     }
 }

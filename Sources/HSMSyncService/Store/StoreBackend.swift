@@ -18,4 +18,9 @@ struct StoreBackend: Sendable {
     let begin: String
     /// Closes both connections.
     let close: @Sendable () async -> Void
+    /// Whether both connections are still open: PostgreSQL's end when the server restarts or the
+    /// network drops them; a SQLite file's never do.
+    let isOpen: @Sendable () -> Bool
+    /// Connects afresh, with what the first connection used (`nil`: never needed).
+    let reopen: (@Sendable () async throws -> StoreBackend)?
 }

@@ -7,8 +7,9 @@ import Testing
 @Suite("hsmsync serve on PostgreSQL")
 struct ServicePostgreSQLTests {
     /// A ServiceFixture whose `service.database` is a fresh database on the test server.
-    static func fixture(_ prefix: String) async throws -> (ServiceFixture, PostgreSQLServer.Endpoint, String) {
-        let server = PostgreSQLServer.shared
+    static func fixture(_ prefix: String, server: PostgreSQLServer = .shared) async throws -> (
+        ServiceFixture, PostgreSQLServer.Endpoint, String
+    ) {
         let endpoint = try await server.endpoint()
         let database = try await server.makeDatabase()
         let fixture = try await ServiceFixture(
@@ -72,6 +73,42 @@ struct ServicePostgreSQLTests {
         let second = try fixture.start()
         #expect(try await second.request("GET", "/readyz").status == 200)
         #expect(second.stop().status == 0)
+    }
+
+    @Test(
+        "PostgreSQL stopped under a running service: /readyz 503 and POST /v1/audits 503 while it is down; once it is back, without a restart, readiness returns and an audit runs and is stored"
+    )
+    func databaseOutage() async throws {
+        let server = PostgreSQLServer()
+        let (fixture, endpoint, database) = try await Self.fixture("svc-pg-down", server: server)
+        let service = try fixture.start()
+        #expect(try await service.request("GET", "/readyz").status == 200)
+
+        try await server.stop()
+        try await ServiceProcess.waitUntil(timeout: .seconds(30), "/readyz 503 with the database stopped") {
+            try await service.request("GET", "/readyz").status == 503
+        }
+        let refused = try await service.json("POST", "/v1/audits", token: fixture.operatorToken)
+        #expect(refused.status == 503, "\(refused)")
+        #expect((refused.object["error"] as? [String: Any])?["code"] as? String == "database-unavailable", "\(refused)")
+
+        try await server.start()
+        try await ServiceProcess.waitUntil(timeout: .seconds(30), "/readyz 200 with the database back") {
+            try await service.request("GET", "/readyz").status == 200
+        }
+        let accepted = try await service.json("POST", "/v1/audits", token: fixture.operatorToken)
+        #expect(accepted.status == 202, "\(accepted)")
+        let id = try #require(accepted.object["id"] as? String)
+        try await ServiceProcess.waitUntil(
+            timeout: .seconds(60), "audit \(id) finished",
+            state: { await service.text("/v1/runs/\(id)", token: fixture.readerToken) }
+        ) {
+            let run = try await service.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object
+            return run["state"] as? String == "succeeded"
+        }
+        let stored = try await server.psql(endpoint, database: database, "SELECT count(*) FROM runs")
+        #expect(stored == "1", "only the audit after the outage was recorded")
+        #expect(service.stop().status == 0)
     }
 
     @Test("A wrong password: serve --check fails with PostgreSQL's reason (exit 3), never the password")
