@@ -10,6 +10,7 @@ extension Fleet {
     {
         let mapping = try value.mapping(allowedKeys: [
             "instance", "listen", "tls", "database", "databasePassword", "tokens", "schedule", "sync", "alerts",
+            "lease",
             "metrics",
         ])
         let instanceValue = try mapping.required("instance")
@@ -62,12 +63,21 @@ extension Fleet {
             }
         }
 
+        var leaseSeconds = ServiceSettings.defaultLeaseSeconds
+        if let leaseValue = mapping.optional("lease") {
+            guard let seconds = Self.duration(try leaseValue.string()), seconds >= 2, seconds <= 300 else {
+                throw leaseValue.error("expected a duration from 2s to 5m, e.g. 15s")
+            }
+            leaseSeconds = seconds
+        }
+
         return ServiceSettings(
             instance: instance, listen: listen, tls: tls,
             database: database ?? .sqlite(path: stateDirectory + "/hsmsync.sqlite"),
             databasePassword: databasePassword, tokensPath: resolve(String(tokensText.dropFirst(5))),
             schedule: try parseSchedule(mapping.optional("schedule")), sync: try parseSync(mapping.optional("sync")),
-            alerts: try parseAlerts(mapping.optional("alerts")), metricsNeedToken: metricsNeedToken)
+            alerts: try parseAlerts(mapping.optional("alerts")), metricsNeedToken: metricsNeedToken,
+            leaseSeconds: leaseSeconds)
     }
 
     private static func parseListen(_ value: YAMLValue) throws(YAMLError) -> ListenAddress {

@@ -15,12 +15,19 @@ public struct ServiceSettings: Sendable, Hashable {
     public let alerts: [AlertTarget]
     /// Whether `/metrics` needs a reader token (default: no, for Prometheus on a private network).
     public let metricsNeedToken: Bool
+    /// How long the leader lease lasts without a renewal (`service.lease`, seconds): the longest a
+    /// dead leader's work waits for another instance. Renewed every third of it.
+    public let leaseSeconds: Double
+
+    /// The default lease: a dead leader is replaced within about 15 s.
+    public static let defaultLeaseSeconds = 15.0
 
     public init(
         instance: String, listen: ListenAddress, tls: TLSSettings?, database: DatabaseLocation,
         databasePassword: PINSource?, tokensPath: String, schedule: ScheduleSettings, sync: SyncSettings,
-        alerts: [AlertTarget], metricsNeedToken: Bool
+        alerts: [AlertTarget], metricsNeedToken: Bool, leaseSeconds: Double = defaultLeaseSeconds
     ) {
+        self.leaseSeconds = leaseSeconds
         self.instance = instance
         self.listen = listen
         self.tls = tls

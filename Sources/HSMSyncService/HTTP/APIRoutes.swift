@@ -51,7 +51,9 @@ public enum APIRoutes {
             .post, "/v1/audits", id: "startAudit", access: .role(.operator), summary: "Run an audit now",
             responses: [
                 202: "Queued: follow /v1/runs/{id}", 400: "A body that is not {} or empty", 403: "A reader token",
-                409: "An audit is already queued or running", 413: "A body over 64 KiB",
+                409:
+                    "An audit is already queued or running, or this instance is a follower (`leader` names the leader)",
+                413: "A body over 64 KiB",
             ].merging(errors) { first, _ in first }, handler: RunRoutes.startAudit),
         APIRoute(
             .get, "/v1/findings", id: "listFindings", access: .role(.reader),
@@ -77,7 +79,9 @@ public enum APIRoutes {
             summary: "Apply the plan, as `hsmsync reconcile --apply` does",
             responses: [
                 202: "Queued: follow /v1/runs/{id}", 400: "A body that is not {} or empty", 403: "A reader token",
-                409: "A reconcile or sync is queued or running", 413: "A body over 64 KiB",
+                409:
+                    "A reconcile or sync is queued or running, or this instance is a follower (`leader` names the leader)",
+                413: "A body over 64 KiB",
             ].merging(errors) { first, _ in first }, handler: RunRoutes.startReconcile),
         APIRoute(
             .get, "/v1/runs/{id}", id: "getRun", access: .role(.reader),

@@ -12,6 +12,10 @@ struct AuditScheduler: Service {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            // Only the leader schedules; an instance that becomes leader later catches up then.
+            while !coordinator.leadership.isLeader {
+                try await Task.sleep(for: .milliseconds(250))
+            }
             try await catchUp()
             let current = coordinator.fleet.service?.schedule.audit
             logger.info("audit schedule ready", metadata: ["schedule": "\(current?.description ?? "none")"])
@@ -48,6 +52,8 @@ struct AuditScheduler: Service {
     private func queue(requestedBy: String) async {
         do {
             _ = try await coordinator.submit(.audit, requestedBy: requestedBy)
+        } catch RunRefused.notLeader(let leader) {
+            logger.info("scheduled audit left to the leader", metadata: ["leader": "\(leader?.instance ?? "none")"])
         } catch {
             logger.warning("scheduled audit not queued", metadata: ["reason": "\(error)"])
         }

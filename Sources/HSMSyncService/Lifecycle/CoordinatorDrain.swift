@@ -6,7 +6,6 @@ import ServiceLifecycle
 /// abandon it (the replication journal makes an abandoned copy recoverable on the next run).
 struct CoordinatorDrain: Service {
     let coordinator: ServiceCoordinator
-    let store: StateStore
     let deadline: Duration
     let logger: Logger
 
@@ -31,6 +30,5 @@ struct CoordinatorDrain: Service {
                 "the operation in flight did not finish in time: abandoned; the next run recovers it from the journal")
             await coordinator.abandon()
         }
-        await store.close()
     }
 }

@@ -42,10 +42,10 @@ public enum ServiceCheck {
             await store.close()
             passed.append("state database: \(path), schema readable")
         case .postgres:
-            // Connects, authenticates and reads (or creates) the schema; does not take the instance lock.
+            // Connects, authenticates and reads (or creates) the schema.
             let store = try await StateStore.open(
                 settings.database, password: settings.databasePassword, instance: "\(settings.instance) (check)",
-                exclusive: false, logger: logger)
+                logger: logger)
             await store.close()
             passed.append("state database: \(settings.database), connected, schema readable")
         case .sqlite:

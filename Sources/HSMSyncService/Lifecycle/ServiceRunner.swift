@@ -47,12 +47,19 @@ public struct ServiceRunner: Sendable {
                 if case .webhook(let url) = $0 { return URL(string: url) }
                 return nil
             }, store: store, instance: settings.instance, logger: logger)
+        let leadership = Leadership(instance: settings.instance)
         let coordinator = ServiceCoordinator(
             fleet: fleet, instance: settings.instance, store: store, connector: connector, logger: logger,
-            alerts: alerts, metrics: metrics)
+            alerts: alerts, metrics: metrics, leadership: leadership)
         try await coordinator.restore()
         let environment = ServiceEnvironment(
             coordinator: coordinator, store: store, metrics: metrics, tokens: tokens, fleet: fleet, logger: logger)
+
+        let election = LeaderElection(
+            store: store, leadership: leadership, seconds: settings.leaseSeconds, metrics: metrics, logger: logger,
+            elected: { await coordinator.elected(epoch: $0) })
+        // Claimed once before listening: a lone instance answers its first request as the leader.
+        await election.claim()
 
         let server: HTTPServerBuilder =
             try settings.tls.map { try .tls(.http1(), tlsConfiguration: try Self.tls($0)) } ?? .http1()
@@ -63,7 +70,9 @@ public struct ServiceRunner: Sendable {
             configuration: .init(
                 address: .hostname(listen.host, port: listen.port), serverName: "hsmsync", backlog: 1024),
             services: [
-                CoordinatorDrain(coordinator: coordinator, store: store, deadline: shutdownDeadline, logger: logger),
+                // First, so that it stops last: the drain below finishes under a lease still renewed.
+                election,
+                CoordinatorDrain(coordinator: coordinator, deadline: shutdownDeadline, logger: logger),
                 AuditScheduler(coordinator: coordinator, store: store, logger: logger),
                 WatchLoop(coordinator: coordinator),
                 ReloadOnHangup(reload: reload),
@@ -77,7 +86,14 @@ public struct ServiceRunner: Sendable {
                         "instance": "\(settings.instance)", "fleet": "\(fleet.name)",
                     ])
             }, logger: logger)
-        try await application.runService()
+        // Closed once every service has ended: the last, the election, still writes (it lets the lease go).
+        do {
+            try await application.runService()
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
         logger.info("stopped")
     }
 

@@ -16,6 +16,8 @@ public final class ServiceMetrics: Sendable {
     private let copies: Counter
     private let lastSuccessfulAudit: Gauge
     private let auditUnrecorded: Counter
+    private let leaderGauge: Gauge
+    private let fenced: Counter
 
     public init(fleet: String, instance: String) {
         self.fleet = fleet
@@ -24,11 +26,15 @@ public final class ServiceMetrics: Sendable {
             descriptor: Self.name("service", "info", help: "1, labelled with the instance and the hsmsync version."),
             labels: labels + [("instance", instance), ("version", HSMSyncVersion.current)]
         ).set(to: 1)
-        registry.makeGauge(
+        fenced = registry.makeCounter(
+            descriptor: Self.name(
+                "service", "fenced_writes", unit: "total",
+                help: "Writes to an HSM or the log refused because this instance's leader term had ended."),
+            labels: labels)
+        leaderGauge = registry.makeGauge(
             descriptor: Self.name(
                 "service", "leader", help: "1 while this instance runs scheduled and automatic work."),
-            labels: labels + [("instance", instance)]
-        ).set(to: 1)
+            labels: labels + [("instance", instance)])
         let runBuckets: [Duration] = [
             .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(120),
             .seconds(600),
@@ -146,5 +152,17 @@ public final class ServiceMetrics: Sendable {
     /// The text exposition.
     public func exposition() -> [UInt8] {
         registry.emitToBuffer()
+    }
+}
+
+extension ServiceMetrics {
+    /// Whether this instance leads (`hsmsync_service_leader`).
+    func leader(_ isLeader: Bool) {
+        leaderGauge.set(to: isLeader ? 1 : 0)
+    }
+
+    /// A write refused by the epoch check (`hsmsync_service_fenced_writes_total`).
+    func fencedWrite() {
+        fenced.increment()
     }
 }

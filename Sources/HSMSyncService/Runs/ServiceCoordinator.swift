@@ -14,6 +14,8 @@ public actor ServiceCoordinator {
     let logger: Logger
     let alerts: AlertDispatcher
     let metrics: ServiceMetrics
+    /// Whether this instance leads: only the leader queues runs and watches the fleet.
+    public nonisolated let leadership: Leadership
     /// What the HTTP handlers read, without waiting for the coordinator: a watch cycle keeps the
     /// actor busy comparing tens of thousands of objects, and `/v1/status` must not wait for it.
     private nonisolated let published: Published
@@ -45,8 +47,9 @@ public actor ServiceCoordinator {
 
     public init(
         fleet: Fleet, instance: String, store: StateStore, connector: any HSMConnector, logger: Logger,
-        alerts: AlertDispatcher, metrics: ServiceMetrics
+        alerts: AlertDispatcher, metrics: ServiceMetrics, leadership: Leadership
     ) {
+        self.leadership = leadership
         self.instance = instance
         self.store = store
         self.connector = connector
@@ -70,12 +73,23 @@ public actor ServiceCoordinator {
         }
     }
 
+    /// A term began: runs other instances left queued or running are theirs no more (their leader
+    /// is gone or deposed, and fenced); they are marked failed, and the journal recovers any copy.
+    public func elected(epoch: Int) async {
+        do {
+            try await store.failRunsOfOtherInstances(than: instance, at: Date(), epoch: epoch)
+        } catch {
+            logger.error("cannot mark other instances' runs failed", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Queues a run; it starts when the work before it is done.
     ///
     /// - Throws: ``RunRefused`` when a run of the kind is already queued or running (audits,
     ///   reconciles), or the service is stopping.
     public func submit(_ kind: RunKind, requestedBy: String) async throws -> RunRecord {
         guard !stopping else { throw RunRefused.stopping }
+        guard leadership.isLeader else { throw RunRefused.notLeader(leader: leadership.leader) }
         for job in queue + (current.map { [$0] } ?? []) {
             if case .run(let queued) = job, queued.kind == kind || (kind == .reconcile && queued.kind == .sync) {
                 throw RunRefused.alreadyQueued(id: queued.id)
@@ -106,7 +120,7 @@ public actor ServiceCoordinator {
 
     /// Asks for a watch cycle; dropped when other work is queued or running (the next one comes).
     public func requestWatch() {
-        guard !stopping, current == nil, queue.isEmpty else { return }
+        guard !stopping, leadership.isLeader, current == nil, queue.isEmpty else { return }
         enqueue(.watch)
     }
 

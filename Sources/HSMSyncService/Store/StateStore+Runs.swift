@@ -91,6 +91,19 @@ extension StateStore {
         }
     }
 
+    /// Marks runs other instances left queued or running as failed: a new leader's first act.
+    public func failRunsOfOtherInstances(than instance: String, at date: Date, epoch: Int) async throws {
+        try await exclusively {
+            try await database.raw(
+                """
+                UPDATE runs SET state = 'failed', finished_at = \(bind: date.timeIntervalSince1970), \
+                error = \(bind: "its instance stopped leading before the run finished (\(instance) leads from epoch \(epoch))") \
+                WHERE instance <> \(bind: instance) AND state IN ('queued', 'running')
+                """
+            ).run()
+        }
+    }
+
     static func decodeRun(_ row: any SQLRow) throws -> RunRecord {
         func time(_ column: String) throws -> Date? {
             try row.decode(column: column, as: Double?.self).map(Date.init(timeIntervalSince1970:))

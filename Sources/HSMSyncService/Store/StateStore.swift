@@ -18,6 +18,7 @@ public actor StateStore {
     private var backend: StoreBackend
     /// A reconnection in progress, which every caller waits for.
     private var reconnecting: Task<Void, any Error>?
+    private var closed = false
     private var writing = false
     private var writeWaiters: [CheckedContinuation<Void, Never>] = []
     /// Where it lives, for messages.
@@ -25,12 +26,11 @@ public actor StateStore {
     /// The key timeline as last written, so that a watch cycle writes only what changed.
     var timelineCache: [String: ObservedKey]?
 
-    /// Whether this store holds the PostgreSQL instance lock.
-    private let holdsInstanceLock: Bool
+    /// The database's clock, as SQL (``StoreBackend/now``).
+    var now: String { backend.now }
 
-    private init(backend: StoreBackend, location: DatabaseLocation, holdsInstanceLock: Bool) {
+    private init(backend: StoreBackend, location: DatabaseLocation) {
         self.backend = backend
-        self.holdsInstanceLock = holdsInstanceLock
         self.location = location
     }
 
@@ -39,14 +39,10 @@ public actor StateStore {
     /// - Parameters:
     ///   - password: PostgreSQL only: where the password comes from (`service.databasePassword`).
     ///   - instance: the instance opening it, as the database's other clients see it.
-    ///   - exclusive: PostgreSQL only: hold the database for this instance until ``close()``; a
-    ///     second instance is refused, naming the first (several instances arrive with leader
-    ///     election). `serve --check` opens without it.
-    /// - Throws: ``StateStoreError`` when the database cannot be opened, when another (newer)
-    ///   version of hsmsync wrote it — never migrated downwards — or when another instance holds it.
+    /// - Throws: ``StateStoreError`` when the database cannot be opened, or when another (newer)
+    ///   version of hsmsync wrote it — never migrated downwards.
     public static func open(
-        _ location: DatabaseLocation, password: PINSource? = nil, instance: String = "hsmsync",
-        exclusive: Bool = true, logger: Logger
+        _ location: DatabaseLocation, password: PINSource? = nil, instance: String = "hsmsync", logger: Logger
     ) async throws -> StateStore {
         // Every statement is logged at debug: too much for the service's own debug log.
         var quiet = logger
@@ -58,19 +54,18 @@ public actor StateStore {
         case .postgres:
             backend = try await .postgres(location, password: password, instance: instance, logger: quiet)
         }
-        let locking = exclusive && backend.kind == .postgres
         do {
             try await prepare(backend, location: location)
-            if locking { try await InstanceLock.take(on: backend.writer, location: location) }
         } catch {
             await backend.close()
             throw error
         }
-        return StateStore(backend: backend, location: location, holdsInstanceLock: locking)
+        return StateStore(backend: backend, location: location)
     }
 
+    /// Closes the connections; nothing reconnects afterwards.
     public func close() async {
-        if holdsInstanceLock { await InstanceLock.release(on: database) }
+        closed = true
         await backend.close()
     }
 
@@ -87,8 +82,7 @@ public actor StateStore {
     }
 
     /// Connects again when PostgreSQL dropped the connections (a restart, a failover, a network
-    /// cut), and takes the instance lock again: the first call after the database is back works,
-    /// without restarting the service. A transaction the drop cut short was rolled back by the
+    /// cut): the first call after the database is back works, without restarting the service. A transaction the drop cut short was rolled back by the
     /// server; it is never continued on the new connection.
     ///
     /// - Parameter forWriter: only the writer (``exclusively(_:)``, before its body) reconnects
@@ -96,6 +90,7 @@ public actor StateStore {
     ///   write ever moves to a new connection, outside its transaction.
     func ensureConnected(forWriter: Bool = false) async throws {
         guard !backend.isOpen(), let reopen = backend.reopen else { return }
+        guard !closed else { throw StateStoreError.cannotOpen(location.description, reason: "the store is closed") }
         if let reconnecting { return try await reconnecting.value }
         guard forWriter || !writing else {
             throw StateStoreError.cannotOpen(
@@ -103,16 +98,7 @@ public actor StateStore {
         }
         let task = Task {
             await backend.close()
-            let fresh = try await reopen()
-            if holdsInstanceLock {
-                do {
-                    try await InstanceLock.take(on: fresh.writer, location: location)
-                } catch {
-                    await fresh.close()
-                    throw error
-                }
-            }
-            backend = fresh
+            backend = try await reopen()
         }
         reconnecting = task
         defer { reconnecting = nil }
@@ -140,7 +126,7 @@ public actor StateStore {
         let database = backend.writer
         do {
             try await transaction(on: database, begin: backend.begin) {
-                if backend.kind == .postgres { try await InstanceLock.serializeMigrations(on: database) }
+                if backend.kind == .postgres { try await MigrationLock.take(on: database) }
                 try await database.raw(
                     "CREATE TABLE IF NOT EXISTS hsmsync_schema (version BIGINT NOT NULL, written_by TEXT NOT NULL)"
                 ).run()
@@ -196,12 +182,10 @@ public actor StateStore {
 public enum StateStoreError: Error, CategorizedError, CustomStringConvertible {
     case cannotOpen(String, reason: String)
     case newerSchema(String, found: Int, writtenBy: String, supported: Int)
-    /// Another instance holds the PostgreSQL database (`holder`: its application name and address).
-    case heldByAnotherInstance(String, holder: String)
 
     public var category: FailureCategory {
         switch self {
-        case .cannotOpen, .heldByAnotherInstance: .runtime
+        case .cannotOpen: .runtime
         case .newerSchema: .invalidInput
         }
     }
@@ -214,9 +198,6 @@ public enum StateStoreError: Error, CategorizedError, CustomStringConvertible {
             "the state database \(location) has schema version \(found), written by hsmsync \(writer); "
                 + "this hsmsync reads versions up to \(supported) and never migrates a database downwards: "
                 + "run the newer hsmsync, or point service.database at another file"
-        case .heldByAnotherInstance(let location, let holder):
-            "the state database \(location) is held by another instance (\(holder)); this version runs one "
-                + "instance per database: stop that one first, or give this one its own database"
         }
     }
 }

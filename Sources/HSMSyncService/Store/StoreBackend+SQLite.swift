@@ -38,6 +38,7 @@ extension StoreBackend {
         }
         return StoreBackend(
             kind: .sqlite, writer: writer.sql(), reader: reader.sql(), begin: "BEGIN IMMEDIATE",
+            now: "((julianday('now') - 2440587.5) * 86400.0)",
             close: {
                 try? await reader.close()
                 try? await writer.close()

@@ -16,6 +16,9 @@ struct StoreBackend: Sendable {
     /// How a write transaction starts: SQLite must take its write lock at once (`BEGIN IMMEDIATE`),
     /// or two transactions that both read first deadlock on the upgrade.
     let begin: String
+    /// The database's clock in Unix seconds, as SQL: the leader lease is timed by it, never by an
+    /// instance's clock.
+    let now: String
     /// Closes both connections.
     let close: @Sendable () async -> Void
     /// Whether both connections are still open: PostgreSQL's end when the server restarts or the

@@ -7,7 +7,7 @@ import Testing
 @Suite("hsmsync serve on PostgreSQL")
 struct ServicePostgreSQLTests {
     /// A ServiceFixture whose `service.database` is a fresh database on the test server.
-    static func fixture(_ prefix: String, server: PostgreSQLServer = .shared) async throws -> (
+    static func fixture(_ prefix: String, server: PostgreSQLServer = .shared, lease: String? = nil) async throws -> (
         ServiceFixture, PostgreSQLServer.Endpoint, String
     ) {
         let endpoint = try await server.endpoint()
@@ -15,7 +15,8 @@ struct ServicePostgreSQLTests {
         let fixture = try await ServiceFixture(
             prefix,
             service: "  sync: {mode: plan, interval: 60s}\n  database: \(endpoint.url(database: database))\n"
-                + "  databasePassword: file:\(endpoint.passwordFile)\n", log: false)
+                + "  databasePassword: file:\(endpoint.passwordFile)\n" + (lease.map { "  lease: \($0)\n" } ?? ""),
+            log: false)
         return (fixture, endpoint, database)
     }
 
@@ -58,21 +59,60 @@ struct ServicePostgreSQLTests {
     }
 
     @Test(
-        "A second instance on the same database is refused with the first named (exit 3); once the first stops, it starts"
+        "Three instances on one database: one leads; followers serve reads and answer POST with 409 naming the leader; kill -9 the leader and another leads within the lease time plus one renewal"
     )
-    func secondInstanceRefused() async throws {
-        let (fixture, _, _) = try await Self.fixture("svc-pg-two")
-        let first = try fixture.start()
-        let refused = try fixture.fleet.hsmsync(["serve", "--fleet", fixture.fleet.path])
-        #expect(refused.status == 3, "\(refused)")
-        #expect(
-            refused.stderr.contains("held by another instance (hsmsync serve svc-pg-two-1 from 127.0.0.1)"),
-            "\(refused)")
-        // A crash releases it as well as a stop: the server ends the session lock with the connection.
-        #expect(first.stop(signal: SIGKILL).status != 0)
-        let second = try fixture.start()
-        #expect(try await second.request("GET", "/readyz").status == 200)
-        #expect(second.stop().status == 0)
+    func failover() async throws {
+        let (fixture, _, _) = try await Self.fixture("svc-pg-ha", lease: "3s")
+        var instances: [String: ServiceProcess] = [:]
+        for name in ["svc-pg-ha-1", "svc-pg-ha-2", "svc-pg-ha-3"] {
+            try Self.setInstance(name, in: fixture)
+            instances[name] = try fixture.start()
+        }
+        func roles() async throws -> [String: String] {
+            var roles: [String: String] = [:]
+            for (name, service) in instances where service.isRunning {
+                let status = try await service.json("GET", "/v1/status", token: fixture.readerToken).object
+                roles[name] = status["role"] as? String
+            }
+            return roles
+        }
+        var leader = ""
+        try await ServiceProcess.waitUntil(timeout: .seconds(30), "exactly one leader") {
+            let now = try await roles()
+            leader = now.first { $0.value == "leader" }?.key ?? ""
+            return now.values.filter { $0 == "leader" }.count == 1 && now.count == 3
+        }
+        let follower = try #require(instances.first { $0.key != leader }?.value)
+        let refused = try await follower.json("POST", "/v1/audits", token: fixture.operatorToken)
+        #expect(refused.status == 409, "\(refused)")
+        #expect((refused.object["leader"] as? [String: Any])?["instance"] as? String == leader, "\(refused)")
+        #expect((refused.object["error"] as? [String: Any])?["code"] as? String == "not-leader", "\(refused)")
+        #expect(try await follower.request("GET", "/v1/audits", token: fixture.readerToken).status == 200)
+
+        let killed = ContinuousClock.now
+        #expect(instances[leader]!.stop(signal: SIGKILL).status != 0)
+        var next = ""
+        try await ServiceProcess.waitUntil(timeout: .seconds(30), "a new leader") {
+            next = try await roles().first { $0.value == "leader" }?.key ?? ""
+            return !next.isEmpty
+        }
+        let failover = ContinuousClock.now - killed
+        print("failover after kill -9 of the leader (lease 3 s, renewal every 1 s): \(failover)")
+        #expect(failover < .seconds(3 + 1 + 2), "lease + one renewal (+ 2 s for polling and a loaded machine)")
+        let accepted = try await instances[next]!.json("POST", "/v1/audits", token: fixture.operatorToken)
+        #expect(accepted.status == 202, "\(accepted)")
+        for (name, service) in instances where name != leader {
+            #expect(service.stop().status == 0)
+        }
+    }
+
+    /// Rewrites the fleet file's `instance:` (each instance started from it keeps the name it read).
+    static func setInstance(_ name: String, in fixture: ServiceFixture) throws {
+        let text = try String(contentsOfFile: fixture.fleet.path, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("  instance: ") ? "  instance: \(name)" : String(line)
+        }
+        try lines.joined(separator: "\n").write(toFile: fixture.fleet.path, atomically: true, encoding: .utf8)
     }
 
     @Test(

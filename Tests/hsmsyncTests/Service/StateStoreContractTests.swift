@@ -82,23 +82,39 @@ struct StateStoreContractTests {
     }
 
     @Test(
-        "PostgreSQL: a second exclusive open is refused naming the holder; a non-exclusive one (serve --check) is not")
-    func exclusive() async throws {
-        let (location, password, keep) = try await Self.location(.postgres)
+        "Leader lease: the first claim leads at epoch 1; a renewal keeps the epoch; another instance cannot take it until it lapses by the database's clock or is released, and then the epoch goes up; a deposed epoch is never confirmed",
+        arguments: Backend.allCases)
+    func lease(_ backend: Backend) async throws {
+        let (location, password, keep) = try await Self.location(backend)
         defer { withExtendedLifetime(keep) {} }
-        let first = try await StateStore.open(location, password: password, instance: "site-a", logger: Self.logger)
-        await #expect {
-            _ = try await StateStore.open(location, password: password, instance: "site-b", logger: Self.logger)
-        } throws: { error in
-            "\(error)".contains("held by another instance (hsmsync serve site-a from 127.0.0.1)")
+        let store = try await StateStore.open(location, password: password, instance: "a", logger: Self.logger)
+        #expect(try await store.lease() == nil)
+        let first = try await store.claimLease(instance: "a", epoch: nil, seconds: 30)
+        #expect(first.holder == "a" && first.epoch == 1 && !first.lapsed, "\(first)")
+        let renewed = try await store.claimLease(instance: "a", epoch: 1, seconds: 30)
+        #expect(renewed.holder == "a" && renewed.epoch == 1 && renewed.expiresAt >= first.expiresAt, "\(renewed)")
+        let refused = try await store.claimLease(instance: "b", epoch: nil, seconds: 30)
+        #expect(refused.holder == "a" && refused.epoch == 1, "\(refused)")
+        // "a" restarted: it no longer knows its epoch, so it waits like anyone else.
+        #expect(try await store.claimLease(instance: "a", epoch: nil, seconds: 30).epoch == 1)
+        #expect(try await store.confirmLease(instance: "a", epoch: 1, margin: 1))
+        #expect(try await !store.confirmLease(instance: "a", epoch: 1, margin: 60), "less than the margin left")
+        #expect(try await !store.confirmLease(instance: "b", epoch: 1, margin: 0))
+
+        try await store.releaseLease(instance: "a", epoch: 1)
+        let taken = try await store.claimLease(instance: "b", epoch: nil, seconds: 1)
+        #expect(taken.holder == "b" && taken.epoch == 2, "\(taken)")
+        #expect(try await !store.confirmLease(instance: "a", epoch: 1, margin: 0), "the old epoch is fenced")
+        // Lapse by the database's clock: wait on the lease itself, not on a sleep of this host.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await store.lease()?.lapsed != true {
+            try #require(ContinuousClock.now < deadline, "the lease never lapsed")
+            try await Task.sleep(for: .milliseconds(50))
         }
-        let check = try await StateStore.open(
-            location, password: password, instance: "site-b", exclusive: false, logger: Self.logger)
-        #expect(await check.ping())
-        await check.close()
-        await first.close()
-        let second = try await StateStore.open(location, password: password, instance: "site-b", logger: Self.logger)
-        await second.close()
+        #expect(try await !store.confirmLease(instance: "b", epoch: 2, margin: 0), "a lapsed lease confirms nothing")
+        let again = try await store.claimLease(instance: "b", epoch: 2, seconds: 30)
+        #expect(again.holder == "b" && again.epoch == 3, "a lapsed term taken again is a new term: \(again)")
+        await store.close()
     }
 
     @Test("PostgreSQL: a schema from a newer hsmsync is refused, not migrated downwards")

@@ -83,6 +83,8 @@ enum RunRoutes {
         let run: RunRecord
         do {
             run = try await environment.coordinator.submit(kind, requestedBy: "token:\(context.tokenName ?? "?")")
+        } catch RunRefused.notLeader(let leader) {
+            throw APIError.notLeader(leader)
         } catch let refused as RunRefused {
             throw APIError(.conflict, code: "busy", refused.description)
         }

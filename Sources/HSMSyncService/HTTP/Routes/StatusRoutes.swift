@@ -6,7 +6,10 @@ import Hummingbird
 struct StatusDocument: Codable, Sendable {
     struct Leader: Codable, Sendable {
         let instance: String
+        /// When this instance saw the term begin.
         let since: Date
+        /// The lease's epoch: it goes up at every change of leader.
+        let epoch: Int
     }
 
     struct LastAudit: Codable, Sendable {
@@ -21,7 +24,10 @@ struct StatusDocument: Codable, Sendable {
     let status: FleetSnapshot.Status
     let since: Date
     let instance: String
-    let leader: Leader
+    /// `leader` (runs scheduled and automatic work) or `follower` (serves reads).
+    let role: String
+    /// `null` while no instance holds the lease.
+    let leader: Leader?
     let lastAudit: LastAudit?
     let hsms: [FleetSnapshot.HSM]
     let syncMode: String
@@ -50,11 +56,12 @@ enum StatusRoutes {
         let coordinator = environment.coordinator
         let snapshot = coordinator.snapshot
         let fleet = coordinator.fleet
-        let startedAt = coordinator.startedAt
+        let leader = coordinator.leadership.leader
         let audit = try await environment.store.runs(kind: .audit, limit: 1).first
         return StatusDocument(
             fleet: fleet.name, status: snapshot.status, since: snapshot.since, instance: environment.instance,
-            leader: .init(instance: environment.instance, since: startedAt),
+            role: coordinator.leadership.isLeader ? "leader" : "follower",
+            leader: leader.map { .init(instance: $0.instance, since: $0.since, epoch: $0.epoch) },
             lastAudit: audit.map {
                 .init(id: $0.id, startedAt: $0.startedAt, finishedAt: $0.finishedAt, status: $0.status, state: $0.state)
             },
