@@ -11,9 +11,10 @@ extension ParityAudit {
     /// - Parameter reportDigest: SHA-256 of the report's compact JSON as audited (before `record`
     ///   is added), which the entry keeps.
     /// - Parameter actor: who the entry names (the service names itself).
+    /// - Parameter fence: passed before the entry is appended (a leader's term, in the service).
     public static func record(
         _ report: AuditReport, fleet: Fleet, connector: any HSMConnector, reportDigest: AuditDigest,
-        actor: AuditActor = .operatorOnThisHost
+        actor: AuditActor = .operatorOnThisHost, fence: (any WriteFence)? = nil
     ) async -> AuditReport {
         guard fleet.log != nil else { return report }
         let trail: AuditTrail
@@ -22,6 +23,7 @@ extension ParityAudit {
         } catch {
             return report.with(record: .failed(error))
         }
+        if let fence { await trail.fence(with: fence) }
         do {
             try await trail.record(
                 report.auditEntry(actor: trail.actor, reportDigest: reportDigest, fleetDigest: fleet.fileDigest))

@@ -17,6 +17,8 @@ public actor AuditTrail {
     public nonisolated let isEnabled: Bool
     /// The log-key HSM's worker when the trail opened it (and so closes it).
     private let ownedKeyWorker: (any HSMEndpoint)?
+    /// Checked before every append and checkpoint (``fence(with:)``).
+    private var fence: (any WriteFence)?
 
     init(log: AuditLog?, actor: AuditActor, ownedKeyWorker: (any HSMEndpoint)?) {
         self.log = log
@@ -91,10 +93,17 @@ public actor AuditTrail {
         get async { await log?.headMarkAdoption }
     }
 
+    /// From now on, every append and checkpoint first passes `fence`: a deposed leader's entries
+    /// never reach the log.
+    public func fence(with fence: any WriteFence) {
+        self.fence = fence
+    }
+
     /// Appends an entry (durable when this returns); `nil` when the trail is disabled.
     @discardableResult
     public func record(_ draft: AuditEntryDraft) async throws -> AppendReceipt? {
         guard let log else { return nil }
+        try await fence?.check()
         return try await log.append(draft)
     }
 
@@ -102,6 +111,7 @@ public actor AuditTrail {
     @discardableResult
     public func record(contentsOf drafts: [AuditEntryDraft]) async throws -> [AppendReceipt] {
         guard let log, !drafts.isEmpty else { return [] }
+        try await fence?.check()
         return try await log.append(contentsOf: drafts)
     }
 
@@ -121,6 +131,7 @@ public actor AuditTrail {
     @discardableResult
     public func checkpoint() async throws -> CheckpointReceipt? {
         guard let log else { return nil }
+        try await fence?.check()
         return try await log.checkpoint()
     }
 

@@ -25,6 +25,7 @@ extension ReconcileRun {
         let batchSize: Int
         let events: EngineEvents
         let stop: StopRequest?
+        let fence: (any WriteFence)?
 
         func execute(_ plan: ReconcilePlan, scans: [HSMScan]) async throws -> Execution {
             let entries = ReplicationEntries(actor: trail.actor)
@@ -45,6 +46,8 @@ extension ReconcileRun {
                     execution.notDone += plan.copies[start...]
                     break
                 }
+                // Before the batch reaches the journal: a deposed leader announces nothing more.
+                try await fence?.check()
                 let batch = Array(plan.copies[start..<min(start + batchSize, plan.copies.count)])
                 start += batch.count
                 let operations = batch.map { copy in
@@ -85,6 +88,9 @@ extension ReconcileRun {
                     drafts.append(entries.abandoned(base, reason: why))
                     continue
                 }
+                // Outside the catch below: a refusal ends the run, it is not a failed copy. The
+                // batch's remaining intents stay in the journal for the leader that took over.
+                try await fence?.check()
                 let outcome: CopyProgress.Outcome
                 do {
                     let installed = try await copyOne(copy, operation: operation, base: base, drafts: &drafts)

@@ -36,9 +36,12 @@ public struct ReconcileRun: Sendable {
     ///   - events: each HSM's scan, the copies planned, and every copy as it ends.
     ///   - stop: asked between copies; once requested, the copy in flight ends as usual, no other
     ///     starts (announced ones are closed `not-started`), and the report says `interrupted`.
+    ///   - fence: passed before recovery, before each batch and before each copy (and by the
+    ///     trail before each append): when it refuses, the run ends there with ``FenceError``,
+    ///     leaving what it announced to the journal.
     public func run(
         _ fleet: Fleet, apply: Bool, trail injected: AuditTrail? = nil, events: EngineEvents = .ignored,
-        stop: StopRequest? = nil
+        stop: StopRequest? = nil, fence: (any WriteFence)? = nil
     ) async throws -> ReconcileReport {
         let started = ContinuousClock.now
         let generatedAt = Date()
@@ -57,11 +60,12 @@ public struct ReconcileRun: Sendable {
         } else {
             trail = try await AuditTrail.open(for: fleet, connector: connector, checkpointPolicy: .bulk())
         }
+        if let fence { await trail.fence(with: fence) }
         let report: ReconcileReport
         do {
             report = try await reconcile(
                 fleet, journal: journal, pending: pending, trail: trail, generatedAt: generatedAt, started: started,
-                events: events, stop: stop)
+                events: events, stop: stop, fence: fence)
         } catch {
             if injected == nil { try? await trail.close() }
             throw error
@@ -77,7 +81,8 @@ public struct ReconcileRun: Sendable {
     /// trail) copies.
     private func reconcile(
         _ fleet: Fleet, journal: ReplicationJournal?, pending: [ReplicationJournal.Operation], trail: AuditTrail?,
-        generatedAt: Date, started: ContinuousClock.Instant, events: EngineEvents, stop: StopRequest?
+        generatedAt: Date, started: ContinuousClock.Instant, events: EngineEvents, stop: StopRequest?,
+        fence: (any WriteFence)? = nil
     ) async throws -> ReconcileReport {
         let apply = journal != nil
         let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
@@ -93,6 +98,7 @@ public struct ReconcileRun: Sendable {
         do {
             var recovered: [ReconcileReport.Recovered] = []
             if let journal, let trail {
+                try await fence?.check()
                 let (decisions, removedFrom) = try await recover(
                     pending, fleet: fleet, scans: scans, workers: workers, journal: journal, trail: trail)
                 recovered = decisions
@@ -116,7 +122,7 @@ public struct ReconcileRun: Sendable {
             if let journal, let trail {
                 let copier = Copier(
                     fleet: fleet, workers: workers, journal: journal, trail: trail, batchSize: batchSize,
-                    events: events, stop: stop)
+                    events: events, stop: stop, fence: fence)
                 execution = try await copier.execute(plan, scans: scans)
             }
             await Self.close(connections)

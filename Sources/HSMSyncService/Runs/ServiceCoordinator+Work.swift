@@ -10,14 +10,23 @@ extension ServiceCoordinator {
         AuditActor(id: "hsmsync-serve@\(instance)", role: "service", auth: "local")
     }
 
+    /// The fence of this instance's current term; refuses to start work without one.
+    func currentFence() throws -> LeaseFence {
+        guard let term = leadership.term else { throw RunRefused.notLeader(leader: leadership.leader) }
+        let lease = fleet.service?.leaseSeconds ?? ServiceSettings.defaultLeaseSeconds
+        return LeaseFence(
+            store: store, instance: instance, epoch: term.epoch, margin: lease / 3, metrics: metrics, logger: logger)
+    }
+
     /// A parity audit, as `hsmsync audit` runs it, recorded in the signed log.
     func performAudit(_ run: inout RunRecord) async throws {
+        let fence = try currentFence()
         let (audited, scans) = await evaluate()
         // Recorded first, as `hsmsync audit` does: a report the log did not take says so (status
         // error, `record.state: failed`) everywhere it is shown.
         let digest = AuditDigest.sha256(of: try StreamingJSONEncoder(prettyPrinted: false).encode(audited))
         let report = await ParityAudit.record(
-            audited, fleet: fleet, connector: connector, reportDigest: digest, actor: serviceActor)
+            audited, fleet: fleet, connector: connector, reportDigest: digest, actor: serviceActor, fence: fence)
         await observe(report, scans: scans)
         run.report = try StreamingJSONEncoder().encode(report)
         run.status = report.status.rawValue
@@ -30,12 +39,14 @@ extension ServiceCoordinator {
 
     /// `reconcile --apply`, through the same journaled protocol and fleet lock, recorded in the log.
     func performReconcile(_ run: inout RunRecord) async throws {
+        let fence = try currentFence()
         let trail = try await AuditTrail.open(
             for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
+        await trail.fence(with: fence)
         let report: ReconcileReport
         do {
             report = try await ReconcileRun(connector: connector).run(
-                fleet, apply: true, trail: trail, stop: stopRequest)
+                fleet, apply: true, trail: trail, stop: stopRequest, fence: fence)
         } catch {
             try? await trail.close()
             throw error
