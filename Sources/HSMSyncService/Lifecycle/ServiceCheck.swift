@@ -44,7 +44,8 @@ public enum ServiceCheck {
         case .postgres:
             // Connects, authenticates and reads (or creates) the schema.
             let store = try await StateStore.open(
-                settings.database, password: settings.databasePassword, instance: "\(settings.instance) (check)",
+                settings.database, password: settings.databasePassword,
+                client: "hsmsync serve \(settings.instance) (check)",
                 logger: logger)
             await store.close()
             passed.append("state database: \(settings.database), connected, schema readable")

@@ -34,7 +34,8 @@ public struct ServiceRunner: Sendable {
     public func run() async throws {
         guard let settings = fleet.service else { throw ServiceConfigurationError.noServiceSection(fleet.path) }
         let store = try await StateStore.open(
-            settings.database, password: settings.databasePassword, instance: settings.instance, logger: logger)
+            settings.database, password: settings.databasePassword, client: "hsmsync serve \(settings.instance)",
+            logger: logger)
         let tokens = try APITokenFile.load(from: settings.tokensPath)
         if tokens.entries.isEmpty {
             logger.warning(

@@ -40,18 +40,18 @@ extension ServiceCoordinator {
     /// `reconcile --apply`, through the same journaled protocol and fleet lock, recorded in the log.
     func performReconcile(_ run: inout RunRecord) async throws {
         let fence = try currentFence()
-        let trail = try await AuditTrail.open(
-            for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
-        await trail.fence(with: fence)
+        // Hand work on another host (`reconcile --apply` and the like) holds the same lock.
+        if let holder = try await store.takeFleetLock() {
+            throw RunRefused.fleetLocked("the fleet is locked in the state database by \(holder)")
+        }
         let report: ReconcileReport
         do {
-            report = try await ReconcileRun(connector: connector).run(
-                fleet, apply: true, trail: trail, stop: stopRequest, fence: fence)
+            report = try await reconcileUnderLock(fence: fence)
         } catch {
-            try? await trail.close()
+            await store.releaseFleetLock()
             throw error
         }
-        try await trail.close()
+        await store.releaseFleetLock()
         run.report = try StreamingJSONEncoder().encode(report)
         run.status = report.status.rawValue
         run.count = report.copied.count
@@ -65,6 +65,22 @@ extension ServiceCoordinator {
             run.state = .failed
             run.error = "\(report.failures.count) copies or HSMs failed: see the report's failures"
         }
+    }
+
+    private func reconcileUnderLock(fence: LeaseFence) async throws -> ReconcileReport {
+        let trail = try await AuditTrail.open(
+            for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
+        await trail.fence(with: fence)
+        let report: ReconcileReport
+        do {
+            report = try await ReconcileRun(connector: connector).run(
+                fleet, apply: true, trail: trail, stop: stopRequest, fence: fence)
+        } catch {
+            try? await trail.close()
+            throw error
+        }
+        try await trail.close()
+        return report
     }
 
     /// Scans every HSM and compares them, off the actor (the comparison is seconds of CPU on a

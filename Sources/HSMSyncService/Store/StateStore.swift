@@ -26,6 +26,9 @@ public actor StateStore {
     /// The key timeline as last written, so that a watch cycle writes only what changed.
     var timelineCache: [String: ObservedKey]?
 
+    /// Whether the state is in PostgreSQL (shared between hosts) rather than a SQLite file.
+    var isPostgres: Bool { backend.kind == .postgres }
+
     /// The database's clock, as SQL (``StoreBackend/now``).
     var now: String { backend.now }
 
@@ -38,11 +41,12 @@ public actor StateStore {
     ///
     /// - Parameters:
     ///   - password: PostgreSQL only: where the password comes from (`service.databasePassword`).
-    ///   - instance: the instance opening it, as the database's other clients see it.
+    ///   - client: who opens it, as the database's other clients see it (PostgreSQL's
+    ///     `application_name`, e.g. `hsmsync serve site-a-1`): the holder named when a lock is held.
     /// - Throws: ``StateStoreError`` when the database cannot be opened, or when another (newer)
     ///   version of hsmsync wrote it — never migrated downwards.
     public static func open(
-        _ location: DatabaseLocation, password: PINSource? = nil, instance: String = "hsmsync", logger: Logger
+        _ location: DatabaseLocation, password: PINSource? = nil, client: String = "hsmsync", logger: Logger
     ) async throws -> StateStore {
         // Every statement is logged at debug: too much for the service's own debug log.
         var quiet = logger
@@ -52,7 +56,7 @@ public actor StateStore {
         case .sqlite(let path):
             backend = try await .sqlite(path: path, location: location, logger: quiet)
         case .postgres:
-            backend = try await .postgres(location, password: password, instance: instance, logger: quiet)
+            backend = try await .postgres(location, password: password, client: client, logger: quiet)
         }
         do {
             try await prepare(backend, location: location)

@@ -14,7 +14,7 @@ extension StoreBackend {
     /// long as the connections do; it is never logged (statements are not logged at all) and never
     /// part of an error: ``StateStoreError/describe(_:)`` keeps only the server's message.
     static func postgres(
-        _ location: DatabaseLocation, password: PINSource?, instance: String, logger: Logger
+        _ location: DatabaseLocation, password: PINSource?, client: String, logger: Logger
     ) async throws -> StoreBackend {
         guard case .postgres(let host, let port, let user, let database, let tls) = location else {
             preconditionFailure("StoreBackend.postgres called for \(location)")
@@ -32,8 +32,8 @@ extension StoreBackend {
             host: host, port: port, username: user, password: secret, database: database,
             tls: try Self.tls(tls, location: location))
         configuration.options.connectTimeout = .seconds(10)
-        // pg_stat_activity names the instance: an operator (and a second instance) sees who is connected.
-        configuration.options.additionalStartupParameters = [("application_name", "hsmsync serve \(instance)")]
+        // pg_stat_activity names the client: an operator (and a refused lock) sees who is connected.
+        configuration.options.additionalStartupParameters = [("application_name", client)]
         return try await connected(configuration, location: location, logger: logger)
     }
 

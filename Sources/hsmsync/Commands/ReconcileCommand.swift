@@ -17,8 +17,9 @@ struct ReconcileCommand: AsyncParsableCommand {
             interrupted run is completed or rolled back by the next. Ctrl-C (SIGINT) or SIGTERM during --apply \
             lets the copy in flight finish, starts no other, prints what was copied and what was not done (the \
             JSON document with --json) and exits 3; a second one stops at once. --apply holds the fleet's lock \
-            (state.dir/reconcile.lock): while another reconcile or a backup restore --apply of the fleet runs it \
-            is refused (exit 3). Exit 0 parity afterwards, 1 conflicts, unsyncable keys or other drift remain, \
+            (state.dir/reconcile.lock, and in the service's database when service.database is PostgreSQL): \
+            while another reconcile, a service run or a backup restore --apply of the fleet runs it is refused \
+            (exit 3), naming the holder. Exit 0 parity afterwards, 1 conflicts, unsyncable keys or other drift remain, \
             2 invalid input, 3 failures (an HSM unreachable, a copy failed). See docs/runbooks/reconcile.md.
 
             Example: hsmsync reconcile --fleet fleet.yaml (the plan), then hsmsync reconcile --fleet fleet.yaml --apply
@@ -39,8 +40,10 @@ struct ReconcileCommand: AsyncParsableCommand {
             progress.events.emit(event)
             if case .copyFinished(let copy) = event, let stop { TestHooks.copyFinished(done: copy.done, stop: stop) }
         }
-        let report = try await ReconcileRun(connector: Environment.shared.connector)
-            .run(fleet, apply: apply, events: events, stop: stop)
+        let report = try await DatabaseFleetLock.holding(fleet, command: "reconcile --apply", when: apply) {
+            try await ReconcileRun(connector: Environment.shared.connector)
+                .run(fleet, apply: apply, events: events, stop: stop)
+        }
         progress.finish()
         if output.json {
             try JSONOutput.print(report)

@@ -120,4 +120,47 @@ struct ServiceHighAvailabilityTests {
         let verified = try fixture.fleet.hsmsync(["log", "verify", fixture.fleet.directory.path("audit-log")])
         #expect(verified.status == 0, "\(verified)")
     }
+
+    @Test(
+        "reconcile --apply by hand while the leader syncs: refused (exit 3) naming the service instance, also from another state.dir (another host); once the sync is done it runs"
+    )
+    func handWorkWaitsForTheService() async throws {
+        let (fixture, _, _) = try await ServicePostgreSQLTests.fixture(
+            "svc-pg-hand", lease: "5s", sync: "{mode: automatic, interval: 1s}")
+        let session = try await SoftHSMFixture.shared.module().loggedInSession(fixture.primary)
+        for index in 0..<500 {
+            try session.importTestAESKey(
+                label: "k-\(index)", id: [UInt8(index >> 8), UInt8(index & 0xff)],
+                value: TestMaterial.aesKey(UInt8(index % 251)), wrapWithTrusted: false)
+        }
+        let service = try fixture.start()
+        defer { service.stop() }
+        let journal = fixture.fleet.directory.path("hsmsync-state/journal.jsonl")
+        try await ServiceProcess.waitUntil(timeout: .seconds(120), "the automatic sync to be copying") {
+            ((try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0) > 0
+        }
+        // The same fleet as another host sees it: its own state.dir, so the lock file is no help.
+        let elsewhere = fixture.fleet.directory.path("fleet-elsewhere.yaml")
+        let text = try String(contentsOfFile: fixture.fleet.path, encoding: .utf8)
+        try (text + "\nstate:\n  dir: elsewhere-state\n").write(toFile: elsewhere, atomically: true, encoding: .utf8)
+        let refused = try fixture.fleet.hsmsync(["reconcile", "--fleet", elsewhere, "--apply"])
+        #expect(refused.status == 3, "\(refused)")
+        #expect(refused.stderr.contains("the fleet is locked in the state database"), "\(refused)")
+        #expect(refused.stderr.contains("by hsmsync serve svc-pg-hand-1"), "\(refused)")
+        #expect(
+            !FileManager.default.fileExists(atPath: fixture.fleet.directory.path("elsewhere-state/journal.jsonl")),
+            "refused before its journal was opened")
+
+        try await ServiceProcess.waitUntil(
+            timeout: .seconds(300), "all 500 keys everywhere",
+            state: { await service.text("/v1/status", token: fixture.readerToken) }
+        ) {
+            let keys =
+                try await service.json("GET", "/v1/keys", token: fixture.readerToken).object["keys"] as? [[String: Any]]
+            return keys?.count == 500 && keys?.allSatisfy { $0["presentEverywhereAt"] != nil } == true
+        }
+        let after = try fixture.fleet.hsmsync(["reconcile", "--fleet", elsewhere, "--apply"])
+        #expect(after.status == 0, "\(after)")
+        #expect(service.stop().status == 0)
+    }
 }

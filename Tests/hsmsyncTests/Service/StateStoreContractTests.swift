@@ -38,7 +38,7 @@ struct StateStoreContractTests {
     func runs(_ backend: Backend) async throws {
         let (location, password, keep) = try await Self.location(backend)
         defer { withExtendedLifetime(keep) {} }
-        let store = try await StateStore.open(location, password: password, instance: "contract", logger: Self.logger)
+        let store = try await StateStore.open(location, password: password, client: "contract", logger: Self.logger)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         var runs: [RunRecord] = []
         for index in 0..<5 {
@@ -75,7 +75,7 @@ struct StateStoreContractTests {
         await store.close()
 
         let reopened = try await StateStore.open(
-            location, password: password, instance: "contract", logger: Self.logger)
+            location, password: password, client: "contract", logger: Self.logger)
         #expect(try await reopened.run(id: "run-2") == finished)
         #expect(try await reopened.runs(kind: nil, limit: 500).count == 5)
         await reopened.close()
@@ -87,7 +87,7 @@ struct StateStoreContractTests {
     func lease(_ backend: Backend) async throws {
         let (location, password, keep) = try await Self.location(backend)
         defer { withExtendedLifetime(keep) {} }
-        let store = try await StateStore.open(location, password: password, instance: "a", logger: Self.logger)
+        let store = try await StateStore.open(location, password: password, client: "a", logger: Self.logger)
         #expect(try await store.lease() == nil)
         let first = try await store.claimLease(instance: "a", epoch: nil, seconds: 30)
         #expect(first.holder == "a" && first.epoch == 1 && !first.lapsed, "\(first)")
@@ -145,25 +145,25 @@ struct StateStoreContractTests {
         let verified = DatabaseLocation.postgres(
             host: "localhost", port: endpoint.port, user: endpoint.user, database: database,
             tls: .verifyFull(rootCertificate: endpoint.certificatePath))
-        let store = try await StateStore.open(verified, password: password, instance: "tls-check", logger: Self.logger)
+        let store = try await StateStore.open(verified, password: password, client: "tls-check", logger: Self.logger)
         let encrypted = try await PostgreSQLServer.shared.psql(
             endpoint, database: database,
             "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
-                + "WHERE a.application_name = 'hsmsync serve tls-check' AND s.ssl")
+                + "WHERE a.application_name = 'tls-check' AND s.ssl")
         #expect(encrypted == "2", "both connections use TLS")
         await store.close()
 
         let required = DatabaseLocation.postgres(
             host: endpoint.host, port: endpoint.port, user: endpoint.user, database: database, tls: .require)
         let unverified = try await StateStore.open(
-            required, password: password, instance: "tls-require", logger: Self.logger)
+            required, password: password, client: "tls-require", logger: Self.logger)
         await unverified.close()
 
         let systemRoots = DatabaseLocation.postgres(
             host: "localhost", port: endpoint.port, user: endpoint.user, database: database,
             tls: .verifyFull(rootCertificate: nil))
         await #expect {
-            _ = try await StateStore.open(systemRoots, password: password, instance: "tls-refused", logger: Self.logger)
+            _ = try await StateStore.open(systemRoots, password: password, client: "tls-refused", logger: Self.logger)
         } throws: { error in
             "\(error)".contains("cannot open the state database") && "\(error)".lowercased().contains("certificate")
         }

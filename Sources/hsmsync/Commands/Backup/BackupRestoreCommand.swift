@@ -20,8 +20,8 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             with the bundle, promoted to the token (C_CopyObject, or a second unwrap for a non-copyable or \
             non-modifiable key), read back, and finally proven by fingerprint from a fresh scan; a promoted key \
             that fails either check is destroyed again. --apply plans and restores under the fleet's lock \
-            (state.dir/reconcile.lock): while a reconcile or another restore of the fleet runs it is refused \
-            (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done \
+            (state.dir/reconcile.lock), and in the service's database when service.database is PostgreSQL: \
+            while a reconcile, a service run or another restore of the fleet runs it is refused (exit 3). Nothing is ever overwritten: conflicting keys are left untouched and reported. Exit 0 done \
             (or nothing to do), 1 a conflict, a refused bundle or a key that did not verify, 2 invalid input, 3 HSM \
             failure. Logged as backup.restore and backup.restore.key.
 
@@ -110,7 +110,10 @@ struct BackupRestoreCommand: AsyncParsableCommand {
             guard apply else { return (plan, []) }
             return (plan, try await restore.apply(plan, bundle: bundle, on: worker, trail: trail))
         }
-        return apply ? try await restore.underFleetLock(planned) : try await planned()
+        guard apply else { return try await planned() }
+        return try await DatabaseFleetLock.holding(fleet, command: "backup restore --apply") {
+            try await restore.underFleetLock(planned)
+        }
     }
 }
 

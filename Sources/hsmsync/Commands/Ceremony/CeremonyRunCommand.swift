@@ -90,7 +90,10 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             script: script, fleet: runFleet, connector: environment.connector, inputs: answers, rehearsal: rehearse,
             say: { Console.out($0) })
         do {
-            let outcome = try await runner.execute(resume: resume)
+            // A rehearsal touches only throwaway tokens: it takes no lock of the real fleet.
+            let outcome = try await DatabaseFleetLock.holding(fleet, command: "ceremony run", when: !rehearse) {
+                try await runner.execute(resume: resume)
+            }
             await runner.closeWorkers()
             await scratch?.destroy()
             Console.out("ceremony \(script.name) closed: run \(outcome.run), \(outcome.completed.count) steps")
