@@ -57,23 +57,30 @@ struct VendorReplicationTests {
 
     /// An AES key that may encrypt (the oracle compares one ECB block), an extractable P-256 pair and
     /// a generated RSA-2048 pair, all labelled `<tag>-…`, on the primary.
+    ///
+    /// The `CKA_ID`s start with the tag's bytes: NSS tokens are leased to several tests in turn and
+    /// keep what earlier ones left, and a second key with the same class and `CKA_ID` would be
+    /// planned as a duplicate.
     static func plantKeys(_ token: TestToken, tag: String) async throws {
         let session = try await SoftHSMFixture.shared.module().loggedInSession(token)
+        let prefix = Array(tag.utf8)
         try session.importTestAESKey(
-            label: "\(tag)-aes", id: [0xA1], value: TestMaterial.aesKey(71), wrapWithTrusted: false, sign: false,
+            label: "\(tag)-aes", id: prefix + [0xA1], value: TestMaterial.aesKey(71), wrapWithTrusted: false,
+            sign: false,
             extra: [.bool(.encrypt, true), .bool(.decrypt, true)])
         try session.importTestECPair(
-            label: "\(tag)-ec", id: [0xA2], key: TestMaterial.ecKey(72), extractable: true,
+            label: "\(tag)-ec", id: prefix + [0xA2], key: TestMaterial.ecKey(72), extractable: true,
             privateExtra: [.bool(.wrapWithTrusted, false)])
         _ = try session.generateKeyPair(
             .rsaKeyPairGen,
             publicKeyTemplate: [
-                .bool(.token, true), .label("\(tag)-rsa"), .id([0xA3]), .ulong(.modulusBits, 2048),
+                .bool(.token, true), .label("\(tag)-rsa"), .id(prefix + [0xA3]), .ulong(.modulusBits, 2048),
                 .bytes(.publicExponent, [1, 0, 1]), .bool(.verify, true), .bool(.encrypt, false),
                 .bool(.wrap, false), .bool(.verifyRecover, false), .bool(.derive, false), .bool(.private, false),
             ],
             privateKeyTemplate: [
-                .bool(.token, true), .label("\(tag)-rsa"), .id([0xA3]), .bool(.private, true), .bool(.sensitive, true),
+                .bool(.token, true), .label("\(tag)-rsa"), .id(prefix + [0xA3]), .bool(.private, true),
+                .bool(.sensitive, true),
                 .bool(.extractable, true), .bool(.wrapWithTrusted, false), .bool(.sign, true),
                 .bool(.decrypt, false), .bool(.unwrap, false), .bool(.signRecover, false), .bool(.derive, false),
             ])

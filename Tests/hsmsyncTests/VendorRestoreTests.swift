@@ -28,7 +28,8 @@ struct VendorRestoreTests {
             try await VendorReplicationTests.plantKeys(softToken, tag: tag)
             let primary = try await SoftHSMFixture.shared.module().loggedInSession(softToken)
             try primary.importTestAESKey(
-                label: "\(tag)-locked", id: [0xA5], value: TestMaterial.aesKey(75), wrapWithTrusted: false,
+                label: "\(tag)-locked", id: Array(tag.utf8) + [0xA5], value: TestMaterial.aesKey(75),
+                wrapWithTrusted: false,
                 sign: false, extra: [.bool(.copyable, false), .bool(.modifiable, false), .bool(.encrypt, true)])
 
             let bundle = fleet.directory.path("bundle.hsb")
