@@ -16,12 +16,9 @@ extension PostgreSQLServer {
     }
 
     static func isReady(port: Int) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/pg_isready")
-        process.arguments = ["-q", "-h", "127.0.0.1", "-p", "\(port)"]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        try CommandRunner.run(
+            URL(fileURLWithPath: "/usr/bin/pg_isready"), ["-q", "-h", "127.0.0.1", "-p", "\(port)"]
+        ).status == 0
     }
 
     static func freePort() throws -> Int {
@@ -60,19 +57,16 @@ extension PostgreSQLServer {
         else { throw PostgreSQLServerError.failed("cannot write \(path)") }
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgreSQLServerError.failed(
-                "\(tool) \(arguments.first ?? ""): exit \(process.terminationStatus): \(text)")
+    /// Runs `tool` (``CommandRunner/run(_:_:environment:input:directory:)``); a non-zero exit is
+    /// an error that quotes what it printed.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws
+        -> ProcessResult
+    {
+        let result = try CommandRunner.run(URL(fileURLWithPath: tool), arguments, environment: environment)
+        guard result.status == 0 else {
+            throw PostgreSQLServerError.failed("\(tool) \(arguments.joined(separator: " ")): \(result)")
         }
+        return result
     }
 }

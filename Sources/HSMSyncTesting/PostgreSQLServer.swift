@@ -80,27 +80,15 @@ public actor PostgreSQLServer {
     /// what psql printed (unaligned, tuples only).
     @discardableResult
     public func psql(_ endpoint: Endpoint, database: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = [
-            "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", endpoint.host, "-p", "\(endpoint.port)",
-            "-U", endpoint.user, "-d", database, "-c", sql,
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["PGPASSWORD"] = try String(contentsOfFile: endpoint.passwordFile, encoding: .utf8)
+        let password = try String(contentsOfFile: endpoint.passwordFile, encoding: .utf8)
             .trimmingCharacters(in: .newlines)
-        environment["PGSSLMODE"] = "disable"
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgreSQLServerError.failed("psql \(sql): exit \(process.terminationStatus): \(text)")
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let result = try Self.run(
+            "/usr/bin/psql",
+            [
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", endpoint.host, "-p", "\(endpoint.port)",
+                "-U", endpoint.user, "-d", database, "-c", sql,
+            ], environment: ["PGPASSWORD": password, "PGSSLMODE": "disable"])
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static func start() async throws -> Running {

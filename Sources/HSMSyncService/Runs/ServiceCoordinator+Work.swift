@@ -70,7 +70,6 @@ extension ServiceCoordinator {
     private func reconcileUnderLock(fence: LeaseFence) async throws -> ReconcileReport {
         let trail = try await AuditTrail.open(
             for: fleet, actor: serviceActor, connector: connector, checkpointPolicy: .bulk())
-        await trail.fence(with: fence)
         let report: ReconcileReport
         do {
             report = try await ReconcileRun(connector: connector).run(

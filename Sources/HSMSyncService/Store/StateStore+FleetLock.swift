@@ -11,9 +11,6 @@ import SQLKit
 /// holder's connection ends, also when the process is killed. Who holds it is read from
 /// `pg_stat_activity`.
 extension StateStore {
-    /// The lock's key: "hsms" in ASCII, and 2 (0 serialises migrations).
-    static let fleetLockKey: (space: Int32, key: Int32) = (0x6873_6D73, 2)
-
     /// Takes the fleet lock without waiting.
     ///
     /// - Returns: `nil` when taken (or when the state is in SQLite, where the lock file is the
@@ -25,12 +22,12 @@ extension StateStore {
             let taken =
                 try await database.raw(
                     """
-                    SELECT pg_try_advisory_lock(\(bind: Self.fleetLockKey.space), \(bind: Self.fleetLockKey.key)) \
+                    SELECT pg_try_advisory_lock(\(bind: AdvisoryLock.space), \(bind: AdvisoryLock.fleet.rawValue)) \
                     AS taken
                     """
                 ).first()?.decode(column: "taken", as: Bool.self) ?? false
             guard !taken else { return nil }
-            return await holder(of: Self.fleetLockKey, on: database)
+            return await holder(of: .fleet, on: database)
         }
     }
 
@@ -39,19 +36,19 @@ extension StateStore {
         guard isPostgres else { return }
         _ = try? await exclusively {
             try await database.raw(
-                "SELECT pg_advisory_unlock(\(bind: Self.fleetLockKey.space), \(bind: Self.fleetLockKey.key))"
+                "SELECT pg_advisory_unlock(\(bind: AdvisoryLock.space), \(bind: AdvisoryLock.fleet.rawValue))"
             ).run()
         }
     }
 
     /// The client holding an advisory lock in this database, with its address.
-    private func holder(of lock: (space: Int32, key: Int32), on database: any SQLDatabase) async -> String {
+    private func holder(of lock: AdvisoryLock, on database: any SQLDatabase) async -> String {
         let row = try? await database.raw(
             """
             SELECT a.application_name AS name, host(a.client_addr) AS address \
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = \(bind: Int(lock.space)) \
-            AND l.objid = \(bind: Int(lock.key)) \
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = \(bind: Int(AdvisoryLock.space)) \
+            AND l.objid = \(bind: Int(lock.rawValue)) \
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """
         ).first()

@@ -32,30 +32,18 @@ extension StateStore {
         try await exclusively {
             let now = self.now
             let held = epoch ?? -1
-            var query: SQLQueryString = """
-                INSERT INTO leader_lease (name, holder, epoch, expires_at) \
-                VALUES (\(bind: Self.leaseName), \(bind: instance), 1, 
+            try await database.raw(
                 """
-            query.appendInterpolation(unsafeRaw: now)
-            query.appendInterpolation(unsafeRaw: " + ")
-            query.appendInterpolation(bind: seconds)
-            query.appendInterpolation(
-                unsafeRaw: """
-                    ) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
-                    epoch = CASE WHEN leader_lease.holder = excluded.holder AND leader_lease.epoch = 
-                    """)
-            query.appendInterpolation(bind: held)
-            query.appendInterpolation(unsafeRaw: " AND leader_lease.expires_at > ")
-            query.appendInterpolation(unsafeRaw: now)
-            query.appendInterpolation(
-                unsafeRaw: """
-                     THEN leader_lease.epoch ELSE leader_lease.epoch + 1 END, expires_at = excluded.expires_at \
-                    WHERE (leader_lease.holder = excluded.holder AND leader_lease.epoch = 
-                    """)
-            query.appendInterpolation(bind: held)
-            query.appendInterpolation(unsafeRaw: ") OR leader_lease.expires_at <= ")
-            query.appendInterpolation(unsafeRaw: now)
-            try await database.raw(query).run()
+                INSERT INTO leader_lease (name, holder, epoch, expires_at) \
+                VALUES (\(bind: Self.leaseName), \(bind: instance), 1, \(unsafeRaw: now) + \(bind: seconds)) \
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+                epoch = CASE WHEN leader_lease.holder = excluded.holder AND leader_lease.epoch = \(bind: held) \
+                AND leader_lease.expires_at > \(unsafeRaw: now) THEN leader_lease.epoch ELSE leader_lease.epoch + 1 END, \
+                expires_at = excluded.expires_at \
+                WHERE (leader_lease.holder = excluded.holder AND leader_lease.epoch = \(bind: held)) \
+                OR leader_lease.expires_at <= \(unsafeRaw: now)
+                """
+            ).run()
             guard let lease = try await self.readLease(on: database) else {
                 throw StateStoreError.cannotOpen(location.description, reason: "the leader lease row is missing")
             }
@@ -66,28 +54,24 @@ extension StateStore {
     /// Whether `instance` still holds the lease at `epoch`, with at least `margin` seconds left by
     /// the database's clock: the fence every write of the leader passes first.
     public func confirmLease(instance: String, epoch: Int, margin: Double) async throws -> Bool {
-        var query: SQLQueryString = """
-            SELECT epoch FROM leader_lease WHERE name = \(bind: Self.leaseName) AND holder = \(bind: instance) \
-            AND epoch = \(bind: epoch) AND expires_at > 
+        try await readConnection().raw(
             """
-        query.appendInterpolation(unsafeRaw: now)
-        query.appendInterpolation(unsafeRaw: " + ")
-        query.appendInterpolation(bind: margin)
-        return try await readConnection().raw(query).first() != nil
+            SELECT epoch FROM leader_lease WHERE name = \(bind: Self.leaseName) AND holder = \(bind: instance) \
+            AND epoch = \(bind: epoch) AND expires_at > \(unsafeRaw: now) + \(bind: margin)
+            """
+        ).first() != nil
     }
 
     /// Lets the lease lapse now, if `instance` holds it at `epoch` (a clean stop: another instance
     /// takes over at its next claim instead of after the lease time).
     public func releaseLease(instance: String, epoch: Int) async throws {
         try await exclusively {
-            var query: SQLQueryString = "UPDATE leader_lease SET expires_at = "
-            query.appendInterpolation(unsafeRaw: now)
-            query.appendInterpolation(
-                unsafeRaw: " WHERE name = '\(Self.leaseName)' AND holder = ")
-            query.appendInterpolation(bind: instance)
-            query.appendInterpolation(unsafeRaw: " AND epoch = ")
-            query.appendInterpolation(bind: epoch)
-            try await database.raw(query).run()
+            try await database.raw(
+                """
+                UPDATE leader_lease SET expires_at = \(unsafeRaw: now) \
+                WHERE name = \(bind: Self.leaseName) AND holder = \(bind: instance) AND epoch = \(bind: epoch)
+                """
+            ).run()
         }
     }
 
@@ -97,10 +81,10 @@ extension StateStore {
     }
 
     private func readLease(on database: any SQLDatabase) async throws -> LeaseRecord? {
-        var query: SQLQueryString = "SELECT holder, epoch, expires_at, "
-        query.appendInterpolation(unsafeRaw: now)
-        query.appendInterpolation(unsafeRaw: " AS database_now FROM leader_lease WHERE name = ")
-        query.appendInterpolation(bind: Self.leaseName)
+        let query: SQLQueryString = """
+            SELECT holder, epoch, expires_at, \(unsafeRaw: now) AS database_now FROM leader_lease \
+            WHERE name = \(bind: Self.leaseName)
+            """
         guard let row = try await database.raw(query).first() else { return nil }
         return LeaseRecord(
             holder: try row.decode(column: "holder", as: String.self),

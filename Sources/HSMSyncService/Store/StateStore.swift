@@ -29,8 +29,8 @@ public actor StateStore {
     /// Whether the state is in PostgreSQL (shared between hosts) rather than a SQLite file.
     var isPostgres: Bool { backend.kind == .postgres }
 
-    /// The database's clock, as SQL (``StoreBackend/now``).
-    var now: String { backend.now }
+    /// The database's clock, as SQL (``StoreBackend/Kind/now``).
+    var now: String { backend.kind.now }
 
     private init(backend: StoreBackend, location: DatabaseLocation) {
         self.backend = backend
@@ -129,8 +129,8 @@ public actor StateStore {
     private static func prepare(_ backend: StoreBackend, location: DatabaseLocation) async throws {
         let database = backend.writer
         do {
-            try await transaction(on: database, begin: backend.begin) {
-                if backend.kind == .postgres { try await MigrationLock.take(on: database) }
+            try await transaction(on: database, begin: backend.kind.begin) {
+                if backend.kind == .postgres { try await AdvisoryLock.serializeMigrations(on: database) }
                 try await database.raw(
                     "CREATE TABLE IF NOT EXISTS hsmsync_schema (version BIGINT NOT NULL, written_by TEXT NOT NULL)"
                 ).run()
@@ -165,7 +165,7 @@ public actor StateStore {
     /// Runs `body` in one transaction on the write connection: all of it or none of it. Only
     /// inside ``exclusively(_:)``.
     func transaction(_ body: () async throws -> Void) async throws {
-        try await Self.transaction(on: database, begin: backend.begin, body)
+        try await Self.transaction(on: database, begin: backend.kind.begin, body)
     }
 
     private static func transaction(

@@ -58,7 +58,6 @@ extension StoreBackend {
         }
         return StoreBackend(
             kind: .postgres, writer: writer.sql(queryLogLevel: nil), reader: reader.sql(queryLogLevel: nil),
-            begin: "BEGIN", now: "EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION",
             close: {
                 try? await reader.close()
                 try? await writer.close()

@@ -37,8 +37,7 @@ extension StoreBackend {
             throw error
         }
         return StoreBackend(
-            kind: .sqlite, writer: writer.sql(), reader: reader.sql(), begin: "BEGIN IMMEDIATE",
-            now: "((julianday('now') - 2440587.5) * 86400.0)",
+            kind: .sqlite, writer: writer.sql(), reader: reader.sql(),
             close: {
                 try? await reader.close()
                 try? await writer.close()

@@ -6,6 +6,24 @@ struct StoreBackend: Sendable {
     enum Kind: Sendable {
         case sqlite
         case postgres
+
+        /// How a write transaction starts: SQLite must take its write lock at once (`BEGIN
+        /// IMMEDIATE`), or two transactions that both read first deadlock on the upgrade.
+        var begin: String {
+            switch self {
+            case .sqlite: "BEGIN IMMEDIATE"
+            case .postgres: "BEGIN"
+            }
+        }
+
+        /// The database's clock in Unix seconds, as SQL: the leader lease is timed by it, never by
+        /// an instance's clock.
+        var now: String {
+            switch self {
+            case .sqlite: "((julianday('now') - 2440587.5) * 86400.0)"
+            case .postgres: "EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION"
+            }
+        }
     }
 
     let kind: Kind
@@ -13,12 +31,6 @@ struct StoreBackend: Sendable {
     let writer: any SQLDatabase
     /// Reads: a second connection, which sees only committed transactions.
     let reader: any SQLDatabase
-    /// How a write transaction starts: SQLite must take its write lock at once (`BEGIN IMMEDIATE`),
-    /// or two transactions that both read first deadlock on the upgrade.
-    let begin: String
-    /// The database's clock in Unix seconds, as SQL: the leader lease is timed by it, never by an
-    /// instance's clock.
-    let now: String
     /// Closes both connections.
     let close: @Sendable () async -> Void
     /// Whether both connections are still open: PostgreSQL's end when the server restarts or the

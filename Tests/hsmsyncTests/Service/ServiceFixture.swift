@@ -74,6 +74,36 @@ struct ServiceFixture {
         try #require(result.status == 0, "\(result)")
     }
 
+    /// `hsmsync inventory --json`: per HSM, the labels starting with `prefix` and how many objects
+    /// the token holds in all.
+    func labels(startingWith prefix: String) throws -> [(hsm: String, labels: [String], objects: Int)] {
+        let result = try fleet.hsmsync(["inventory", "--fleet", fleet.path, "--json"])
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+        return (document["hsms"] as? [[String: Any]] ?? []).map { hsm in
+            let objects = hsm["objects"] as? [[String: Any]] ?? []
+            return (
+                hsm["name"] as? String ?? "?",
+                objects.compactMap { $0["label"] as? String }.filter { $0.hasPrefix(prefix) }, objects.count
+            )
+        }
+    }
+
+    /// Starts an audit over the API and waits until it has succeeded; returns its id.
+    func auditToCompletion(on service: ServiceProcess) async throws -> String {
+        let accepted = try await service.json("POST", "/v1/audits", token: operatorToken)
+        #expect(accepted.status == 202, "\(accepted)")
+        let id = try #require(accepted.object["id"] as? String)
+        try await ServiceProcess.waitUntil(
+            timeout: .seconds(60), "audit \(id) finished",
+            state: { await service.text("/v1/runs/\(id)", token: readerToken) }
+        ) {
+            let run = try await service.json("GET", "/v1/runs/\(id)", token: readerToken).object
+            return run["state"] as? String == "succeeded"
+        }
+        return id
+    }
+
     /// `hsmsync inventory --json`: per HSM, the fingerprints of the objects labelled `label`.
     func fingerprints(of label: String) throws -> [String: [String]] {
         let result = try fleet.hsmsync(["inventory", "--fleet", fleet.path, "--json"])

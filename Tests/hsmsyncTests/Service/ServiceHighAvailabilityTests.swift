@@ -109,13 +109,8 @@ struct ServiceHighAvailabilityTests {
         #expect(first.events("automatic sync").count >= 1)
         #expect(second.stop().status == 0)
         #expect(first.stop().status == 0)
-        let inventory = try fixture.fleet.hsmsync(["inventory", "--fleet", fixture.fleet.path, "--json"])
-        let document = try #require(
-            try JSONSerialization.jsonObject(with: Data(inventory.stdout.utf8)) as? [String: Any])
-        for hsm in document["hsms"] as? [[String: Any]] ?? [] {
-            let objects = hsm["objects"] as? [[String: Any]] ?? []
-            let labels = objects.compactMap { $0["label"] as? String }.filter { $0.hasPrefix("k-") }
-            #expect(labels.count == 500 && Set(labels).count == 500, "\(hsm["name"] ?? "?"): \(labels.count) keys")
+        for (hsm, labels, _) in try fixture.labels(startingWith: "k-") {
+            #expect(labels.count == 500 && Set(labels).count == 500, "\(hsm): \(labels.count) keys")
         }
         let verified = try fixture.fleet.hsmsync(["log", "verify", fixture.fleet.directory.path("audit-log")])
         #expect(verified.status == 0, "\(verified)")

@@ -176,14 +176,9 @@ struct ServiceLifecycleTests {
             return status["status"] as? String == "parity" && keys?.count == 500
                 && keys?.allSatisfy { $0["presentEverywhereAt"] != nil } == true
         }
-        let inventory = try fixture.fleet.hsmsync(["inventory", "--fleet", fixture.fleet.path, "--json"])
-        let document = try #require(
-            try JSONSerialization.jsonObject(with: Data(inventory.stdout.utf8)) as? [String: Any])
-        for hsm in document["hsms"] as? [[String: Any]] ?? [] {
-            let objects = hsm["objects"] as? [[String: Any]] ?? []
-            let labels = objects.compactMap { $0["label"] as? String }.filter { $0.hasPrefix("k-") }
-            #expect(labels.count == 500 && Set(labels).count == 500, "\(hsm["name"] ?? "?"): \(labels.count) keys")
-            #expect(objects.count == 501, "\(hsm["name"] ?? "?"): \(objects.count) objects (no orphans, no duplicates)")
+        for (hsm, labels, objects) in try fixture.labels(startingWith: "k-") {
+            #expect(labels.count == 500 && Set(labels).count == 500, "\(hsm): \(labels.count) keys")
+            #expect(objects == 501, "\(hsm): \(objects) objects (no orphans, no duplicates)")
         }
     }
 }

@@ -35,16 +35,7 @@ struct ServicePostgreSQLTests {
         #expect(checked.stdout.contains("connected, schema readable"), "\(checked)")
 
         let first = try fixture.start()
-        let accepted = try await first.json("POST", "/v1/audits", token: fixture.operatorToken)
-        #expect(accepted.status == 202, "\(accepted)")
-        let id = try #require(accepted.object["id"] as? String)
-        try await ServiceProcess.waitUntil(
-            timeout: .seconds(60), "audit \(id) finished",
-            state: { await first.text("/v1/runs/\(id)", token: fixture.readerToken) }
-        ) {
-            let run = try await first.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object
-            return run["state"] as? String == "succeeded"
-        }
+        let id = try await fixture.auditToCompletion(on: first)
         #expect(first.stop().status == 0)
         let stored = try await PostgreSQLServer.shared.psql(
             endpoint, database: database, "SELECT kind || ' ' || state || ' ' || instance FROM runs WHERE id = '\(id)'")
@@ -91,16 +82,7 @@ struct ServicePostgreSQLTests {
         try await ServiceProcess.waitUntil(timeout: .seconds(30), "/readyz 200 with the database back") {
             try await service.request("GET", "/readyz").status == 200
         }
-        let accepted = try await service.json("POST", "/v1/audits", token: fixture.operatorToken)
-        #expect(accepted.status == 202, "\(accepted)")
-        let id = try #require(accepted.object["id"] as? String)
-        try await ServiceProcess.waitUntil(
-            timeout: .seconds(60), "audit \(id) finished",
-            state: { await service.text("/v1/runs/\(id)", token: fixture.readerToken) }
-        ) {
-            let run = try await service.json("GET", "/v1/runs/\(id)", token: fixture.readerToken).object
-            return run["state"] as? String == "succeeded"
-        }
+        _ = try await fixture.auditToCompletion(on: service)
         let stored = try await server.psql(endpoint, database: database, "SELECT count(*) FROM runs")
         #expect(stored == "1", "only the audit after the outage was recorded")
         #expect(service.stop().status == 0)

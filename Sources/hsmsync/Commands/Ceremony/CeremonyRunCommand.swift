@@ -22,7 +22,10 @@ struct CeremonyRunCommand: AsyncParsableCommand {
             different material where the real copies differ. When the rehearsal ends, its tokens are destroyed \
             and its log's key file deleted; the log itself stays (the rehearsal's record). \
             --inputs DIR answers every prompt from files (docs/ceremony-format.md); without it, people answer \
-            at the terminal and custodians type shares at a hidden prompt.
+            at the terminal and custodians type shares at a hidden prompt. When the fleet's service keeps its \
+            state in PostgreSQL (service.database), a run (not a rehearsal) takes the fleet lock in that database \
+            first: while the service or another command is changing the fleet it is refused (exit 3), naming the \
+            holder.
 
             Example: hsmsync ceremony run ceremonies/replicate-ca-keys.yaml --rehearse, then without --rehearse
             """
