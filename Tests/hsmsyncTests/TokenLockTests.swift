@@ -3,6 +3,7 @@ import HSMSyncCore
 import HSMSyncModel
 import HSMSyncTesting
 import PKCS11
+import PKCS11Endpoint
 import SignedLog
 import Testing
 
@@ -60,5 +61,48 @@ struct TokenLockTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
         let kinds = (report["findings"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
         #expect(!kinds.contains("duplicate"), "\(kinds)")
+    }
+
+    @Test(
+        "A reconcile that wins one token's lock while another process holds the other gives it back and tries again: it runs once the holder is gone"
+    )
+    func partialLockIsRetried() async throws {
+        let primary = try await SoftHSMFixture.shared.makeToken("tl-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("tl-d")
+        let keys = 3
+        do {
+            let session = try await Self.session(primary)
+            try session.installTestTransportKey()
+            for index in 0..<keys {
+                try session.importTestAESKey(
+                    label: "aes-\(index)", id: [0xB1, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
+                    wrapWithTrusted: false)
+            }
+        }
+        try await Self.session(dr).installTestTransportKey()
+        let fleet = try TestFleet(
+            name: "fleet-p",
+            members: [.init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr)])
+        let module = try await SoftHSMFixture.shared.module()
+        let drInfo = try #require(try module.tokens(matching: dr.uri).first?.token)
+        let primaryInfo = try #require(try module.tokens(matching: primary.uri).first?.token)
+
+        // This process stands for another hsmsync changing dr-1.
+        var held: TokenLock? = try TokenLock.acquire(drInfo, hsm: "dr-1", purpose: "test holding dr-1")
+        #expect(held != nil)
+        let run = Task { try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"]) }
+        // The reconcile has won primary-1's lock (its holder line is written) while dr-1's is held.
+        let primaryLock = TokenLock.path(for: primaryInfo)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while !((try? String(contentsOfFile: primaryLock, encoding: .utf8)) ?? "").contains("(HSM primary-1") {
+            try #require(ContinuousClock.now < deadline, "the reconcile never took primary-1's lock")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        held = nil
+
+        let result = try await run.value
+        #expect(result.status == 0, "\(result)")
+        let count = try await Self.session(dr).findObjects().count
+        #expect(count == 1 + keys, "the transport key and \(keys) copies on dr-1; found \(count)")
     }
 }

@@ -85,13 +85,9 @@ public struct ReconcileRun: Sendable {
         fence: (any WriteFence)? = nil
     ) async throws -> ReconcileReport {
         let apply = journal != nil
-        let connections = await connector.connect(fleet.hsms, readWrite: apply, options: options)
         // A token another hsmsync process is changing (another fleet file naming it, a restore) is
         // not planned against at all: the whole run is refused, nothing touched.
-        if let locked = connections.compactMap(\.error).first(where: \.isTokenLocked) {
-            await Self.close(connections)
-            throw locked
-        }
+        let connections = try await connectLockingAll(fleet, readWrite: apply)
         let workers = Dictionary(
             uniqueKeysWithValues: connections.compactMap(\.endpoint).map { ($0.name, $0) })
         var scans = await InventoryScanner.scan(connections, fleet: fleet, events: events)

@@ -46,11 +46,8 @@ public final class TokenLock: Sendable {
     /// - Throws: ``HSMError/Kind/tokenLocked(holder:path:)`` when another process holds it,
     ///   ``HSMError/Kind/tokenLockUnavailable(path:reason:)`` when the lock file cannot be used.
     public static func acquire(_ token: TokenInfo, hsm: String, purpose: String) throws(HSMError) -> TokenLock {
-        // The label too: NSS softoken gives every token serial 0000000000000000, opencryptoki 123.
-        let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)\u{0}\(token.label)"
-        let digest = Array(Array(SHA256.hash(data: Array(identity.utf8))).prefix(12)).hexString
         let directory = Self.directory
-        let path = "\(directory)/token-\(digest).lock"
+        let path = Self.path(for: token)
         let result = held.withLock { (held: inout [String: Held]) -> Result<Void, HSMError> in
             if held[path] != nil {
                 held[path]!.users += 1
@@ -71,6 +68,14 @@ public final class TokenLock: Sendable {
         }
         if case .failure(let error) = result { throw error }
         return TokenLock(path: path)
+    }
+
+    /// The lock file of `token` on this host.
+    public static func path(for token: TokenInfo) -> String {
+        // The label too: NSS softoken gives every token serial 0000000000000000, opencryptoki 123.
+        let identity = "\(token.manufacturer)\u{0}\(token.model)\u{0}\(token.serialNumber)\u{0}\(token.label)"
+        let digest = Array(Array(SHA256.hash(data: Array(identity.utf8))).prefix(12)).hexString
+        return "\(directory)/token-\(digest).lock"
     }
 
     private init(path: String) {
