@@ -1,4 +1,5 @@
 public import Foundation
+import PKCS11
 
 /// What a finished child process left behind.
 public struct ProcessResult: Sendable, CustomStringConvertible {
@@ -63,48 +64,22 @@ public enum CommandRunner {
         _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: String? = nil,
         directory: URL? = nil
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment
+        ProcessHardening.ignoreSIGPIPE()
+        let merged = ProcessInfo.processInfo.environment
             .merging(["HSMSYNC_LOG_HEADS_DIR": logHeadsDirectory]) { _, new in new }
             .merging(environment) { _, new in new }
-        if let directory {
-            process.currentDirectoryURL = directory
-        }
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = inPipe
-        try process.run()
-        if let input {
-            inPipe.fileHandleForWriting.write(Data(input.utf8))
-        }
-        try? inPipe.fileHandleForWriting.close()
-        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-        let errData = LockedData()
-        let drained = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            errData.set(errPipe.fileHandleForReading.readDataToEndOfFile())
-            drained.signal()
-        }
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
-        process.waitUntilExit()
+        let outcome = try ChildProcess.run(
+            executable.path, arguments, environment: merged, directory: directory?.path,
+            input: input.map { Data($0.utf8) }, timeout: commandTimeout)
+        let notes = outcome.notes.map { "[CommandRunner: \($0)]\n" }.joined()
         return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData.get(), as: UTF8.self),
-            wasSignalled: process.terminationReason == .uncaughtSignal)
+            status: outcome.status,
+            stdout: String(decoding: outcome.stdout, as: UTF8.self),
+            stderr: String(decoding: outcome.stderr, as: UTF8.self) + notes,
+            wasSignalled: outcome.signalled)
     }
-}
 
-private final class LockedData: @unchecked Sendable {
-    // Invariant: `data` is only touched with `lock` held.
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data } }
+    /// The longest one command may run before it is killed and the test fails saying so: a hung
+    /// child must end in a message, not in a test pass that never finishes.
+    public static let commandTimeout: Duration = .seconds(1200)
 }
