@@ -107,7 +107,7 @@ public actor PostgreSQLServer {
         let port = try Self.freePort()
 
         let supervisor = Process()
-        supervisor.executableURL = URL(fileURLWithPath: "/bin/sh")
+        supervisor.executableURL = URL(fileURLWithPath: "/bin/bash")
         supervisor.arguments = [
             "-c", Self.supervisorScript, "supervisor", directory, "\(port)", binaries, asRoot ? "1" : "0",
         ]
@@ -137,10 +137,21 @@ public actor PostgreSQLServer {
         throw PostgreSQLServerError.failed("the server was not ready after 60 s")
     }
 
-    /// Runs as root or as the test user; `$4` = 1 runs the server as `postgres`. Reads commands
+    /// A bash script (it closes descriptors above 9, which `sh` cannot name). Runs as root or as
+    /// the test user; `$4` = 1 runs the server as `postgres`. Reads commands
     /// from its standard input: `stop` (fast shutdown, by the postmaster's pid), `start`; at the
     /// end of input it stops the server and removes the directory.
     static let supervisorScript = #"""
+        # Closes every inherited pipe but 0, 1 and 2 first: the server lives as long as the test
+        # process, and a pipe another test's child writes to, inherited here, would never reach
+        # end-of-file. Never a socket: Foundation's Process learns that this shell exited when its
+        # socket closes, and then waits for it on the one thread that reaps every child of the test
+        # process; closed early, that wait blocks while the server runs, and no child's exit is seen.
+        for fd in /proc/$$/fd/*; do
+            fd=${fd##*/}
+            [ "$fd" -gt 2 ] || continue
+            case $(readlink "/proc/$$/fd/$fd" 2>/dev/null) in pipe:*) eval "exec $fd>&-" ;; esac
+        done
         dir=$1 port=$2 bin=$3 root=$4
         run() { if [ "$root" = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
         start() {

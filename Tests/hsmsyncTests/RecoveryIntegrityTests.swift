@@ -206,16 +206,21 @@ struct RecoveryIntegrityTests {
         let process = Process()
         process.executableURL = CommandRunner.hsmsync
         process.arguments = ["reconcile", "--fleet", fleet.path, "--apply"]
+        // Paused by the test hook once the first copy of the first batch is done: the rest of the
+        // batch is announced and pending for certain when the kill lands (a kill on "the journal is
+        // not empty" alone could land between batches, with nothing pending, on a loaded machine).
+        let pause = fleet.directory.path("pause")
         process.environment = ProcessInfo.processInfo.environment.merging(SoftHSMFixture.shared.environment) {
             _, new in new
-        }
+        }.merging(["HSMSYNC_TEST_PAUSE_COPY": "1:\(pause)"]) { _, new in new }
         let output = fleet.directory.path("killed-run.txt")
         _ = FileManager.default.createFile(atPath: output, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = process.standardOutput
         try process.run()
-        let journal = fleet.directory.path("hsmsync-state/journal.jsonl")
-        _ = await KillSwitch.kill(process.processIdentifier) { KillSwitch.nonEmpty(journal) }
+        _ = await KillSwitch.kill(process.processIdentifier) {
+            FileManager.default.fileExists(atPath: pause + ".paused")
+        }
         process.waitUntilExit()
         #expect(
             process.terminationReason == .uncaughtSignal,

@@ -42,6 +42,8 @@ public actor ServiceCoordinator {
     private var drainTask: Task<Void, Never>?
     private var stopping = false
     private var submitting: Set<RunKind> = []
+    /// Runs that ended while the database was away: recorded at the next job (or election).
+    private var unrecorded: [RunRecord] = []
     /// Asked at shutdown: a reconcile or sync in flight finishes its current copy and stops.
     let stopRequest = StopRequest()
 
@@ -76,10 +78,20 @@ public actor ServiceCoordinator {
     /// A term began: runs other instances left queued or running are theirs no more (their leader
     /// is gone or deposed, and fenced); they are marked failed, and the journal recovers any copy.
     public func elected(epoch: Int) async {
+        await recordUnrecorded()
         do {
             try await store.failRunsOfOtherInstances(than: instance, at: Date(), epoch: epoch)
         } catch {
             logger.error("cannot mark other instances' runs failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Records the runs that ended while the database was away, as they ended.
+    func recordUnrecorded() async {
+        while let run = unrecorded.first {
+            guard (try? await store.update(run)) != nil else { return }
+            unrecorded.removeFirst()
+            logger.info("run recorded", metadata: ["run": "\(run.id)", "state": "\(run.state.rawValue)"])
         }
     }
 
@@ -182,6 +194,7 @@ public actor ServiceCoordinator {
         while !queue.isEmpty {
             let job = queue.removeFirst()
             current = job
+            await recordUnrecorded()
             switch job {
             case .run(let run): await execute(run)
             case .watch: await watchCycle()
@@ -226,7 +239,10 @@ public actor ServiceCoordinator {
         do {
             try await store.update(run)
         } catch {
-            logger.error("cannot record the run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+            logger.error(
+                "cannot record the run; it is recorded once the database answers",
+                metadata: ["run": "\(run.id)", "error": "\(error)"])
+            unrecorded.append(run)
         }
         logger.info(
             "run finished",

@@ -56,21 +56,30 @@ struct ServiceFixture {
         try ServiceProcess(fleet: fleet.path, environment: environment)
     }
 
-    /// Runs the demo CA: a key generated inside `hsm`, as a CA would.
+    /// Runs the demo CA: `count` keys generated inside `hsm`, as a CA would.
     ///
-    /// Its login is retried on `CKR_GENERAL_ERROR`: SoftHSM2 rewrites `token.object` in place at
-    /// every `C_Login`, and the service logs in to every token each watch cycle, so a CA process
-    /// logging in at the same moment can read a half-written file (P26 in softhsm2-and-p11-kit.md).
-    func generate(on hsm: String, label: String, id: String, type: String = "ec-p256") throws {
+    /// Retried on `CKR_GENERAL_ERROR` at login: SoftHSM2 rewrites `token.object` in place at every
+    /// `C_Login`, and the service logs in to every token each watch cycle, so a CA process logging
+    /// in at the same moment can read a half-written file (P26 in softhsm2-and-p11-kit.md). Retried
+    /// too while a sync of the service holds the token's lock.
+    func generate(on hsm: String, label: String, id: String, type: String = "ec-p256", count: Int = 1) throws {
         var result: ProcessResult
         var attempt = 0
         repeat {
             attempt += 1
             result = try CommandRunner.run(
                 CommandRunner.productsDirectory.appendingPathComponent("hsmsync-demo-ca"),
-                ["--fleet", fleet.path, "--hsm", hsm, "--label", label, "--id", id, "--type", type],
+                [
+                    "--fleet", fleet.path, "--hsm", hsm, "--label", label, "--id", id, "--type", type,
+                    "--count", "\(count)",
+                ],
                 environment: SoftHSMFixture.shared.environment)
-        } while result.status != 0 && result.stderr.contains("C_Login: CKR_GENERAL_ERROR") && attempt < 5
+            if result.stderr.contains("being changed by another hsmsync process") {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        } while result.status != 0
+            && (result.stderr.contains("C_Login: CKR_GENERAL_ERROR") && attempt < 5
+                || result.stderr.contains("being changed by another hsmsync process") && attempt < 300)
         try #require(result.status == 0, "\(result)")
     }
 
