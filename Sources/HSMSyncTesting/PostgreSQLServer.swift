@@ -37,7 +37,7 @@ public actor PostgreSQLServer {
         }
     }
 
-    private typealias Running = (endpoint: Endpoint, supervisor: Process, lifeline: Pipe, directory: String)
+    typealias Running = (endpoint: Endpoint, supervisor: Process, lifeline: Pipe, directory: String)
     /// The one start, shared by every caller: the actor is re-entered while it awaits.
     private var starting: Task<Running, any Error>?
     private var databaseCount = 0
@@ -198,7 +198,7 @@ public actor PostgreSQLServer {
         }
     }
 
-    private func started() async throws -> Running {
+    func started() async throws -> Running {
         _ = try await endpoint()
         return try await starting!.value
     }

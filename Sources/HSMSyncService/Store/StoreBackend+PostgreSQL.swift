@@ -7,6 +7,10 @@ import SQLKit
 import SecureMemory
 
 extension StoreBackend {
+    /// The longest one statement may wait for PostgreSQL before its connection is closed
+    /// (``DeadlineDatabase``); connecting has a deadline of its own, 10 s.
+    static let statementDeadline = TimeAmount.seconds(15)
+
     /// Two connections to a PostgreSQL server, authenticated with the password from
     /// `service.databasePassword`, over TLS when the URL's `sslmode` asks for it.
     ///
@@ -57,7 +61,11 @@ extension StoreBackend {
             throw error
         }
         return StoreBackend(
-            kind: .postgres, writer: writer.sql(queryLogLevel: nil), reader: reader.sql(queryLogLevel: nil),
+            kind: .postgres,
+            writer: DeadlineDatabase(
+                base: writer.sql(queryLogLevel: nil), connection: writer, deadline: statementDeadline),
+            reader: DeadlineDatabase(
+                base: reader.sql(queryLogLevel: nil), connection: reader, deadline: statementDeadline),
             close: {
                 try? await reader.close()
                 try? await writer.close()

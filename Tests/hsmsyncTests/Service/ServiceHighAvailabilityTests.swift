@@ -245,7 +245,13 @@ struct ServiceHighAvailabilityTests {
             instances[leader] = try fixture.start()
             try await Self.waitForParity(fixture, instances[next]!, keys: round * keysPerRound, prefix: "r")
         }
-        for service in instances.values { #expect(service.stop().status == 0) }
+        for (name, service) in instances {
+            let stopped = service.stop()
+            #expect(
+                stopped.status == 0,
+                "\(name) stopped after \(stopped.seconds) s; its last lines:\n\(service.log.suffix(15).joined(separator: "\n"))"
+            )
+        }
         instances = [:]
         try Self.expectEveryKeyOnce(fixture, keys: rounds * keysPerRound, prefix: "r")
 

@@ -88,6 +88,37 @@ struct ServicePostgreSQLTests {
         #expect(service.stop().status == 0)
     }
 
+    @Test(
+        "PostgreSQL paused (SIGSTOP: connections open, nothing answers): /readyz answers 503 within the statement deadline instead of hanging; resumed, readiness returns and an audit runs, without a restart"
+    )
+    func databaseStalls() async throws {
+        let server = PostgreSQLServer()
+        let (fixture, _, _) = try await Self.fixture("svc-pg-stall", server: server)
+        let service = try fixture.start()
+        #expect(try await service.request("GET", "/readyz").status == 200)
+
+        try await server.pause()
+        let paused = ContinuousClock.now
+        do {
+            // Without a deadline the first check waits until TCP gives up (minutes), and the
+            // request's own 60 s timeout fails the test.
+            let first = try await service.request("GET", "/readyz").status
+            let waited = ContinuousClock.now - paused
+            #expect(first == 503, "readiness with the database paused")
+            #expect(waited < .seconds(15 + 10), "within the statement deadline (15 s) and some slack: \(waited)")
+            print("readiness 503 with PostgreSQL paused after \(waited)")
+        } catch {
+            try await server.resume()
+            throw error
+        }
+        try await server.resume()
+        try await ServiceProcess.waitUntil(timeout: .seconds(60), "/readyz 200 with the database resumed") {
+            try await service.request("GET", "/readyz").status == 200
+        }
+        _ = try await fixture.auditToCompletion(on: service)
+        #expect(service.stop().status == 0)
+    }
+
     @Test("A wrong password: serve --check fails with PostgreSQL's reason (exit 3), never the password")
     func wrongPassword() async throws {
         let server = PostgreSQLServer.shared
