@@ -69,7 +69,10 @@ enum ChildProcess {
         if !reaper.wait(timeout) {
             Glibc.kill(pid, SIGKILL)
             notes.append("killed with SIGKILL after running for \(timeout)")
-            _ = reaper.wait(.seconds(60))
+            guard reaper.wait(.seconds(60)) else {
+                notes.append("it had not exited 60 s after SIGKILL")
+                return Outcome(status: SIGKILL, signalled: true, stdout: out.data, stderr: err.data, notes: notes)
+            }
         }
         let status = reaper.status
         for (name, reader) in [("stdout", out), ("stderr", err)] where !reader.wait(.seconds(10)) {
