@@ -112,7 +112,7 @@ enum ChildProcess {
 
         /// Whether the end was reached within `timeout`.
         func wait(_ timeout: Duration) -> Bool {
-            done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .success
+            done.wait(timeout: .now() + timeout.seconds) == .success
         }
 
         var data: Data { lock.withLock { buffer } }
@@ -138,7 +138,7 @@ enum ChildProcess {
         /// Whether the child was reaped within `timeout`.
         func wait(_ timeout: Duration) -> Bool {
             if finished { return true }
-            finished = done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000))) == .success
+            finished = done.wait(timeout: .now() + timeout.seconds) == .success
             return finished
         }
 

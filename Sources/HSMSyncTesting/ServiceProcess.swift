@@ -95,8 +95,7 @@ public final class ServiceProcess: Sendable {
         while process.isRunning && ContinuousClock.now < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).seconds
         guard !process.isRunning else {
             kill(process.processIdentifier, SIGKILL)
             Self.waitForExit(process)

@@ -15,23 +15,28 @@ struct TokenLockTests {
         try await SoftHSMFixture.shared.module().loggedInSession(token)
     }
 
+    /// A primary holding the test transport key and `keys` AES keys (`CKA_ID` idPrefix, index), and a
+    /// DR token holding only the transport key.
+    static func tokens(keys: Int, idPrefix: UInt8) async throws -> (primary: TestToken, dr: TestToken) {
+        let primary = try await SoftHSMFixture.shared.makeToken("tl-p")
+        let dr = try await SoftHSMFixture.shared.makeToken("tl-d")
+        let session = try await session(primary)
+        try session.installTestTransportKey()
+        for index in 0..<keys {
+            try session.importTestAESKey(
+                label: "aes-\(index)", id: [idPrefix, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
+                wrapWithTrusted: false)
+        }
+        try await Self.session(dr).installTestTransportKey()
+        return (primary, dr)
+    }
+
     @Test(
         "Two fleet files on the same tokens run reconcile --apply at once: one waits or is refused with the holder named; never a duplicate"
     )
     func twoFleetFilesOneToken() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("tl-p")
-        let dr = try await SoftHSMFixture.shared.makeToken("tl-d")
         let keys = 120
-        do {
-            let session = try await Self.session(primary)
-            try session.installTestTransportKey()
-            for index in 0..<keys {
-                try session.importTestAESKey(
-                    label: "aes-\(index)", id: [0xB0, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
-                    wrapWithTrusted: false)
-            }
-        }
-        try await Self.session(dr).installTestTransportKey()
+        let (primary, dr) = try await Self.tokens(keys: keys, idPrefix: 0xB0)
         let members: [TestFleet.Member] = [
             .init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr),
         ]
@@ -67,19 +72,8 @@ struct TokenLockTests {
         "A reconcile that wins one token's lock while another process holds the other gives it back and tries again: it runs once the holder is gone"
     )
     func partialLockIsRetried() async throws {
-        let primary = try await SoftHSMFixture.shared.makeToken("tl-p")
-        let dr = try await SoftHSMFixture.shared.makeToken("tl-d")
         let keys = 3
-        do {
-            let session = try await Self.session(primary)
-            try session.installTestTransportKey()
-            for index in 0..<keys {
-                try session.importTestAESKey(
-                    label: "aes-\(index)", id: [0xB1, UInt8(index)], value: TestMaterial.aesKey(UInt8(index)),
-                    wrapWithTrusted: false)
-            }
-        }
-        try await Self.session(dr).installTestTransportKey()
+        let (primary, dr) = try await Self.tokens(keys: keys, idPrefix: 0xB1)
         let fleet = try TestFleet(
             name: "fleet-p",
             members: [.init("primary-1", role: "primary", token: primary), .init("dr-1", role: "secondary", token: dr)])
@@ -87,18 +81,18 @@ struct TokenLockTests {
         let drInfo = try #require(try module.tokens(matching: dr.uri).first?.token)
         let primaryInfo = try #require(try module.tokens(matching: primary.uri).first?.token)
 
-        // This process stands for another hsmsync changing dr-1.
-        var held: TokenLock? = try TokenLock.acquire(drInfo, hsm: "dr-1", purpose: "test holding dr-1")
-        #expect(held != nil)
-        let run = Task { try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"]) }
-        // The reconcile has won primary-1's lock (its holder line is written) while dr-1's is held.
-        let primaryLock = TokenLock.path(for: primaryInfo)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while !((try? String(contentsOfFile: primaryLock, encoding: .utf8)) ?? "").contains("(HSM primary-1") {
-            try #require(ContinuousClock.now < deadline, "the reconcile never took primary-1's lock")
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        held = nil
+        // This process stands for another hsmsync changing dr-1, until the reconcile has won
+        // primary-1's lock (its holder line is written) and so holds only part of its tokens.
+        let run: Task<ProcessResult, any Error>
+        do {
+            let held = try TokenLock.acquire(drInfo, hsm: "dr-1", purpose: "test holding dr-1")
+            run = Task { try fleet.hsmsync(["reconcile", "--fleet", fleet.path, "--apply"]) }
+            let primaryLock = TokenLock.path(for: primaryInfo)
+            try await ServiceProcess.waitUntil(timeout: .seconds(30), "the reconcile to take primary-1's lock") {
+                ((try? String(contentsOfFile: primaryLock, encoding: .utf8)) ?? "").contains("(HSM primary-1")
+            }
+            withExtendedLifetime(held) {}
+        }  // dr-1's lock is let go here
 
         let result = try await run.value
         #expect(result.status == 0, "\(result)")
